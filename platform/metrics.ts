@@ -1,0 +1,138 @@
+/**
+ * The metric catalogue: every metric the platform exports, in one place, on prom-client's default registry
+ * (the cluster primary aggregates the workers' registries with AggregatorRegistry). Names follow Prometheus
+ * conventions: base units, `_total` for counters, `_seconds` for durations.
+ */
+import client from 'prom-client';
+
+const { Counter, Gauge, Histogram } = client;
+
+/** Sub-millisecond to a few seconds: actor work, inference, gRPC calls. */
+const latencyBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+// Supervision
+export const actorRestarts = new Counter({
+  name: 'carbon_actor_restarts_total',
+  help: 'Restarts decided by a supervisor, by supervision level and crash reason',
+  labelNames: ['level', 'reason'] as const,
+});
+export const actorCrashes = new Counter({
+  name: 'carbon_actor_crashes_total',
+  help: 'Actor crashes seen by the supervision layer, by level',
+  labelNames: ['level'] as const,
+});
+export const escalations = new Counter({
+  name: 'carbon_escalations_total',
+  help: 'Restart intensity limits exceeded, escalated to the level above, by the level that gave up',
+  labelNames: ['level'] as const,
+});
+export const actorsActive = new Gauge({
+  name: 'carbon_actors_active',
+  help: 'Live actors, by kind',
+  labelNames: ['kind'] as const,
+});
+export const mailboxDepth = new Gauge({
+  name: 'carbon_mailbox_depth',
+  help: 'Messages dispatched to actors and not yet processed (in-flight ticks), summed over the partitions of a worker',
+});
+export const recoverySeconds = new Histogram({
+  name: 'carbon_recovery_seconds',
+  help: 'Time from an actor crash to the next tick it processed (window rebuild included)',
+  buckets: latencyBuckets,
+});
+export const workerRestarts = new Counter({
+  name: 'carbon_worker_restarts_total',
+  help: 'Worker processes restarted by the cluster primary, by exit reason',
+  labelNames: ['reason'] as const,
+});
+
+// Pipeline
+export const ticksProcessed = new Counter({
+  name: 'carbon_ticks_processed_total',
+  help: 'Ticks turned into features by commodity actors',
+});
+export const tickProcessingSeconds = new Histogram({
+  name: 'carbon_tick_processing_seconds',
+  help: 'Time from a tick being fetched from Kafka to its outputs being durable',
+  buckets: latencyBuckets,
+});
+export const partitionsOwned = new Gauge({
+  name: 'carbon_partitions_owned',
+  help: 'Kafka partitions of commodity-prices assigned to this worker',
+});
+export const consumerLag = new Gauge({
+  name: 'carbon_consumer_lag_messages',
+  help: 'Messages between the high watermark and the last processed offset, per partition',
+  labelNames: ['partition'] as const,
+});
+export const dlqTotal = new Counter({
+  name: 'carbon_dlq_total',
+  help: 'Messages sent to a dead-letter topic, by topic and reason',
+  labelNames: ['topic', 'reason'] as const,
+});
+export const ingestTotal = new Counter({
+  name: 'carbon_ingest_ticks_total',
+  help: 'Rows read by carbon ingest, by outcome (published or rejected)',
+  labelNames: ['outcome'] as const,
+});
+export const alertsTotal = new Counter({
+  name: 'carbon_alerts_total',
+  help: 'Anomaly alerts raised, by kind',
+  labelNames: ['kind'] as const,
+});
+export const sinkFlushSeconds = new Histogram({
+  name: 'carbon_sink_flush_seconds',
+  help: 'Duration of one batched write to an output store, by sink',
+  labelNames: ['sink'] as const,
+  buckets: latencyBuckets,
+});
+
+// ML
+export const predictionsTotal = new Counter({
+  name: 'carbon_predictions_total',
+  help: 'Predictions made by model replicas',
+});
+export const predictionsSkipped = new Counter({
+  name: 'carbon_predictions_skipped_total',
+  help: 'Ticks that got no prediction, by reason (e.g. no_model)',
+  labelNames: ['reason'] as const,
+});
+export const inferenceSeconds = new Histogram({
+  name: 'carbon_inference_seconds',
+  help: 'Time of one model replica prediction',
+  buckets: [0.000001, 0.0000025, 0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.001, 0.01],
+});
+export const modelVersion = new Gauge({
+  name: 'carbon_model_version',
+  help: 'Model version in service, per commodity',
+  labelNames: ['commodity'] as const,
+});
+export const modelSwaps = new Counter({
+  name: 'carbon_model_swaps_total',
+  help: 'Model replicas hot-swapped after a promotion or rollback',
+});
+export const liveHitRate = new Gauge({
+  name: 'carbon_live_hit_rate_ratio',
+  help: 'Share of realized predictions whose direction was right, per commodity',
+  labelNames: ['commodity'] as const,
+});
+export const liveCoverage = new Gauge({
+  name: 'carbon_live_interval_coverage_ratio',
+  help: 'Share of realized outcomes inside the 80 % prediction interval, per commodity',
+  labelNames: ['commodity'] as const,
+});
+
+// gRPC
+export const grpcCalls = new Counter({
+  name: 'carbon_grpc_calls_total',
+  help: 'gRPC calls handled, by method, status code and routing path (local, forwarded, degraded)',
+  labelNames: ['method', 'code', 'path'] as const,
+});
+export const grpcSeconds = new Histogram({
+  name: 'carbon_grpc_call_seconds',
+  help: 'gRPC call duration, by method',
+  labelNames: ['method'] as const,
+  buckets: latencyBuckets,
+});
+
+export const registry = client.register;
