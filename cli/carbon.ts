@@ -1,0 +1,28 @@
+/**
+ * `carbon`: the platform's command line. Each subcommand lives in cli/commands/<name>.ts and registers itself
+ * on the program; this file only wires them and turns failures into a message and an exit status.
+ */
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../platform/config.ts';
+import { logger } from '../platform/logger.ts';
+import { commands } from './commands/index.ts';
+
+const program = new Command('carbon')
+  .description('254Carbon: real-time commodity analytics and price predictions on supervised actors')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+for (const register of commands) register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  if (err instanceof ConfigError) {
+    process.stderr.write(`carbon: configuration error: ${err.message}\n`);
+    process.exit(2);
+  }
+  logger.error('command_failed', { err });
+  process.stderr.write(`carbon: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,220 @@
+/**
+ * Configuration: read from the environment once at start, validated, frozen. A bad value stops the program with
+ * a ConfigError naming the variable, what was expected and what was given. Defaults live here and nowhere else.
+ */
+import { cpus } from 'node:os';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly variable: string, expected: string, got: string) {
+    super(`${variable}: expected ${expected}, got ${JSON.stringify(got)}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** `'250ms'`, `'5s'`, `'2m'`, `'1h'` or a bare number of milliseconds. */
+export function parseDurationMs(raw: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(raw);
+  if (!m) return undefined;
+  const factor = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * factor);
+}
+
+/** `'512'`, `'64kb'`, `'1mb'` (binary multiples). */
+export function parseSizeBytes(raw: string): number | undefined {
+  const m = /^\s*(\d+)\s*(b|kb|mb|gb)?\s*$/i.exec(raw);
+  if (!m) return undefined;
+  const factor = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b' | 'kb' | 'mb' | 'gb'];
+  return Number(m[1]) * factor;
+}
+
+/** Readers of one variable each: absent or empty gives the default, anything else must parse. */
+export class EnvReader {
+  constructor(private readonly env: Env) {}
+
+  private raw(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  }
+
+  string(name: string, fallback: string, pattern?: RegExp, expected = `a value matching ${pattern}`): string {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    if (pattern && !pattern.test(v)) throw new ConfigError(name, expected, v);
+    return v;
+  }
+
+  optionalString(name: string): string | undefined {
+    return this.raw(name);
+  }
+
+  int(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v) || n < min || n > max) throw new ConfigError(name, `an integer in [${min}, ${max}]`, v);
+    return n;
+  }
+
+  number(name: string, fallback: number, min: number, max = Number.MAX_VALUE): number {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) throw new ConfigError(name, `a number in [${min}, ${max}]`, v);
+    return n;
+  }
+
+  durationMs(name: string, fallbackMs: number, minMs = 0): number {
+    const v = this.raw(name);
+    if (v === undefined) return fallbackMs;
+    const ms = parseDurationMs(v);
+    if (ms === undefined || ms < minMs) throw new ConfigError(name, `a duration >= ${minMs}ms such as "250ms", "5s" or "2m"`, v);
+    return ms;
+  }
+
+  sizeBytes(name: string, fallback: number, min = 1): number {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const n = parseSizeBytes(v);
+    if (n === undefined || n < min) throw new ConfigError(name, `a size >= ${min} bytes such as "512", "64kb" or "1mb"`, v);
+    return n;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const v = this.raw(name)?.toLowerCase();
+    if (v === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off'].includes(v)) return false;
+    throw new ConfigError(name, 'true or false', v);
+  }
+
+  list(name: string, fallback: readonly string[], item: RegExp, expected: string): string[] {
+    const v = this.raw(name);
+    if (v === undefined) return [...fallback];
+    const items = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const bad = items.find((s) => !item.test(s));
+    if (items.length === 0 || bad !== undefined) throw new ConfigError(name, `a comma-separated list of ${expected}`, v);
+    return items;
+  }
+
+  url(name: string, protocols: readonly string[]): string | undefined {
+    const v = this.raw(name);
+    if (v === undefined) return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(v);
+    } catch {
+      throw new ConfigError(name, `a URL (${protocols.map((p) => `${p}//...`).join(' or ')})`, v);
+    }
+    if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `a URL starting with ${protocols.join(' or ')}`, v);
+    return v;
+  }
+}
+
+const hostPort = /^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/;
+
+export interface Config {
+  /** Real Kafka brokers; undefined means the in-process bus of the embedded mode. */
+  readonly kafkaBrokers: readonly string[] | undefined;
+  /** Real Postgres; undefined means the embedded PGlite store under dataDir. */
+  readonly databaseUrl: string | undefined;
+  /** Real Redis; undefined means in-memory state. */
+  readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key. */
+  readonly redisPrefix: string;
+  /** Local state of the embedded mode (PGlite files). */
+  readonly dataDir: string;
+  readonly kafka: {
+    readonly clientId: string;
+    /** Prefix of every topic name (tests and shared brokers); empty in production. */
+    readonly topicPrefix: string;
+    readonly topicPartitions: number;
+    readonly groupId: string;
+    readonly sessionTimeoutMs: number;
+    readonly heartbeatIntervalMs: number;
+  };
+  readonly pipeline: {
+    /** Ticks kept per commodity actor; features are a pure function of this window. */
+    readonly windowSize: number;
+    /** |z| above which a tick raises an Alert. */
+    readonly zScoreThreshold: number;
+    /** In-flight ticks per partition above which the partition is paused (resumed at half). */
+    readonly maxInFlightPerPartition: number;
+    /** Crashes on one tick after which it goes to the DLQ. */
+    readonly poisonMaxTries: number;
+    /** Largest accepted message value. */
+    readonly maxMessageBytes: number;
+    /** How long outputs may wait in a sink batch before being written. */
+    readonly flushIntervalMs: number;
+    readonly flushMaxRows: number;
+  };
+  readonly cluster: {
+    readonly workers: number;
+    readonly metricsPort: number;
+    readonly metricsHost: string;
+    readonly shutdownTimeoutMs: number;
+  };
+  readonly grpc: {
+    readonly host: string;
+    readonly port: number;
+    readonly internalPortBase: number;
+  };
+  /** Crash injection for tests and game days; off unless CARBON_CHAOS=true. */
+  readonly chaosEnabled: boolean;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const r = new EnvReader(env);
+  const config: Config = {
+    kafkaBrokers: r.optionalString('KAFKA_BROKERS') === undefined
+      ? undefined
+      : r.list('KAFKA_BROKERS', [], hostPort, 'host:port pairs, e.g. 127.0.0.1:9092'),
+    databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix: r.string('CARBON_REDIS_PREFIX', 'carbon:', /^[\w.:-]*$/, 'letters, digits, ".", ":", "_" or "-"'),
+    dataDir: r.string('CARBON_DATA_DIR', '.carbon'),
+    kafka: {
+      clientId: r.string('CARBON_KAFKA_CLIENT_ID', '254carbon', /^[\w.-]+$/, 'letters, digits, ".", "_" or "-"'),
+      topicPrefix: r.string('CARBON_TOPIC_PREFIX', '', /^[\w.-]*$/, 'letters, digits, ".", "_" or "-"'),
+      topicPartitions: r.int('CARBON_TOPIC_PARTITIONS', 12, 1, 10_000),
+      groupId: r.string('CARBON_CONSUMER_GROUP', 'carbon-analytics', /^[\w.-]+$/, 'letters, digits, ".", "_" or "-"'),
+      sessionTimeoutMs: r.durationMs('CARBON_KAFKA_SESSION_TIMEOUT', 6_000, 1_000),
+      heartbeatIntervalMs: r.durationMs('CARBON_KAFKA_HEARTBEAT_INTERVAL', 1_000, 100),
+    },
+    pipeline: {
+      windowSize: r.int('CARBON_WINDOW_SIZE', 50, 22, 10_000),
+      zScoreThreshold: r.number('CARBON_ZSCORE_THRESHOLD', 4, 0.1),
+      maxInFlightPerPartition: r.int('CARBON_MAX_IN_FLIGHT', 5_000, 10),
+      poisonMaxTries: r.int('CARBON_POISON_MAX_TRIES', 3, 1, 100),
+      maxMessageBytes: r.sizeBytes('CARBON_MAX_MESSAGE_BYTES', 64 * 1024, 64),
+      flushIntervalMs: r.durationMs('CARBON_FLUSH_INTERVAL', 20, 1),
+      flushMaxRows: r.int('CARBON_FLUSH_MAX_ROWS', 2_000, 1),
+    },
+    cluster: {
+      workers: r.int('CARBON_WORKERS', Math.max(1, cpus().length), 1, 256),
+      metricsPort: r.int('CARBON_METRICS_PORT', 9464, 0, 65_535),
+      metricsHost: r.string('CARBON_METRICS_HOST', '127.0.0.1'),
+      shutdownTimeoutMs: r.durationMs('CARBON_SHUTDOWN_TIMEOUT', 8_000, 100),
+    },
+    grpc: {
+      host: r.string('CARBON_GRPC_HOST', '127.0.0.1'),
+      port: r.int('CARBON_GRPC_PORT', 50051, 0, 65_535),
+      internalPortBase: r.int('CARBON_GRPC_INTERNAL_PORT_BASE', 50100, 0, 65_535),
+    },
+    chaosEnabled: r.bool('CARBON_CHAOS', false),
+  };
+  if (config.kafka.heartbeatIntervalMs * 3 > config.kafka.sessionTimeoutMs) {
+    throw new ConfigError('CARBON_KAFKA_HEARTBEAT_INTERVAL', 'at most a third of CARBON_KAFKA_SESSION_TIMEOUT', `${config.kafka.heartbeatIntervalMs}ms`);
+  }
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
