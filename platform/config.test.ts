@@ -1,0 +1,49 @@
+import test from 'ava';
+import { ConfigError, loadConfig, parseDurationMs, parseSizeBytes } from './config.ts';
+
+test('defaults apply when nothing is set, and the result is frozen', (t) => {
+  const c = loadConfig({});
+  t.is(c.kafkaBrokers, undefined);
+  t.is(c.kafka.topicPartitions, 12);
+  t.is(c.kafka.groupId, 'carbon-analytics');
+  t.is(c.cluster.metricsPort, 9464);
+  t.true(Object.isFrozen(c.pipeline));
+});
+
+test('values are parsed once: durations, sizes, lists', (t) => {
+  const c = loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092, 127.0.0.1:9094', CARBON_FLUSH_INTERVAL: '2s', CARBON_MAX_MESSAGE_BYTES: '1mb' });
+  t.deepEqual(c.kafkaBrokers, ['127.0.0.1:9092', '127.0.0.1:9094']);
+  t.is(c.pipeline.flushIntervalMs, 2000);
+  t.is(c.pipeline.maxMessageBytes, 1024 * 1024);
+});
+
+const bad: Array<[string, string, RegExp]> = [
+  ['CARBON_WORKERS', 'abc', /CARBON_WORKERS: expected an integer in \[1, 256\], got "abc"/],
+  ['CARBON_TOPIC_PARTITIONS', '0', /CARBON_TOPIC_PARTITIONS: expected an integer/],
+  ['KAFKA_BROKERS', 'nohost', /KAFKA_BROKERS: expected a comma-separated list of host:port/],
+  ['DATABASE_URL', 'mysql://x', /DATABASE_URL: expected a URL starting with postgres: or postgresql:/],
+  ['REDIS_URL', 'not a url', /REDIS_URL: expected a URL/],
+  ['CARBON_FLUSH_INTERVAL', 'soon', /CARBON_FLUSH_INTERVAL: expected a duration/],
+  ['CARBON_CHAOS', 'maybe', /CARBON_CHAOS: expected true or false/],
+  ['CARBON_ZSCORE_THRESHOLD', 'NaN', /CARBON_ZSCORE_THRESHOLD: expected a number/],
+];
+for (const [name, value, message] of bad) {
+  test(`a bad ${name} fails with a message naming it`, (t) => {
+    const err = t.throws(() => loadConfig({ [name]: value }), { instanceOf: ConfigError, message });
+    t.is(err?.variable, name);
+  });
+}
+
+test('the heartbeat must fit three times in the session timeout', (t) => {
+  t.throws(() => loadConfig({ CARBON_KAFKA_SESSION_TIMEOUT: '3s', CARBON_KAFKA_HEARTBEAT_INTERVAL: '2s' }), { message: /CARBON_KAFKA_HEARTBEAT_INTERVAL/ });
+});
+
+test('duration and size parsing', (t) => {
+  t.is(parseDurationMs('250ms'), 250);
+  t.is(parseDurationMs('1.5s'), 1500);
+  t.is(parseDurationMs('2m'), 120_000);
+  t.is(parseDurationMs('100'), 100);
+  t.is(parseDurationMs('-1s'), undefined);
+  t.is(parseSizeBytes('64KB'), 65536);
+  t.is(parseSizeBytes('x'), undefined);
+});
