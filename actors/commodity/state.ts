@@ -1,0 +1,55 @@
+/**
+ * A commodity actor's state and its pure transition: a tick in, the next state and the tick's features out.
+ */
+import { computeFeatures, type FeatureVector } from '../features/compute-features.ts';
+import { appendTick, emptyWindow, fromTicks, type PricePoint, type TickWindow } from '../features/window.ts';
+import type { Prediction } from '../../proto/gen/carbon/v1/prediction.ts';
+
+export interface CommodityState {
+  readonly commodity: string;
+  /** False until the window was rebuilt from the stores (first tick after a spawn or a restart). */
+  readonly rebuilt: boolean;
+  readonly window: TickWindow;
+  readonly tickCount: number;
+  readonly latestFeatures: FeatureVector | undefined;
+  readonly latestPrediction: Prediction | undefined;
+}
+
+export function initialState(commodity: string, windowSize: number): CommodityState {
+  return { commodity, rebuilt: false, window: emptyWindow(windowSize), tickCount: 0, latestFeatures: undefined, latestPrediction: undefined };
+}
+
+/** What the stores and the ledger say came before the first tick to process. */
+export interface History {
+  /** Ticks before that tick, oldest first, possibly overlapping (Postgres and the ledger): deduplicated here. */
+  readonly ticks: readonly PricePoint[];
+  /** Ticks seen for the commodity up to and including the newest of `ticks`. */
+  readonly tickCount: number;
+}
+
+export function rebuiltState(state: CommodityState, history: History): CommodityState {
+  const byTs = new Map<number, PricePoint>();
+  for (const t of history.ticks) byTs.set(t.tsMs, t);
+  const ticks = [...byTs.values()].sort((a, b) => a.tsMs - b.tsMs).slice(-state.window.size);
+  return { ...state, rebuilt: true, window: fromTicks(ticks, state.window.size), tickCount: history.tickCount };
+}
+
+export type TickResult =
+  | { readonly kind: 'applied'; readonly state: CommodityState; readonly features: FeatureVector }
+  /** The same tick again (a producer retry or a replay): no new output. */
+  | { readonly kind: 'duplicate' }
+  /** Older than the newest tick with another price: it cannot be placed in the series. */
+  | { readonly kind: 'outOfOrder'; readonly latestTsMs: number };
+
+export function applyTick(state: CommodityState, tick: PricePoint): TickResult {
+  const ticks = state.window.ticks;
+  const last = ticks[ticks.length - 1];
+  if (last && tick.tsMs <= last.tsMs) {
+    const same = ticks.find((t) => t.tsMs === tick.tsMs);
+    return same && Object.is(same.price, tick.price) ? { kind: 'duplicate' } : { kind: 'outOfOrder', latestTsMs: last.tsMs };
+  }
+  const window = appendTick(state.window, tick);
+  const tickCount = state.tickCount + 1;
+  const features = computeFeatures(window, tickCount);
+  return { kind: 'applied', state: { ...state, window, tickCount, latestFeatures: features }, features };
+}

@@ -1,0 +1,109 @@
+/**
+ * Ticks, features and predictions to Postgres (or PGlite): one transaction per batch, one multi-row upsert per
+ * table through unnest(), so a batch costs three statements whatever its size. Upserts make a replay harmless.
+ */
+import type { SqlQuery, SqlStore } from '../../connectors/postgres/sql-store.ts';
+import type { OutputWriter, TickOutputs } from './tick-outputs.ts';
+
+/** A row key appears once per statement (Postgres refuses to upsert one row twice in a statement); last wins. */
+function lastPerKey<T>(rows: readonly T[], key: (row: T) => string): T[] {
+  const byKey = new Map<string, T>();
+  for (const r of rows) byKey.set(key(r), r);
+  return [...byKey.values()];
+}
+
+const nullable = (v: number | undefined): number | null => (v === undefined ? null : v);
+
+async function upsertTicks(tx: SqlQuery, batch: readonly TickOutputs[]): Promise<void> {
+  await tx.query(
+    `INSERT INTO ticks (commodity, ts_ms, price, unit, source)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::float8[], $4::text[], $5::text[])
+     ON CONFLICT (commodity, ts_ms) DO NOTHING`,
+    [
+      batch.map((o) => o.tick.commodity),
+      batch.map((o) => o.tick.tsMs),
+      batch.map((o) => o.tick.price),
+      batch.map((o) => o.tick.unit),
+      batch.map((o) => o.tick.source),
+    ],
+  );
+}
+
+async function upsertFeatures(tx: SqlQuery, batch: readonly TickOutputs[]): Promise<void> {
+  const f = batch.map((o) => o.features);
+  await tx.query(
+    `INSERT INTO features (commodity, ts_ms, price, simple_return, log_return, non_positive_price, sma_5, sma_20,
+       ema_5, ema_20, volatility_20, z_score, rsi_14, momentum_10, window_min, window_max, tick_count)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::float8[], $4::float8[], $5::float8[], $6::bool[], $7::float8[],
+       $8::float8[], $9::float8[], $10::float8[], $11::float8[], $12::float8[], $13::float8[], $14::float8[],
+       $15::float8[], $16::float8[], $17::bigint[])
+     ON CONFLICT (commodity, ts_ms) DO UPDATE SET
+       price = EXCLUDED.price, simple_return = EXCLUDED.simple_return, log_return = EXCLUDED.log_return,
+       non_positive_price = EXCLUDED.non_positive_price, sma_5 = EXCLUDED.sma_5, sma_20 = EXCLUDED.sma_20,
+       ema_5 = EXCLUDED.ema_5, ema_20 = EXCLUDED.ema_20, volatility_20 = EXCLUDED.volatility_20,
+       z_score = EXCLUDED.z_score, rsi_14 = EXCLUDED.rsi_14, momentum_10 = EXCLUDED.momentum_10,
+       window_min = EXCLUDED.window_min, window_max = EXCLUDED.window_max, tick_count = EXCLUDED.tick_count`,
+    [
+      batch.map((o) => o.tick.commodity),
+      f.map((x) => x.tsMs),
+      f.map((x) => x.price),
+      f.map((x) => nullable(x.simpleReturn)),
+      f.map((x) => nullable(x.logReturn)),
+      f.map((x) => x.nonPositivePrice),
+      f.map((x) => nullable(x.sma5)),
+      f.map((x) => nullable(x.sma20)),
+      f.map((x) => x.ema5),
+      f.map((x) => x.ema20),
+      f.map((x) => nullable(x.volatility20)),
+      f.map((x) => nullable(x.zScore)),
+      f.map((x) => nullable(x.rsi14)),
+      f.map((x) => nullable(x.momentum10)),
+      f.map((x) => x.windowMin),
+      f.map((x) => x.windowMax),
+      f.map((x) => x.tickCount),
+    ],
+  );
+}
+
+async function upsertPredictions(tx: SqlQuery, batch: readonly TickOutputs[]): Promise<void> {
+  const p = batch.flatMap((o) => (o.prediction ? [o.prediction] : []));
+  if (p.length === 0) return;
+  await tx.query(
+    `INSERT INTO predictions (commodity, tick_ts_ms, model_version, horizon_ticks, tick_price, predicted_return,
+       predicted_price, direction, probability_up, interval_low_return, interval_high_return, interval_level,
+       inference_us, predicted_at_ms)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::int[], $5::float8[], $6::float8[], $7::float8[],
+       $8::smallint[], $9::float8[], $10::float8[], $11::float8[], $12::float8[], $13::float8[], $14::bigint[])
+     ON CONFLICT (commodity, tick_ts_ms, model_version) DO NOTHING`,
+    [
+      p.map((x) => x.commodity),
+      p.map((x) => x.tickTsMs),
+      p.map((x) => x.modelVersion),
+      p.map((x) => x.horizonTicks),
+      p.map((x) => x.tickPrice),
+      p.map((x) => x.predictedReturn),
+      p.map((x) => x.predictedPrice),
+      p.map((x) => x.direction),
+      p.map((x) => x.probabilityUp),
+      p.map((x) => x.intervalLowReturn),
+      p.map((x) => x.intervalHighReturn),
+      p.map((x) => x.intervalLevel),
+      p.map((x) => x.inferenceUs),
+      p.map((x) => x.predictedAtMs),
+    ],
+  );
+}
+
+export function postgresSink(store: SqlStore): OutputWriter {
+  return {
+    name: 'postgres',
+    async write(batch) {
+      const rows = lastPerKey(batch, (o) => `${o.tick.commodity}\u0000${o.tick.tsMs}`);
+      await store.transaction(async (tx) => {
+        await upsertTicks(tx, rows);
+        await upsertFeatures(tx, rows);
+        await upsertPredictions(tx, rows);
+      });
+    },
+  };
+}

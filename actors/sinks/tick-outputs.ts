@@ -1,0 +1,58 @@
+/**
+ * What a commodity actor produces for one tick, and the port through which it leaves the actor. Sinks make it
+ * durable; `onDurable` fires once every store holds it, which is what lets the partition commit the offset.
+ */
+import type { FeatureVector } from '../features/compute-features.ts';
+import type { Alert } from '../../proto/gen/carbon/v1/alert.ts';
+import type { Features } from '../../proto/gen/carbon/v1/features.ts';
+import type { Prediction } from '../../proto/gen/carbon/v1/prediction.ts';
+import type { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
+
+export interface TickOutputs {
+  readonly tick: PriceTick;
+  readonly features: FeatureVector;
+  /** Absent while the commodity has no model in service. */
+  readonly prediction: Prediction | undefined;
+  /** Present when the tick is an anomaly. */
+  readonly alert: Alert | undefined;
+}
+
+/** One store's batched writer. `write` resolves when the batch is durable there, and is idempotent on replay. */
+export interface OutputWriter {
+  readonly name: string;
+  write(batch: readonly TickOutputs[]): Promise<void>;
+}
+
+/** Where commodity actors hand their outputs. */
+export interface SinkPort {
+  /** Queues `outputs`; `onDurable` runs once they are durable in every store. Never blocks the actor. */
+  submit(outputs: TickOutputs, onDurable: () => void): void;
+  /** Resolves when everything submitted before the call is durable. */
+  flush(): Promise<void>;
+  /** Outputs submitted and not yet durable. */
+  pending(): number;
+  close(): Promise<void>;
+}
+
+/** The wire form of a feature vector, for the online store and the gateway. */
+export function toFeaturesMessage(commodity: string, f: FeatureVector): Features {
+  return {
+    commodity,
+    tsMs: f.tsMs,
+    price: f.price,
+    simpleReturn: f.simpleReturn,
+    logReturn: f.logReturn,
+    nonPositivePrice: f.nonPositivePrice,
+    sma5: f.sma5,
+    sma20: f.sma20,
+    ema5: f.ema5,
+    ema20: f.ema20,
+    volatility20: f.volatility20,
+    zScore: f.zScore,
+    rsi14: f.rsi14,
+    momentum10: f.momentum10,
+    windowMin: f.windowMin,
+    windowMax: f.windowMax,
+    tickCount: f.tickCount,
+  };
+}
