@@ -70,6 +70,11 @@ export const dlqTotal = new Counter({
   help: 'Messages sent to a dead-letter topic, by topic and reason',
   labelNames: ['topic', 'reason'] as const,
 });
+export const ticksSkipped = new Counter({
+  name: 'carbon_ticks_skipped_total',
+  help: 'Ticks that produced no output because the actor had already processed them, by reason',
+  labelNames: ['reason'] as const,
+});
 export const ingestTotal = new Counter({
   name: 'carbon_ingest_ticks_total',
   help: 'Rows read by carbon ingest, by outcome (published or rejected)',

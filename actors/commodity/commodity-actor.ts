@@ -1,0 +1,166 @@
+/**
+ * The commodity actor: keeps the rolling window of one commodity, turns each tick of its ledger into features,
+ * a prediction (when a model is in service) and maybe an alert, and hands them to the sink. State changes come
+ * from the pure `applyTick`; I/O leaves only through the ports (history store, sink, replica).
+ */
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '../../platform/logger.ts';
+import type { HistoryStore } from '../../connectors/postgres/history-store.ts';
+import { alertsTotal, inferenceSeconds, predictionsSkipped, predictionsTotal, recoverySeconds, ticksProcessed, ticksSkipped } from '../../platform/metrics.ts';
+import { Alert, AlertKind } from '../../proto/gen/carbon/v1/alert.ts';
+import type { Prediction } from '../../proto/gen/carbon/v1/prediction.ts';
+import type { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
+import type { FeatureVector } from '../features/compute-features.ts';
+import type { SinkPort } from '../sinks/tick-outputs.ts';
+import { ChaosError } from './chaos-error.ts';
+import type { CommodityLedger, PendingTick } from './ledger.ts';
+import type { CommodityMsg, CommoditySnapshot, PoisonRules, ReplicaLookup } from './protocol.ts';
+import { applyTick, initialState, rebuiltState, type CommodityState } from './state.ts';
+
+/** Reading the stores failed: the actor restarts and retries, but the tick at the head is not to blame. */
+export class RebuildError extends Error {
+  override readonly name = 'RebuildError';
+  readonly code = 'rebuild_failed';
+}
+
+export interface CommodityActorDeps {
+  readonly commodity: string;
+  readonly windowSize: number;
+  readonly zScoreThreshold: number;
+  readonly ledger: CommodityLedger;
+  readonly sink: SinkPort;
+  readonly history: HistoryStore;
+  readonly models: ReplicaLookup;
+  readonly poison: PoisonRules | undefined;
+  /** A tick left the ledger for good: its outputs are durable, or it had none to make. */
+  readonly finished: (entry: PendingTick) => void;
+  /** A tick cannot be processed: the partition dead-letters it, then finishes it. */
+  readonly rejected: (entry: PendingTick, reason: string, detail: string) => void;
+  readonly log: Logger;
+  /** Replies to a query. */
+  readonly reply: <T>(replyTo: unknown, value: T) => void;
+}
+
+export interface CommodityBehaviour {
+  initialState(): CommodityState;
+  handle(state: CommodityState, msg: CommodityMsg): Promise<CommodityState>;
+}
+
+export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour {
+  const { commodity, ledger } = deps;
+  let warnedNoModel = false;
+
+  async function rebuild(state: CommodityState, firstTsMs: number): Promise<CommodityState> {
+    // Snapshot the ledger first: whatever becomes durable while Postgres is read is then in one of the two.
+    const undurable = ledger.undurable().filter((p) => p.tsMs < firstTsMs);
+    let stored;
+    try {
+      stored = await deps.history.loadBefore(commodity, firstTsMs, deps.windowSize);
+    } catch (err) {
+      throw new RebuildError(`cannot rebuild the window of ${commodity}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    const newest = undurable[undurable.length - 1];
+    const storedNewest = stored.ticks[stored.ticks.length - 1];
+    const tickCount = newest && (!storedNewest || newest.tsMs >= storedNewest.tsMs) ? newest.tickCount : stored.tickCount;
+    return rebuiltState(state, { ticks: [...stored.ticks, ...undurable], tickCount });
+  }
+
+  function predict(features: FeatureVector, tick: PriceTick): Prediction | undefined {
+    const replica = deps.models.replicaFor(commodity);
+    if (!replica) {
+      predictionsSkipped.inc({ reason: 'no_model' });
+      if (!warnedNoModel) deps.log.info('no_model_in_service', { commodity, note: 'ticks get features but no prediction until a model is promoted' });
+      warnedNoModel = true;
+      return undefined;
+    }
+    warnedNoModel = false;
+    const started = performance.now();
+    const prediction = replica.predict(commodity, features, tick);
+    inferenceSeconds.observe((performance.now() - started) / 1000);
+    if (prediction) predictionsTotal.inc();
+    else predictionsSkipped.inc({ reason: 'inputs_incomplete' });
+    return prediction;
+  }
+
+  function alertFor(features: FeatureVector, tick: PriceTick): Alert | undefined {
+    const z = features.zScore;
+    if (z === undefined || Math.abs(z) <= deps.zScoreThreshold) return undefined;
+    alertsTotal.inc({ kind: 'return_zscore' });
+    return {
+      commodity,
+      tsMs: tick.tsMs,
+      kind: AlertKind.ALERT_KIND_RETURN_ZSCORE,
+      price: tick.price,
+      simpleReturn: features.simpleReturn ?? 0,
+      zScore: z,
+      threshold: deps.zScoreThreshold,
+      message: `${commodity} moved ${((features.simpleReturn ?? 0) * 100).toFixed(2)} % (z = ${z.toFixed(1)}, threshold ${deps.zScoreThreshold})`,
+    };
+  }
+
+  async function drain(state: CommodityState): Promise<CommodityState> {
+    const first = ledger.head();
+    if (!first) return state;
+    let s = state.rebuilt ? state : await rebuild(state, first.tick.tsMs);
+    for (let entry = ledger.head(); entry; entry = ledger.head()) {
+      const { tick } = entry;
+      if (deps.poison?.isPoison(tick)) throw new ChaosError(`poison tick ${commodity} at ${tick.tsMs}`);
+      const result = applyTick(s, tick);
+      if (result.kind === 'duplicate') {
+        ledger.shift();
+        ticksSkipped.inc({ reason: 'duplicate' });
+        deps.finished(entry);
+        continue;
+      }
+      if (result.kind === 'outOfOrder') {
+        ledger.shift();
+        deps.rejected(entry, 'out_of_order', `tick at ${tick.tsMs} is older than the latest (${result.latestTsMs}) with another price`);
+        continue;
+      }
+      const { features } = result;
+      const prediction = predict(features, tick);
+      const alert = alertFor(features, tick);
+      // Everything that can throw is done: the tick leaves the ledger's pending side only now.
+      ledger.shift();
+      s = { ...result.state, latestPrediction: prediction ?? result.state.latestPrediction };
+      ledger.processedAwaitingDurability({ tsMs: tick.tsMs, price: tick.price, tickCount: features.tickCount });
+      ticksProcessed.inc();
+      if (ledger.crashedAt !== undefined) {
+        recoverySeconds.observe((performance.now() - ledger.crashedAt) / 1000);
+        ledger.crashedAt = undefined;
+      }
+      const done = entry;
+      deps.sink.submit({ tick, features, prediction, alert }, () => {
+        ledger.durable();
+        deps.finished(done);
+      });
+    }
+    return s;
+  }
+
+  return {
+    initialState: () => initialState(commodity, deps.windowSize),
+    async handle(state, msg) {
+      switch (msg.type) {
+        case 'drain':
+          return drain(state);
+        case 'getSnapshot': {
+          const snapshot: CommoditySnapshot = {
+            commodity,
+            features: state.latestFeatures,
+            prediction: state.latestPrediction,
+            modelVersion: deps.models.replicaFor(commodity)?.version ?? 0,
+          };
+          deps.reply(msg.replyTo, snapshot);
+          return state;
+        }
+        case 'crash':
+          throw new ChaosError(msg.reason);
+        default: {
+          const unknown: never = msg;
+          throw new Error(`commodity actor got an unknown message ${JSON.stringify(unknown)}`);
+        }
+      }
+    },
+  };
+}
