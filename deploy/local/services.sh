@@ -1,0 +1,363 @@
+#!/usr/bin/env bash
+# Starts, stops and reports the real services that the platform and its integration tests talk to on one
+# machine: a single-node Kafka broker (jars fetched once from Maven Central), Postgres and Redis.
+# Usage: services.sh up | down | status | reset      (see deploy/local/README.md)
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+KAFKA_VERSION="${KAFKA_VERSION:-4.4.0}"
+CACHE_ROOT="${CARBON_CACHE:-${HOME:-/tmp}/.cache/254carbon}"
+KAFKA_DIR="$CACHE_ROOT/kafka-$KAFKA_VERSION"
+LIBS_DIR="$KAFKA_DIR/libs"
+LIBS_MARKER="$LIBS_DIR/.complete"
+RUN_DIR="$KAFKA_DIR/run"
+DATA_DIR="$RUN_DIR/data"
+LOG_DIR="$RUN_DIR/logs"
+PID_FILE="$RUN_DIR/kafka.pid"
+CONFIG_FILE="$RUN_DIR/server.properties"
+# Fixed so that a wiped data directory comes back as the same cluster; any 22-char base64url UUID works.
+KAFKA_CLUSTER_ID="${KAFKA_CLUSTER_ID:-nY_upB2xTMu9xazn-ysJcA}"
+KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms128m -Xmx512m}"
+READY_TIMEOUT_S="${SERVICES_READY_TIMEOUT_S:-90}"
+STOP_TIMEOUT_S=60
+
+KAFKA_HOST=127.0.0.1
+KAFKA_PORT=9092
+KAFKA_CONTROLLER_PORT=9093
+PG_HOST=127.0.0.1
+PG_PORT=5432
+REDIS_HOST=127.0.0.1
+REDIS_PORT=6379
+
+if [[ -n "${JAVA_HOME:-}" ]]; then JAVA="$JAVA_HOME/bin/java"; else JAVA=java; fi
+
+say() { printf '[services] %s\n' "$*"; }
+die() { printf '[services] %s\n' "$*" >&2; exit 1; }
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+postgres_answers() { pg_isready -h "$PG_HOST" -p "$PG_PORT" -q; }
+redis_answers() { [[ "$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
+
+# Prints the pid of the broker this script started, if that process is still alive.
+# The command line is checked so that a recycled pid is never mistaken for the broker.
+broker_pid() {
+  [[ -f "$PID_FILE" ]] || return 1
+  local pid
+  pid="$(<"$PID_FILE")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  local cmdline
+  cmdline="$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null)" || return 1
+  [[ "$cmdline" == *" kafka.Kafka "* ]] || return 1
+  echo "$pid"
+}
+
+java_major() {
+  local version
+  version="$("$JAVA" -version 2>&1 | sed -n '/version "/{s/.*version "\([^"]*\)".*/\1/p;}')"
+  version="${version#1.}"
+  echo "${version%%[.+-]*}"
+}
+
+# Collects everything missing and names the Debian packages at once, rather than one failure per run.
+check_tools() {
+  local missing=()
+  command -v "$JAVA" >/dev/null || missing+=("java (apt-get install default-jre-headless)")
+  if [[ ! -f "$LIBS_MARKER" ]]; then
+    command -v mvn >/dev/null || missing+=("maven, needed once to fetch the Kafka jars (apt-get install maven)")
+  fi
+  if ! command -v pg_isready >/dev/null; then
+    missing+=("postgresql is not installed (apt-get install postgresql)")
+  fi
+  if ! command -v redis-cli >/dev/null; then
+    if command -v redis-server >/dev/null; then
+      missing+=("redis-cli is not installed (apt-get install redis-tools)")
+    else
+      missing+=("redis is not installed (apt-get install redis-server)")
+    fi
+  fi
+  if ((${#missing[@]} > 0)); then
+    local item
+    for item in "${missing[@]}"; do say "missing: $item" >&2; done
+    die "install what is missing above, then run again"
+  fi
+  local major
+  major="$(java_major)"
+  if [[ ! "$major" =~ ^[0-9]+$ ]] || ((major < 17)); then
+    die "Kafka $KAFKA_VERSION needs Java 17 or newer, found '${major:-unknown}': apt-get install default-jre-headless, or set JAVA_HOME"
+  fi
+}
+
+ensure_postgres() {
+  if postgres_answers; then
+    say "Postgres up on $PG_HOST:$PG_PORT"
+    return
+  fi
+  local version
+  version="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)"
+  if [[ -z "$version" ]] || ! command -v pg_ctlcluster >/dev/null; then
+    die "postgresql server is not installed (no cluster under /etc/postgresql): apt-get install postgresql"
+  fi
+  say "Postgres down; starting cluster $version/main"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start 9>&- ||
+    die "pg_ctlcluster could not start Postgres $version/main (see /var/log/postgresql/)"
+  local deadline=$((SECONDS + 30))
+  until postgres_answers; do
+    ((SECONDS < deadline)) || die "Postgres $version/main started but does not answer on $PG_HOST:$PG_PORT after 30 s"
+    sleep 1
+  done
+  say "Postgres up on $PG_HOST:$PG_PORT"
+}
+
+ensure_redis() {
+  if redis_answers; then
+    say "Redis up on $REDIS_HOST:$REDIS_PORT"
+    return
+  fi
+  command -v redis-server >/dev/null || die "redis is not installed: apt-get install redis-server"
+  mkdir -p "$CACHE_ROOT"
+  say "Redis down; starting redis-server (no persistence, log $CACHE_ROOT/redis.log)"
+  redis-server --daemonize yes --bind "$REDIS_HOST" --port "$REDIS_PORT" --save "" --appendonly no \
+    --logfile "$CACHE_ROOT/redis.log" 9>&- || die "redis-server failed to start (see $CACHE_ROOT/redis.log)"
+  local deadline=$((SECONDS + 15))
+  until redis_answers; do
+    ((SECONDS < deadline)) || die "redis-server started but does not answer PING on $REDIS_HOST:$REDIS_PORT after 15 s"
+    sleep 0.5
+  done
+  say "Redis up on $REDIS_HOST:$REDIS_PORT"
+}
+
+fetch_kafka_libs() {
+  if [[ -f "$LIBS_MARKER" ]]; then return; fi
+  say "fetching Kafka $KAFKA_VERSION jars from Maven Central into $LIBS_DIR (first run only)"
+  local partial="$KAFKA_DIR/libs.partial"
+  local started=$SECONDS
+  rm -rf "$partial"
+  if ! mvn -q -B -f "$HERE/kafka/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$partial" \
+    >"$KAFKA_DIR/mvn.log" 2>&1; then
+    tail -n 30 "$KAFKA_DIR/mvn.log" >&2
+    die "mvn could not fetch Kafka $KAFKA_VERSION (full output: $KAFKA_DIR/mvn.log)"
+  fi
+  [[ -f "$partial/kafka_2.13-$KAFKA_VERSION.jar" ]] ||
+    die "mvn finished but kafka_2.13-$KAFKA_VERSION.jar is not in $partial"
+  # Swapped in whole and marked last, so an interrupted download is never taken for a complete one.
+  rm -rf "$LIBS_DIR"
+  mv "$partial" "$LIBS_DIR"
+  touch "$LIBS_MARKER"
+  say "fetched $(find "$LIBS_DIR" -name '*.jar' | wc -l) jars in $((SECONDS - started)) s"
+}
+
+# Fills KAFKA_JAVA with the java command line for one of Kafka's main classes.
+kafka_java_cmd() {
+  local heap
+  read -r -a heap <<<"$KAFKA_HEAP_OPTS"
+  KAFKA_JAVA=("$JAVA" "${heap[@]}" -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true
+    -Dlog4j2.configurationFile="$HERE/kafka/log4j2.xml" -Dkafka.logs.dir="$LOG_DIR"
+    -cp "$LIBS_DIR/*" "$@")
+}
+
+write_config() {
+  mkdir -p "$DATA_DIR" "$LOG_DIR"
+  # Regenerated at every start so that edits to the committed file take effect on restart.
+  { cat "$HERE/kafka/server.properties"; printf '\nlog.dirs=%s\n' "$DATA_DIR"; } >"$CONFIG_FILE"
+}
+
+format_storage() {
+  if [[ -f "$DATA_DIR/meta.properties" ]]; then return; fi
+  say "formatting Kafka storage in $DATA_DIR (cluster id $KAFKA_CLUSTER_ID)"
+  kafka_java_cmd kafka.tools.StorageTool format -t "$KAFKA_CLUSTER_ID" -c "$CONFIG_FILE"
+  if ! "${KAFKA_JAVA[@]}" >"$LOG_DIR/format.log" 2>&1 9>&-; then
+    cat "$LOG_DIR/format.log" >&2
+    die "kafka-storage format failed"
+  fi
+}
+
+print_broker_logs() {
+  local file
+  for file in "$LOG_DIR/kafka.out" "$LOG_DIR/server.log"; do
+    if [[ -s "$file" ]]; then
+      printf '[services] --- last lines of %s ---\n' "$file" >&2
+      tail -n 40 "$file" >&2
+    fi
+  done
+  # The root cause is usually the last 'Caused by' of a long stack trace.
+  local errors
+  errors="$(grep -E '^\[[^]]*\] (ERROR|FATAL) |^Caused by: ' "$LOG_DIR/server.log" 2>/dev/null | tail -n 6)" || true
+  if [[ -n "$errors" ]]; then
+    printf '[services] --- errors in server.log ---\n%s\n' "$errors" >&2
+  fi
+}
+
+wait_for_kafka() {
+  local pid="$1" started="$2"
+  local deadline=$((started + READY_TIMEOUT_S)) next_report=$((SECONDS + 10))
+  until port_open "$KAFKA_HOST" "$KAFKA_PORT"; do
+    # Not kill -0: a broker that died as this script's child stays a zombie until the script exits.
+    if ! broker_pid >/dev/null; then
+      rm -f "$PID_FILE"
+      print_broker_logs
+      die "Kafka exited before it answered on $KAFKA_HOST:$KAFKA_PORT"
+    fi
+    if ((SECONDS >= deadline)); then
+      print_broker_logs
+      die "Kafka (pid $pid) does not answer on $KAFKA_HOST:$KAFKA_PORT after ${READY_TIMEOUT_S} s; it is left running: 'services.sh down' stops it, SERVICES_READY_TIMEOUT_S waits longer"
+    fi
+    if ((SECONDS >= next_report)); then
+      say "waiting for Kafka on $KAFKA_HOST:$KAFKA_PORT ($((SECONDS - started)) s)"
+      next_report=$((SECONDS + 10))
+    fi
+    sleep 0.5
+  done
+  say "Kafka $KAFKA_VERSION up on $KAFKA_HOST:$KAFKA_PORT after $((SECONDS - started)) s (pid $pid, logs $LOG_DIR)"
+}
+
+ensure_kafka() {
+  local pid
+  if port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
+    if pid="$(broker_pid)"; then
+      say "Kafka already up on $KAFKA_HOST:$KAFKA_PORT (pid $pid), reusing it"
+    else
+      say "something already answers on $KAFKA_HOST:$KAFKA_PORT (not started by this script), reusing it"
+    fi
+    return
+  fi
+  if pid="$(broker_pid)"; then
+    say "Kafka (pid $pid) is still starting; waiting for it"
+    wait_for_kafka "$pid" "$SECONDS"
+    return
+  fi
+  if port_open "$KAFKA_HOST" "$KAFKA_CONTROLLER_PORT"; then
+    die "port $KAFKA_CONTROLLER_PORT (Kafka controller) is taken by another process: $(ss -ltnpH "sport = :$KAFKA_CONTROLLER_PORT" 2>/dev/null | grep -o 'users:.*' || echo 'unknown')"
+  fi
+  fetch_kafka_libs
+  write_config
+  format_storage
+  local started=$SECONDS
+  say "starting Kafka $KAFKA_VERSION (heap $KAFKA_HEAP_OPTS, ready timeout ${READY_TIMEOUT_S} s)"
+  kafka_java_cmd kafka.Kafka "$CONFIG_FILE"
+  rm -f "$PID_FILE"
+  # server.log holds only this start, so that a failure shows its own errors; the last one is kept.
+  rm -f "$LOG_DIR"/server.log.[0-9]*
+  if [[ -f "$LOG_DIR/server.log" ]]; then mv "$LOG_DIR/server.log" "$LOG_DIR/server.log.previous"; fi
+  # setsid: the broker outlives this script and the terminal or test run that called it.
+  # The shell writes its own pid, then execs java, so the pid file names the JVM itself.
+  # fd 9 (the lock) is closed so that the broker does not hold the lock for its whole life.
+  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' start-kafka "$PID_FILE" "${KAFKA_JAVA[@]}" \
+    >"$LOG_DIR/kafka.out" 2>&1 </dev/null 9>&- &
+  local waited=0
+  until [[ -s "$PID_FILE" ]]; do
+    ((waited < 50)) || die "Kafka launcher did not write $PID_FILE"
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  wait_for_kafka "$(<"$PID_FILE")" "$started"
+}
+
+stop_kafka() {
+  local pid
+  if ! pid="$(broker_pid)"; then
+    rm -f "$PID_FILE"
+    if port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
+      say "something answers on $KAFKA_HOST:$KAFKA_PORT but was not started by this script; leaving it"
+    else
+      say "Kafka is not running"
+    fi
+    return
+  fi
+  say "stopping Kafka (pid $pid)"
+  kill -TERM "$pid"
+  local deadline=$((SECONDS + STOP_TIMEOUT_S))
+  while broker_pid >/dev/null; do
+    if ((SECONDS >= deadline)); then
+      say "Kafka did not stop within ${STOP_TIMEOUT_S} s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.5
+  done
+  rm -f "$PID_FILE"
+  say "Kafka stopped"
+}
+
+status() {
+  local down=0 pid
+  if port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
+    if pid="$(broker_pid)"; then
+      say "Kafka     up on $KAFKA_HOST:$KAFKA_PORT (version $KAFKA_VERSION, pid $pid, data $DATA_DIR)"
+    else
+      say "Kafka     up on $KAFKA_HOST:$KAFKA_PORT (not started by this script)"
+    fi
+  elif pid="$(broker_pid)"; then
+    say "Kafka     starting (pid $pid, not answering on $KAFKA_HOST:$KAFKA_PORT yet)"
+    down=1
+  else
+    say "Kafka     down"
+    down=1
+  fi
+  if ! command -v pg_isready >/dev/null; then
+    say "Postgres  unknown: pg_isready is not installed (apt-get install postgresql-client)"
+    down=1
+  elif postgres_answers; then
+    say "Postgres  up on $PG_HOST:$PG_PORT"
+  else
+    say "Postgres  down"
+    down=1
+  fi
+  if ! command -v redis-cli >/dev/null; then
+    say "Redis     unknown: redis-cli is not installed (apt-get install redis-tools)"
+    down=1
+  elif redis_answers; then
+    say "Redis     up on $REDIS_HOST:$REDIS_PORT"
+  else
+    say "Redis     down"
+    down=1
+  fi
+  return "$down"
+}
+
+# Serializes up/down/reset: several test runs may call 'up' at the same moment.
+take_lock() {
+  mkdir -p "$KAFKA_DIR"
+  exec 9>"$KAFKA_DIR/.lock"
+  if ! flock -n 9; then
+    say "another services.sh holds $KAFKA_DIR/.lock; waiting for it"
+    flock -w 600 9 || die "gave up waiting for $KAFKA_DIR/.lock"
+  fi
+}
+
+case "${1:-}" in
+  up)
+    check_tools
+    take_lock
+    ensure_postgres
+    ensure_redis
+    ensure_kafka
+    ;;
+  down)
+    take_lock
+    stop_kafka
+    say "Postgres and Redis are left alone"
+    ;;
+  status)
+    status
+    ;;
+  reset)
+    check_tools
+    take_lock
+    if ! broker_pid >/dev/null && port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
+      die "the broker on $KAFKA_HOST:$KAFKA_PORT was not started by this script; not wiping anything"
+    fi
+    stop_kafka
+    say "wiping Kafka data in $DATA_DIR"
+    rm -rf "$DATA_DIR"
+    ensure_postgres
+    ensure_redis
+    ensure_kafka
+    ;;
+  *)
+    echo "usage: $0 up|down|status|reset" >&2
+    exit 2
+    ;;
+esac
