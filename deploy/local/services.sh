@@ -243,9 +243,11 @@ ensure_kafka() {
   if [[ -f "$LOG_DIR/server.log" ]]; then mv "$LOG_DIR/server.log" "$LOG_DIR/server.log.previous"; fi
   # setsid: the broker outlives this script and the terminal or test run that called it.
   # The shell writes its own pid, then execs java, so the pid file names the JVM itself.
-  # fd 9 (the lock) is closed so that the broker does not hold the lock for its whole life.
-  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' start-kafka "$PID_FILE" "${KAFKA_JAVA[@]}" \
-    >"$LOG_DIR/kafka.out" 2>&1 </dev/null 9>&- &
+  # Every inherited descriptor above 2 is closed first: the lock on fd 9 would otherwise be held for the
+  # broker's whole life, and a caller's pipe (a CI runner's, say) would never see end-of-file.
+  setsid bash -c 'echo $$ >"$1"; shift
+    for fd in /proc/$$/fd/*; do fd="${fd##*/}"; if ((fd > 2)); then eval "exec $fd>&-"; fi; done
+    exec "$@"' start-kafka "$PID_FILE" "${KAFKA_JAVA[@]}" >"$LOG_DIR/kafka.out" 2>&1 </dev/null &
   local waited=0
   until [[ -s "$PID_FILE" ]]; do
     ((waited < 50)) || die "Kafka launcher did not write $PID_FILE"
