@@ -43,6 +43,13 @@ test('exponentialMovingAverage of a ramp lags it by ((1 - a) / a)(1 - (1 - a)^k)
   t.true(near(exponentialMovingAverage(ramp, 20), 121 - 9.5 * (1 - (19 / 21) ** 21)));
 });
 
+test('the EMA of a flat window is exactly its price', (t) => {
+  // alpha * p + (1 - alpha) * ema, computed literally, drifts to 91.02000000000001 here: above the window's max.
+  for (const price of [91.02, 48.14, 0.1, -36.98]) {
+    t.is(exponentialMovingAverage(Array.from({ length: 50 }, () => price), 5), price);
+  }
+});
+
 test('an EMA stays within its inputs min and max (random windows, negative and zero prices included)', (t) => {
   for (let seed = 1; seed <= 300; seed++) {
     const random = seededRandom(seed);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { isNonPositivePrice, logReturn, simpleReturn, simpleReturnAt } from './returns.ts';
+import { isNonPositivePrice, logReturn, simpleReturn } from './returns.ts';
 
 const simpleCases: [previous: number, current: number, expected: number | undefined][] = [
   [10, 11, 0.1], // (11 - 10) / 10
@@ -47,11 +47,3 @@ for (const [previous, current, expected] of flagCases) {
     t.is(isNonPositivePrice(previous, current), expected);
   });
 }
-
-test('simpleReturnAt reads the return into prices[index] and is undefined outside the series', (t) => {
-  const prices = [10, 11, 12];
-  t.is(simpleReturnAt(prices, 0), undefined);
-  t.is(simpleReturnAt(prices, 1), 0.1);
-  t.is(simpleReturnAt(prices, 2), 1 / 11);
-  t.is(simpleReturnAt(prices, 3), undefined);
-});

@@ -24,9 +24,3 @@ export function logReturn(previous: number, current: number): number | undefined
 export function isNonPositivePrice(previous: number | undefined, current: number): boolean {
   return current <= 0 || (previous !== undefined && previous <= 0);
 }
-
-/** Simple return from prices[index - 1] to prices[index]; undefined when index is out of [1, length). */
-export function simpleReturnAt(prices: ArrayLike<number>, index: number): number | undefined {
-  if (index < 1 || index >= prices.length) return undefined;
-  return simpleReturn(prices[index - 1] as number, prices[index] as number);
-}

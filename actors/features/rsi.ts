@@ -14,8 +14,9 @@ export function relativeStrengthIndex(prices: ArrayLike<number>, period: number)
   let loss = 0;
   for (let i = n - period; i < n; i++) {
     const change = (prices[i] as number) - (prices[i - 1] as number);
-    if (change > 0) gain += change;
-    else loss -= change;
+    // Branch-free: price changes flip sign unpredictably, and a mispredicted branch costs more than both adds.
+    gain += Math.max(change, 0);
+    loss += Math.max(-change, 0);
   }
   const total = gain + loss;
   if (total === 0) return 50;

@@ -3,15 +3,18 @@
  * recomputed from prices on the fly (a division each) rather than stored, so these stay allocation-free.
  * A run of returns with any undefined member (a previous price of 0) has no statistics: the result is undefined.
  */
-import { simpleReturnAt } from './returns.ts';
+import { simpleReturn } from './returns.ts';
 
-/** Mean of the `count` simple returns ending with the one into prices[lastIndex]; undefined if any is undefined. */
+/**
+ * Mean of the `count` simple returns ending with the one into prices[lastIndex]; undefined if any is undefined
+ * (a previous price of 0). The return is simpleReturn() written out: this loop is the hot path of a tick.
+ */
 function meanOfReturns(prices: ArrayLike<number>, lastIndex: number, count: number): number | undefined {
   let sum = 0;
   for (let i = lastIndex - count + 1; i <= lastIndex; i++) {
-    const r = simpleReturnAt(prices, i);
-    if (r === undefined) return undefined;
-    sum += r;
+    const previous = prices[i - 1] as number;
+    if (previous === 0) return undefined;
+    sum += ((prices[i] as number) - previous) / Math.abs(previous);
   }
   return sum / count;
 }
@@ -20,7 +23,8 @@ function meanOfReturns(prices: ArrayLike<number>, lastIndex: number, count: numb
 function stdDevOfReturns(prices: ArrayLike<number>, lastIndex: number, count: number, mean: number): number {
   let squares = 0;
   for (let i = lastIndex - count + 1; i <= lastIndex; i++) {
-    const deviation = (simpleReturnAt(prices, i) as number) - mean;
+    const previous = prices[i - 1] as number;
+    const deviation = ((prices[i] as number) - previous) / Math.abs(previous) - mean;
     squares += deviation * deviation;
   }
   return Math.sqrt(squares / (count - 1));
@@ -47,7 +51,7 @@ export function returnVolatility(prices: ArrayLike<number>, period: number): num
 export function returnZScore(prices: ArrayLike<number>, period: number): number | undefined {
   const last = prices.length - 1;
   if (period < 2 || last < period + 1) return undefined;
-  const latest = simpleReturnAt(prices, last);
+  const latest = simpleReturn(prices[last - 1] as number, prices[last] as number);
   if (latest === undefined) return undefined;
   const mean = meanOfReturns(prices, last - 1, period);
   if (mean === undefined) return undefined;
