@@ -24,6 +24,7 @@ test('IMF column names become readable upper snake case ids of at most 32 charac
     ['Natural Gas - Spot price at the Henry Hub terminal in Louisiana', 'NATURAL_GAS_SPOT_PRICE_HENRY_HUB'],
     ['China import Iron Ore Fines 62% FE spot', 'CHINA_IMPORT_IRON_ORE_FINES_62'],
     ['Swine - pork', 'SWINE_PORK'],
+    ['Sugar U.S. import price', 'SUGAR_US_IMPORT_PRICE'],
     ['All Commodity Price Index', 'ALL_COMMODITY_PRICE_INDEX'],
   ];
   for (const [name, id] of cases) {

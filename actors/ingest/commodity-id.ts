@@ -21,6 +21,8 @@ function words(name: string): string[] {
   return name
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
+    // Abbreviations stay one word: `U.S.` -> US.
+    .replace(/(?<=\b[A-Za-z])\.(?=[A-Za-z]\b)/g, '')
     .toUpperCase()
     .split(/[^A-Z0-9]+/)
     .filter((w) => w !== '');

@@ -11,7 +11,7 @@ export interface RawRow {
   readonly price: string | number;
   /** The original bytes of the row (a CSV line, a JSON element), sent as is to the DLQ when the row is rejected. */
   readonly raw: string;
-  /** Size of the original row when `raw` holds only its beginning (an oversized line); else raw's own size. */
+  /** Size of the original row, when known without `raw` (a line cut short, a generated row); else raw's size. */
   readonly rawSizeBytes?: number;
   /** 1-based line (CSV) or element (JSON) number in its origin, for messages. */
   readonly lineNo: number;

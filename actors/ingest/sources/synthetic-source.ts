@@ -1,0 +1,191 @@
+/**
+ * Synthetic prices: a seeded, deterministic generator of realistic daily-like series, for load benchmarks, demos
+ * and the embedded mode. Each commodity follows a geometric random walk with its own drift and volatility; its
+ * volatility switches between a calm and a turbulent regime (a two-state Markov chain), and some steps are
+ * skipped (gaps, like holidays). Same options, same ticks, bit for bit.
+ */
+import type { PriceTick } from '../../../proto/gen/carbon/v1/price_tick.ts';
+import type { RawRow, RowSource } from '../raw-row.ts';
+
+export interface SyntheticOptions {
+  readonly seed: number;
+  /** Number of commodities, named SYN_001, SYN_002, ... */
+  readonly commodities: number;
+  /** Ticks in total, over all commodities. */
+  readonly ticks: number;
+  /** Time of the first step, epoch ms. */
+  readonly startMs: number;
+  /** Time between two steps of one commodity. */
+  readonly intervalMs: number;
+  /** Chance that a commodity has no tick at a step; default 0.02. */
+  readonly gapProbability?: number;
+}
+
+export const SYNTHETIC_UNIT = 'USD';
+
+/** sfc32 (Small Fast Counting), seeded through splitmix32: fast, 128-bit state, good enough statistics. */
+export function createRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  const splitmix = (): number => {
+    s = (s + 0x9e3779b9) | 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+  let a = splitmix();
+  let b = splitmix();
+  let c = splitmix();
+  let d = splitmix();
+  return () => {
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    return (t >>> 0) / 4_294_967_296;
+  };
+}
+
+/** Standard normal variates by Box-Muller, two per pair of uniforms. */
+function createNormal(random: () => number): () => number {
+  let spare = Number.NaN;
+  return () => {
+    if (!Number.isNaN(spare)) {
+      const v = spare;
+      spare = Number.NaN;
+      return v;
+    }
+    const u = 1 - random();
+    const radius = Math.sqrt(-2 * Math.log(u));
+    const angle = 2 * Math.PI * random();
+    spare = radius * Math.sin(angle);
+    return radius * Math.cos(angle);
+  };
+}
+
+export function syntheticCommodityIds(count: number): string[] {
+  const width = Math.max(3, String(count).length);
+  return Array.from({ length: count }, (_, i) => `SYN_${String(i + 1).padStart(width, '0')}`);
+}
+
+interface Walk {
+  readonly id: string;
+  logPrice: number;
+  readonly drift: number;
+  readonly calmVolatility: number;
+  turbulent: boolean;
+}
+
+/** Chances per step of entering and leaving the turbulent regime, and how much more it moves. */
+const TO_TURBULENT = 0.01;
+const TO_CALM = 0.05;
+const TURBULENCE_FACTOR = 3;
+
+function validate(o: SyntheticOptions): void {
+  const bad = (what: string): never => {
+    throw new RangeError(`synthetic: ${what}`);
+  };
+  if (!Number.isInteger(o.commodities) || o.commodities < 1 || o.commodities > 99_999) bad(`commodities must be an integer in [1, 99999], got ${o.commodities}`);
+  if (!Number.isInteger(o.ticks) || o.ticks < 0) bad(`ticks must be a non-negative integer, got ${o.ticks}`);
+  if (!Number.isFinite(o.startMs)) bad(`startMs must be finite, got ${o.startMs}`);
+  if (!Number.isFinite(o.intervalMs) || o.intervalMs <= 0) bad(`intervalMs must be > 0, got ${o.intervalMs}`);
+  const gap = o.gapProbability ?? 0.02;
+  if (!(gap >= 0 && gap < 1)) bad(`gapProbability must be in [0, 1), got ${gap}`);
+}
+
+/**
+ * The ticks, in time order: step by step, every commodity that has no gap at that step gets one tick at
+ * startMs + step * intervalMs. Stops after `ticks` ticks.
+ */
+export function* syntheticTicks(options: SyntheticOptions): Generator<PriceTick> {
+  validate(options);
+  const random = createRandom(options.seed);
+  const normal = createNormal(random);
+  const gap = options.gapProbability ?? 0.02;
+  const source = `synthetic:seed=${options.seed}`;
+  const walks: Walk[] = syntheticCommodityIds(options.commodities).map((id) => ({
+    id,
+    // Log-uniform between 5 and 2,000 (natural gas to gold).
+    logPrice: Math.log(5) + random() * Math.log(400),
+    drift: (random() - 0.4) * 0.0005,
+    calmVolatility: 0.005 + random() * 0.02,
+    turbulent: false,
+  }));
+  let emitted = 0;
+  for (let step = 0; emitted < options.ticks; step++) {
+    const tsMs = options.startMs + step * options.intervalMs;
+    for (let i = 0; i < walks.length && emitted < options.ticks; i++) {
+      const w = walks[i] as Walk;
+      w.turbulent = w.turbulent ? random() >= TO_CALM : random() < TO_TURBULENT;
+      const sigma = w.turbulent ? w.calmVolatility * TURBULENCE_FACTOR : w.calmVolatility;
+      w.logPrice += w.drift - 0.5 * sigma * sigma + sigma * normal();
+      if (random() < gap) continue;
+      emitted++;
+      yield { commodity: w.id, tsMs, price: Math.round(Math.exp(w.logPrice) * 10_000) / 10_000, unit: SYNTHETIC_UNIT, source };
+    }
+  }
+}
+
+/** A synthetic tick as a raw row; its CSV text is made only if it is needed (a rejection), not per tick. */
+class SyntheticRow implements RawRow {
+  readonly commodityHint: string;
+  readonly date: number;
+  readonly price: number;
+  readonly origin: string;
+  /** An upper bound of raw's size (id, ISO time, shortest price text, commas), known without building it. */
+  readonly rawSizeBytes: number;
+  constructor(tick: PriceTick, readonly lineNo: number) {
+    this.rawSizeBytes = tick.commodity.length + 27 + 26 + 2;
+    this.commodityHint = tick.commodity;
+    this.date = tick.tsMs;
+    this.price = tick.price;
+    this.origin = tick.source;
+  }
+
+  get raw(): string {
+    return `${this.commodityHint},${new Date(this.date).toISOString()},${this.price}`;
+  }
+}
+
+export interface SyntheticSourceOptions extends SyntheticOptions {
+  /** Ticks per second; undefined for as fast as possible. */
+  readonly ratePerS?: number | undefined;
+}
+
+/** How often a paced source checks the clock: about every 10 ms worth of ticks. */
+const PACING_CHECKS_PER_S = 100;
+
+export class SyntheticSource implements RowSource {
+  readonly description: string;
+  readonly expectedRows: number;
+
+  constructor(private readonly options: SyntheticSourceOptions) {
+    validate(options);
+    if (options.ratePerS !== undefined && !(options.ratePerS > 0)) throw new RangeError(`synthetic: rate must be > 0 ticks/s, got ${options.ratePerS}`);
+    this.description = `synthetic seed=${options.seed} commodities=${options.commodities} ticks=${options.ticks}`;
+    this.expectedRows = options.ticks;
+  }
+
+  absentCells(): number {
+    return 0;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<RawRow> {
+    const rate = this.options.ratePerS;
+    const every = rate === undefined ? Number.POSITIVE_INFINITY : Math.max(1, Math.round(rate / PACING_CHECKS_PER_S));
+    const startedMs = performance.now();
+    let n = 0;
+    for (const tick of syntheticTicks(this.options)) {
+      if (rate !== undefined && n % every === 0) {
+        // Due times come from the start, not from the previous tick, so that pacing does not drift.
+        const dueMs = startedMs + (n * 1000) / rate;
+        const aheadMs = dueMs - performance.now();
+        if (aheadMs > 1) await new Promise((resolve) => setTimeout(resolve, aheadMs));
+      }
+      n++;
+      yield new SyntheticRow(tick, n);
+    }
+  }
+}
