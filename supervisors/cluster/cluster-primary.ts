@@ -1,0 +1,144 @@
+/**
+ * The cluster primary of `carbon start`: forks the workers, restarts any that exits (under workerProcessPolicy:
+ * backoff and an intensity limit, past which the primary itself exits non-zero for Kubernetes to restart the
+ * pod), serves the cluster-aggregated /metrics, and relays operator commands (chaos) to the workers. It holds no
+ * business state: Kafka's group reassigns the partitions of a worker that is gone.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Config } from '../../platform/config.ts';
+import type { Logger } from '../../platform/logger.ts';
+import { workerRestarts } from '../../platform/metrics.ts';
+import { workerProcessPolicy } from '../policies.ts';
+import { recordRestart } from '../restart-policy.ts';
+import { clusterMetricsText } from './metrics-aggregation.ts';
+import type { ChaosCommand } from './chaos-command.ts';
+
+/** Lifecycle of the primary. */
+export type PrimaryState = 'running' | 'stopping' | 'failed';
+
+export interface PrimaryOptions {
+  readonly config: Config;
+  readonly log: Logger;
+  /** The worker entry module (run by cluster.fork through the same loader). */
+  readonly workerArgs: readonly string[];
+}
+
+export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
+  const { config, log } = opts;
+  let state: PrimaryState = 'running';
+  let restartHistory: readonly number[] = [];
+  const slots = new Map<number, Worker>();
+
+  cluster.setupPrimary({ args: [...opts.workerArgs] });
+
+  const fork = (slot: number): void => {
+    const worker = cluster.fork({ CARBON_WORKER_SLOT: String(slot) });
+    slots.set(slot, worker);
+    log.info('worker_forked', { slot, workerPid: worker.process.pid });
+    worker.on('exit', (code, signal) => onExit(slot, worker, code, signal));
+  };
+
+  let resolveDone: (code: number) => void = () => undefined;
+  const done = new Promise<number>((resolve) => {
+    resolveDone = resolve;
+  });
+
+  const onExit = (slot: number, worker: Worker, code: number | null, signal: string | null): void => {
+    if (slots.get(slot) === worker) slots.delete(slot);
+    if (state !== 'running') {
+      if (slots.size === 0) resolveDone(state === 'failed' ? 1 : 0);
+      return;
+    }
+    const reason = signal ? signal.toLowerCase() : `exit_${code ?? 'unknown'}`;
+    const verdict = recordRestart(workerProcessPolicy, restartHistory, performance.now());
+    restartHistory = verdict.history;
+    if (!verdict.allowed) {
+      log.error('worker_restarts_exhausted', { slot, reason, intensity: workerProcessPolicy.intensity, periodMs: workerProcessPolicy.periodMs });
+      state = 'failed';
+      stopAll();
+      return;
+    }
+    workerRestarts.inc({ reason });
+    log.warn('worker_exited', { slot, reason, restartInMs: verdict.delayMs, restartsInPeriod: verdict.history.length });
+    setTimeout(() => {
+      if (state === 'running') fork(slot);
+    }, verdict.delayMs);
+  };
+
+  const stopAll = (): void => {
+    if (slots.size === 0) {
+      resolveDone(state === 'failed' ? 1 : 0);
+      return;
+    }
+    for (const w of slots.values()) w.process.kill('SIGTERM');
+    // A worker that does not drain in time is killed; Kafka redelivers what it had not committed.
+    setTimeout(() => {
+      for (const w of slots.values()) w.process.kill('SIGKILL');
+    }, config.cluster.shutdownTimeoutMs + 1_000).unref();
+  };
+
+  const server = createServer((req, res) => {
+    handleHttp(req, res).catch((err: unknown) => {
+      log.error('http_request_failed', { url: req.url, err });
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('internal error\n');
+    });
+  });
+
+  async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://primary');
+    if (req.method === 'GET' && url.pathname === '/metrics') {
+      const text = await clusterMetricsText([...slots.values()]);
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(text);
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/healthz') {
+      res.writeHead(state === 'running' ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ state, workers: slots.size, expected: config.cluster.workers }));
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/chaos/crash') {
+      if (!config.chaosEnabled) {
+        res.writeHead(403, { 'content-type': 'text/plain' });
+        res.end('chaos control is off: start with CARBON_CHAOS=true\n');
+        return;
+      }
+      const command: ChaosCommand = {
+        type: 'carbon:chaos',
+        action: url.searchParams.get('poisonTsMs') ? 'poison' : 'crash',
+        commodity: url.searchParams.get('commodity') ?? undefined,
+        poisonTsMs: url.searchParams.get('poisonTsMs') ? Number(url.searchParams.get('poisonTsMs')) : undefined,
+      };
+      for (const w of slots.values()) w.send(command);
+      res.writeHead(202, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ sent: slots.size, command }));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found: try GET /metrics, GET /healthz, POST /chaos/crash?commodity=WTI\n');
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.cluster.metricsPort, config.cluster.metricsHost, () => resolve());
+  });
+  log.info('primary_started', { workers: config.cluster.workers, metrics: `http://${config.cluster.metricsHost}:${config.cluster.metricsPort}/metrics` });
+
+  const shutdown = (signal: string): void => {
+    if (state !== 'running') return;
+    log.info('primary_stopping', { signal });
+    state = 'stopping';
+    stopAll();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  for (let slot = 0; slot < config.cluster.workers; slot++) fork(slot);
+  const code = await done;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  log.info('primary_stopped', { code });
+  return code;
+}
