@@ -1,0 +1,32 @@
+/**
+ * Fits the platform's forests for a list of jobs: the fast CART forest of actors/model/forest, with the run's
+ * parameters mapped onto its options.
+ */
+import type { CompactForest } from '../model/forest/compact-forest.ts';
+import type { ForestOptions } from '../model/forest/forest-options.ts';
+import { trainForest } from '../model/forest/train-forest.ts';
+import type { ForestParams } from './train-params.ts';
+import type { TrainRegressors } from './walk-forward.ts';
+
+export function forestOptions(p: ForestParams): ForestOptions {
+  return {
+    nTrees: p.trees,
+    maxDepth: p.maxDepth,
+    maxFeatures: p.maxFeatures,
+    minSamplesLeaf: p.minSamplesLeaf,
+    seed: p.seed,
+  };
+}
+
+/** One job after the other on this thread (tests, small runs). */
+export function sequentialForestTrainer(params: ForestParams): TrainRegressors<CompactForest> {
+  const options = forestOptions(params);
+  return async (jobs, onJobDone) => {
+    const out: CompactForest[] = [];
+    for (const job of jobs) {
+      out.push(trainForest(job.x, job.y, job.nFeatures, options));
+      onJobDone?.(out.length, jobs.length);
+    }
+    return out;
+  };
+}
