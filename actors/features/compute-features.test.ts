@@ -10,7 +10,7 @@ import {
 import type { FeatureVector } from './compute-features.ts';
 import { readDailyPrices } from './daily-price-csv.ts';
 import { randomSeries, seededRandom } from './random-series.ts';
-import { appendTick, emptyWindow, fromTicks } from './window.ts';
+import { appendTick, emptyWindow, fromTicks, MAX_ABS_PRICE } from './window.ts';
 import type { PricePoint, TickWindow } from './window.ts';
 
 const near = (actual: number | undefined, expected: number): boolean =>
@@ -193,6 +193,21 @@ test('random series with zero and negative prices never produce NaN or Infinity'
     }
   }
   t.true(withInputs > 1_000, `only ${withInputs} ticks had model inputs: the property checked too little`);
+});
+
+test('prices at the extremes the window admits never produce NaN or Infinity', (t) => {
+  const extremes = [MAX_ABS_PRICE, -MAX_ABS_PRICE, 1e-300, -5e-324, 0, 1, -1];
+  for (let seed = 1; seed <= 20; seed++) {
+    const random = seededRandom(seed);
+    const prices = Array.from({ length: 120 }, () => extremes[Math.floor(random() * extremes.length)] as number);
+    for (const [i, f] of run(ticksOf(prices), 22).entries()) {
+      const bad = firstNonFinite(f);
+      if (bad !== undefined) return t.fail(`seed ${seed} tick ${i}: ${bad} is not finite`);
+      const inputs = toModelInputs(f);
+      if (inputs !== undefined && !inputs.every(Number.isFinite)) return t.fail(`seed ${seed} tick ${i}: an input`);
+    }
+  }
+  t.pass();
 });
 
 test('the WTI file, negative settlement included, runs through without a throw or a NaN', (t) => {

@@ -69,8 +69,9 @@ export function computeFeatures(window: TickWindow, tickCount: number): FeatureV
     simpleReturn: previous === undefined ? undefined : simpleReturn(previous, price),
     logReturn: previous === undefined ? undefined : logReturn(previous, price),
     nonPositivePrice: isNonPositivePrice(previous, price),
-    sma5: finiteOrUndefined(simpleMovingAverage(prices, 5)),
-    sma20: finiteOrUndefined(simpleMovingAverage(prices, 20)),
+    sma5: simpleMovingAverage(prices, 5),
+    sma20: simpleMovingAverage(prices, 20),
+    // Defined for a non-empty window, and finite because the window bounds prices (MAX_ABS_PRICE).
     ema5: exponentialMovingAverage(prices, 5) as number,
     ema20: exponentialMovingAverage(prices, 20) as number,
     volatility20: returnVolatility(prices, 20),
@@ -81,11 +82,6 @@ export function computeFeatures(window: TickWindow, tickCount: number): FeatureV
     windowMax,
     tickCount,
   };
-}
-
-/** Sums of finite prices overflow only near 1e308; such a price is not data, but it must not become Infinity. */
-function finiteOrUndefined(value: number | undefined): number | undefined {
-  return value !== undefined && Number.isFinite(value) ? value : undefined;
 }
 
 /**

@@ -1,12 +1,13 @@
 /** Moving averages of the most recent prices (the last element of `prices` is the current price). */
 
-/** Mean of the last `period` prices; undefined with fewer than `period` prices. */
+/** Mean of the last `period` prices; undefined with fewer than `period` prices (or if their sum overflows). */
 export function simpleMovingAverage(prices: ArrayLike<number>, period: number): number | undefined {
   const n = prices.length;
   if (period < 1 || n < period) return undefined;
   let sum = 0;
   for (let i = n - period; i < n; i++) sum += prices[i] as number;
-  return sum / period;
+  const mean = sum / period;
+  return Number.isFinite(mean) ? mean : undefined;
 }
 
 /** The standard EMA smoothing factor for an n-period average: 2 / (n + 1). */

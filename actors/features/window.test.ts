@@ -1,5 +1,5 @@
 import test from 'ava';
-import { appendTick, DEFAULT_WINDOW_SIZE, emptyWindow, fromTicks, MIN_WINDOW_SIZE } from './window.ts';
+import { appendTick, DEFAULT_WINDOW_SIZE, emptyWindow, fromTicks, MAX_ABS_PRICE, MIN_WINDOW_SIZE } from './window.ts';
 import type { PricePoint, TickWindow } from './window.ts';
 
 const tick = (i: number, price = 10 + i): PricePoint => ({ tsMs: 1_000 * i, price });
@@ -30,16 +30,18 @@ test('appendTick leaves the window it was given unchanged', (t) => {
   t.is(after.prices[21], 32);
 });
 
-test('appendTick and fromTicks refuse non-finite prices and timestamps', (t) => {
-  for (const bad of [{ tsMs: 0, price: Number.NaN }, { tsMs: 0, price: Infinity }, { tsMs: Number.NaN, price: 1 }]) {
+test('appendTick and fromTicks refuse non-finite prices and timestamps, and absurd prices', (t) => {
+  const nonFinite = [{ tsMs: 0, price: Number.NaN }, { tsMs: 0, price: -Infinity }, { tsMs: Infinity, price: 1 }];
+  for (const bad of [...nonFinite, { tsMs: 0, price: 1e16 }, { tsMs: 0, price: -1e300 }]) {
     t.throws(() => appendTick(emptyWindow(), bad), { instanceOf: RangeError });
     t.throws(() => fromTicks([bad]), { instanceOf: RangeError });
   }
 });
 
-test('appendTick accepts zero and negative prices', (t) => {
-  const window = appendAll(emptyWindow(), [tick(0, 0), tick(1, -36.98)]);
-  t.deepEqual(window.prices, [0, -36.98]);
+test('appendTick accepts zero, negative and extreme but bounded prices', (t) => {
+  const extremes = [tick(0, 0), tick(1, -36.98), tick(2, MAX_ABS_PRICE), tick(3, -MAX_ABS_PRICE)];
+  const window = appendAll(emptyWindow(), extremes);
+  t.deepEqual(window.prices, [0, -36.98, 1e15, -1e15]);
 });
 
 test('fromTicks of the last ticks equals the window built tick by tick', (t) => {

@@ -27,10 +27,18 @@ function assertWindowSize(size: number): void {
   }
 }
 
-/** Non-finite values must be rejected upstream (DLQ); letting one in would make every feature NaN for W ticks. */
+/**
+ * No commodity trades anywhere near this; the bound keeps every sum and difference of prices in a window finite,
+ * so that the features can promise finite numbers.
+ */
+export const MAX_ABS_PRICE = 1e15;
+
+/** Such values must be rejected upstream (DLQ); letting a NaN in would make every feature NaN for W ticks. */
 function assertFinitePoint(tick: PricePoint): void {
-  if (!Number.isFinite(tick.price) || !Number.isFinite(tick.tsMs)) {
-    throw new RangeError(`tick must have a finite tsMs and price, got tsMs=${tick.tsMs} price=${tick.price}`);
+  if (!Number.isFinite(tick.tsMs) || !(Math.abs(tick.price) <= MAX_ABS_PRICE)) {
+    throw new RangeError(
+      `tick must have a finite tsMs and a price within +-${MAX_ABS_PRICE}, got tsMs=${tick.tsMs} price=${tick.price}`,
+    );
   }
 }
 
