@@ -203,7 +203,7 @@ export class HttpSource implements RowSource {
 
 /** One JSON element as a raw row: `date` or `ts` (epoch ms or date text), `price`, optional `commodity`. */
 function jsonRow(text: string, truncatedSize: number | undefined, index: number, origin: string, option: string | undefined, fromUrl: string | undefined): RawRow {
-  const base = { raw: text, lineNo: index, origin };
+  const base = { raw: text, lineNo: index, origin, rawType: 'application/json' as const };
   if (truncatedSize !== undefined) return { ...base, commodityHint: option ?? fromUrl, date: '', price: '', rawSizeBytes: truncatedSize };
   let value: unknown;
   try {

@@ -1,0 +1,264 @@
+/**
+ * `carbon ingest csv|http|synthetic`: reads prices, validates them, publishes PriceTicks to `commodity-prices`
+ * (key = commodity) and rejected rows to `commodity-prices.dlq`. Exit status: 0 when the run finished (even with
+ * rejections), 2 for a bad option or configuration, 3 when the source failed, 4 when Kafka failed.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { runIngest, type IngestSummary } from '../../actors/ingest/ingest-job.ts';
+import { isValidCommodityId, normalizeGivenId } from '../../actors/ingest/commodity-id.ts';
+import { SourceError, type RowSource } from '../../actors/ingest/raw-row.ts';
+import { CsvSource } from '../../actors/ingest/sources/csv-source.ts';
+import { HttpSource, type HttpFormat } from '../../actors/ingest/sources/http-source.ts';
+import { SyntheticSource } from '../../actors/ingest/sources/synthetic-source.ts';
+import { parseDateMs, validationContext } from '../../actors/ingest/validate.ts';
+import { ensureTopics, kafkaFromConfig } from '../../connectors/kafka/client.ts';
+import { connectKafkaTickPublisher, DEFAULT_TICK_BATCH_SIZE, PublishError, type TickPublisher } from '../../connectors/kafka/tick-publisher.ts';
+import { topicNames } from '../../connectors/kafka/topics.ts';
+import { loadConfig, parseDurationMs } from '../../platform/config.ts';
+import { logger } from '../../platform/logger.ts';
+import { createProgress } from '../../platform/progress.ts';
+
+const log = logger.child({ component: 'ingest' });
+
+interface CommonOptions {
+  from?: number;
+  to?: number;
+  dryRun?: boolean;
+  batchSize: number;
+  json?: boolean;
+}
+
+/** `YYYY-MM-DD` or `YYYY-MM`: the first millisecond of that day or month. */
+function parseDay(value: string): number {
+  const ms = parseDateMs(value);
+  if (ms === undefined || !/^\d{4}-\d{2}(-\d{2})?$/.test(value.trim())) throw new InvalidArgumentError('expected a date YYYY-MM-DD (or YYYY-MM)');
+  return ms;
+}
+
+/** Inclusive end: the last millisecond of that day or month. */
+function parseDayEnd(value: string): number {
+  const start = parseDay(value);
+  const d = new Date(start);
+  if (value.trim().length === 7) d.setUTCMonth(d.getUTCMonth() + 1);
+  else d.setUTCDate(d.getUTCDate() + 1);
+  return d.getTime() - 1;
+}
+
+/** `100000`, `100_000` or `100,000`. */
+function parsePositiveInt(value: string): number {
+  const digits = value.trim().replace(/[_,]/g, '');
+  const n = Number(digits);
+  if (!/^\d+$/.test(digits) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function parseNonNegativeInt(value: string): number {
+  return value.trim() === '0' ? 0 : parsePositiveInt(value);
+}
+
+function parsePositiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number > 0');
+  return n;
+}
+
+/** `250ms`, `10s`, `5m`, `1h`, `1d`. */
+function parseDuration(value: string): number {
+  const days = /^\s*(\d+(?:\.\d+)?)\s*d\s*$/.exec(value);
+  const ms = days ? Math.round(Number(days[1]) * 86_400_000) : parseDurationMs(value);
+  if (ms === undefined || ms <= 0) throw new InvalidArgumentError('expected a duration such as 500ms, 10s, 5m, 1h or 1d');
+  return ms;
+}
+
+function parseCommodity(value: string): string {
+  const id = normalizeGivenId(value);
+  if (!isValidCommodityId(id)) throw new InvalidArgumentError('expected a commodity id: a letter, then letters, digits or _ (at most 32), e.g. WTI or HENRY_HUB');
+  return id;
+}
+
+function parseStart(value: string): number {
+  if (value.trim() === 'now') return Date.now();
+  const ms = parseDateMs(value);
+  if (ms === undefined) throw new InvalidArgumentError('expected "now", YYYY-MM-DD or an ISO time with a zone');
+  return ms;
+}
+
+function withCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('--from <date>', 'only ticks at or after this day (YYYY-MM-DD, UTC); earlier rows are counted as filtered', parseDay)
+    .option('--to <date>', 'only ticks up to the end of this day (YYYY-MM-DD, UTC); later rows are counted as filtered', parseDayEnd)
+    .option('--dry-run', 'validate and count, publish nothing (no Kafka needed)')
+    .option('--batch-size <n>', 'ticks per produce request', parsePositiveInt, DEFAULT_TICK_BATCH_SIZE)
+    .option('--json', 'print the summary as one JSON line on stdout');
+}
+
+const formatInt = (n: number): string => n.toLocaleString('en-US');
+
+function printSummary(summary: IngestSummary, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return;
+  }
+  const reasons = Object.entries(summary.rejected).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${formatInt(n)}`);
+  const lines = [
+    `ingest ${summary.dryRun ? 'dry run ' : ''}finished: ${summary.source}`,
+    `  ${summary.dryRun ? 'valid    ' : 'published'}  ${formatInt(summary.published)}`,
+    `  rejected   ${formatInt(summary.rejectedTotal)}${reasons.length ? `  (${reasons.join(', ')})` : ''}`,
+    `  filtered   ${formatInt(summary.filtered)}`,
+    ...(summary.absent > 0 ? [`  absent     ${formatInt(summary.absent)}  (empty cells of wide files: no observation)`] : []),
+    `  duration   ${(summary.durationMs / 1000).toFixed(1)} s`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Runs one ingest from the parsed options; turns failures into a message and an exit status. */
+async function ingest(makeSource: () => RowSource, options: CommonOptions & { unit?: string }): Promise<void> {
+  let source: RowSource;
+  try {
+    source = makeSource();
+  } catch (err) {
+    throw fail(2, 'carbon.ingest.options', `carbon ingest: ${(err as Error).message}`, err);
+  }
+  const config = loadConfig();
+  if (!options.dryRun && !config.kafkaBrokers) {
+    throw fail(2, 'carbon.ingest.config', 'carbon ingest: KAFKA_BROKERS is not set (e.g. KAFKA_BROKERS=127.0.0.1:9092); use --dry-run to only validate', undefined);
+  }
+  let publisher: TickPublisher | undefined;
+  const progress = createProgress({ label: 'ingest', unit: 'rows', total: source.expectedRows });
+  try {
+    if (!options.dryRun && config.kafkaBrokers) {
+      const kafka = kafkaFromConfig(config);
+      const topics = topicNames(config.kafka.topicPrefix);
+      try {
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          await ensureTopics(admin, topics, config.kafka.topicPartitions);
+        } finally {
+          await admin.disconnect();
+        }
+      } catch (err) {
+        throw new PublishError(`kafka: creating the topics on ${config.kafkaBrokers.join(',')} failed: ${(err as Error).message}`, { cause: err });
+      }
+      publisher = await connectKafkaTickPublisher(kafka, { topic: topics.prices, batchSize: options.batchSize, maxMessageBytes: config.pipeline.maxMessageBytes });
+    }
+    const summary = await runIngest({
+      source,
+      publisher,
+      batchSize: options.batchSize,
+      validation: validationContext({ nowMs: Date.now(), unit: options.unit, fromMs: options.from, toMs: options.to }),
+      onBatch: (rows) => progress.add(rows),
+    });
+    await publisher?.close();
+    publisher = undefined;
+    progress.stop({ published: summary.published, rejected: summary.rejectedTotal });
+    log.info('ingest_summary', { ...summary });
+    printSummary(summary, options.json === true);
+  } catch (err) {
+    progress.stop({ failed: true });
+    if (publisher) {
+      try {
+        await publisher.close();
+      } catch (closeErr) {
+        log.warn('ingest_publisher_close_failed', { err: closeErr });
+      }
+    }
+    if (err instanceof CommanderError) throw err;
+    if (err instanceof SourceError) throw fail(3, 'carbon.ingest.source', `carbon ingest: source failed: ${err.message}`, err);
+    if (err instanceof PublishError) throw fail(4, 'carbon.ingest.kafka', `carbon ingest: Kafka failed: ${err.message}`, err);
+    throw err;
+  }
+}
+
+/** Prints the message (carbon.ts exits with a CommanderError's code without printing it) and logs the cause. */
+function fail(exitCode: number, code: string, message: string, cause: unknown): CommanderError {
+  process.stderr.write(`${message}\n`);
+  if (cause !== undefined) log.error('ingest_failed', { err: cause });
+  return new CommanderError(exitCode, code, message);
+}
+
+export function registerIngestCommand(program: Command): void {
+  const ingestCmd = program
+    .command('ingest')
+    .description('read prices from a source, validate them and publish PriceTicks to commodity-prices (rejects go to commodity-prices.dlq)')
+    .addHelpText('after', `
+Every row read ends up published, rejected to the DLQ with a reason (unparseable_date, empty_price,
+non_finite_price, future_timestamp, malformed_commodity, duplicate, oversized_row), filtered (--from/--to)
+or, for empty cells of wide files, counted as absent. Negative prices are data. Re-running the same ingest
+publishes identical messages (same keys, values and timestamps), so downstream upserts dedupe them.
+Needs KAFKA_BROKERS unless --dry-run. Exit status: 0 finished (even with rejections), 2 bad option or
+configuration, 3 source failed, 4 Kafka failed.
+
+Examples:
+  KAFKA_BROKERS=127.0.0.1:9092 carbon ingest csv ../shared/data
+  carbon ingest csv ../shared/data/wti-daily.csv --from 2020-01-01 --to 2020-12-31 --dry-run
+  carbon ingest http https://example.org/prices.json --commodity WTI --timeout 5s --retries 2
+  carbon ingest synthetic --seed 42 --commodities 10 --ticks 1000000 --interval 1m`);
+
+  withCommonOptions(
+    ingestCmd
+      .command('csv')
+      .description('ingest a CSV file, or every *.csv file of a folder')
+      .argument('<path>', 'a CSV file or a folder of CSV files')
+      .option('--commodity <id>', 'commodity id of a one-series file (default: from the file name, e.g. wti-daily.csv -> WTI)', parseCommodity)
+      .option('--unit <unit>', 'unit of every price (default: known units: WTI/BRENT USD/barrel, HENRY_HUB USD/MMBtu, GOLD USD/troy oz)')
+      .addHelpText('after', `
+Layouts (from the header): Date,Price (one series; the commodity comes from --commodity or the file name),
+Date,<series>,<series>,... (wide, e.g. the IMF file; each column name becomes an id, empty cells are absent),
+and long files with Date, Price and Commodity columns. Dates: YYYY-MM-DD or YYYY-MM (UTC), or ISO times with a zone.
+
+Examples:
+  carbon ingest csv ../shared/data/wti-daily.csv
+  carbon ingest csv ../shared/data --from 2024-01-01
+  carbon ingest csv prices.csv --commodity BRENT --unit USD/barrel --dry-run`),
+  ).action(async (path: string, opts: CommonOptions & { commodity?: string; unit?: string }) => {
+    await ingest(() => new CsvSource(path, { commodity: opts.commodity }), opts);
+  });
+
+  withCommonOptions(
+    ingestCmd
+      .command('http')
+      .description('ingest a CSV or JSON document fetched over HTTP(S)')
+      .argument('<url>', 'URL returning CSV (any layout of `ingest csv`) or a JSON array of {date|ts, price, commodity?}')
+      .addOption(new Option('--format <format>', 'body format (default: from Content-Type, the URL, or the first character)').choices(['csv', 'json']))
+      .option('--commodity <id>', 'commodity id of every row (default: the row\'s commodity field, else the URL\'s file name)', parseCommodity)
+      .option('--unit <unit>', 'unit of every price')
+      .addOption(new Option('--timeout <duration>', 'per attempt: wait for the response, then between chunks of the body').argParser(parseDuration).default(10_000, '10s'))
+      .option('--retries <n>', 'retries on 5xx, network errors and timeouts (exponential backoff from 500ms); never on 4xx', parseNonNegativeInt, 4)
+      .addHelpText('after', `
+Examples:
+  carbon ingest http https://example.org/wti.csv --commodity WTI
+  carbon ingest http 'https://example.org/api/prices?since=2024-01-01' --format json --timeout 30s --retries 6`),
+  ).action(async (url: string, opts: CommonOptions & { format?: HttpFormat; commodity?: string; unit?: string; timeout: number; retries: number }) => {
+    await ingest(() => new HttpSource(url, { format: opts.format, commodity: opts.commodity, timeoutMs: opts.timeout, retries: opts.retries }), opts);
+  });
+
+  withCommonOptions(
+    ingestCmd
+      .command('synthetic')
+      .description('ingest seeded synthetic prices (random walks with drift, volatility regimes and gaps) for load tests and demos')
+      .option('--seed <n>', 'seed: the same seed and options give the same ticks', parseNonNegativeInt, 42)
+      .option('--commodities <n>', 'number of commodities, named SYN_001, SYN_002, ...', parsePositiveInt, 10)
+      .option('--ticks <n>', 'ticks in total, over all commodities', parsePositiveInt, 100_000)
+      .option('--rate <ticks/s>', 'pace the ticks at this rate (default: as fast as possible)', parsePositiveNumber)
+      .addOption(new Option('--start <date>', 'time of the first tick: YYYY-MM-DD, an ISO time, or "now" for a live demo').argParser(parseStart).default(Date.UTC(1990, 0, 1), '1990-01-01'))
+      .addOption(new Option('--interval <duration>', 'time between two ticks of a commodity (e.g. 1d, 1h, 1m, 500ms)').argParser(parseDuration).default(86_400_000, '1d'))
+      .addHelpText('after', `
+Ticks must not be more than a day ahead of the clock (they would be rejected as future_timestamp): with the
+defaults (10 commodities from 1990-01-01, one a day) 100,000 ticks end around 2017; use a shorter --interval
+for more ticks.
+
+Examples:
+  carbon ingest synthetic --seed 7 --commodities 50 --ticks 1000000 --interval 1m --start 2024-01-01
+  carbon ingest synthetic --start now --interval 1s --rate 10 --ticks 36000   # a live demo, one hour`),
+  ).action(async (opts: CommonOptions & { seed: number; commodities: number; ticks: number; rate?: number; start: number; interval: number }) => {
+    await ingest(() => new SyntheticSource({
+      seed: opts.seed,
+      commodities: opts.commodities,
+      ticks: opts.ticks,
+      ratePerS: opts.rate,
+      startMs: opts.start,
+      intervalMs: opts.interval,
+    }), opts);
+  });
+}

@@ -1,0 +1,212 @@
+/**
+ * Where validated ticks and rejected rows go. `TickPublisher` is the port the ingest job writes to; the Kafka
+ * implementation here publishes PriceTick protobuf to `commodity-prices` and rejects to its DLQ. The embedded mode
+ * provides its own implementation of the same interface.
+ */
+import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer, type ProducerConfig } from 'kafkajs';
+import { PriceTickEncoder } from '../../actors/ingest/price-tick-encoder.ts';
+import type { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
+import { DlqWriter } from './dlq.ts';
+import { contentTypes } from './topics.ts';
+
+/** A row that validation refused, with the bytes the source gave. */
+export interface RejectedRow {
+  readonly raw: string;
+  /** Size of the original row when `raw` holds only its beginning. */
+  readonly rawSizeBytes?: number | undefined;
+  readonly reason: string;
+  readonly detail: string;
+  /** Commodity id when validation got that far; the DLQ key. */
+  readonly commodity: string | undefined;
+  /** `csv:wti-daily.csv line 12`. */
+  readonly origin: string;
+  /** `text/csv` or `application/json`: what the raw bytes are. */
+  readonly contentType?: string | undefined;
+}
+
+export interface TickPublisher {
+  /** Accepts ticks for publishing, in order; resolves once they are queued (durable only after flush()). */
+  publish(ticks: readonly PriceTick[]): Promise<void>;
+  /** Accepts rejected rows for the DLQ; durable after flush(). */
+  reject(rows: readonly RejectedRow[]): Promise<void>;
+  /** Resolves when everything accepted so far is acknowledged by the broker; throws the first send failure. */
+  flush(): Promise<void>;
+  /** Flushes and releases the connection. */
+  close(): Promise<void>;
+}
+
+/** A Kafka send failed (after kafkajs's own retries): the run stops with this message. */
+export class PublishError extends Error {
+  override readonly name = 'PublishError';
+  readonly code = 'INGEST_KAFKA_FAILED';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * Producer settings of ingest (the ingest benchmark's bare producer uses the same). Idempotent: the broker drops
+ * the duplicates of a retried batch, so a network blip cannot double a tick. kafkajs requires acks=all for it,
+ * and, as KIP-98 for the Java client, at most one request in flight per broker connection: kafkajs serialises the
+ * produce requests of an idempotent producer per broker anyway (a broker lock around each sequence number range).
+ * Throughput therefore comes from large batches, prepared while the previous one is on the wire.
+ * The partitioner is kafkajs's DefaultPartitioner (murmur2 of the key, as the Java client): do not change it,
+ * the gateway computes the owner of a commodity with partitionOf() below, the same function.
+ */
+export const tickProducerConfig: ProducerConfig = {
+  idempotent: true,
+  maxInFlightRequests: 1,
+  createPartitioner: Partitioners.DefaultPartitioner,
+  allowAutoTopicCreation: false,
+};
+
+/** Messages per produce request. */
+export const DEFAULT_TICK_BATCH_SIZE = 5_000;
+
+const partitioner = Partitioners.DefaultPartitioner();
+const metadataByCount = new Map<number, PartitionMetadata[]>();
+
+/**
+ * The partition of `commodity` among `partitionCount` partitions, exactly as the producer places its ticks:
+ * this calls kafkajs's DefaultPartitioner itself (toPositive(murmur2(key)) % count, Java-compatible).
+ * Frozen: changing the partitioner or the key remaps every commodity to another owner under live state.
+ */
+export function partitionOf(commodity: string, partitionCount: number): number {
+  if (!Number.isInteger(partitionCount) || partitionCount < 1) throw new RangeError(`partitionCount must be a positive integer, got ${partitionCount}`);
+  let metadata = metadataByCount.get(partitionCount);
+  if (metadata === undefined) {
+    metadata = Array.from({ length: partitionCount }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0] }));
+    metadataByCount.set(partitionCount, metadata);
+  }
+  return partitioner({ topic: '', partitionMetadata: metadata, message: { key: commodity, value: null } });
+}
+
+const protobufHeaders = Object.freeze({ 'content-type': contentTypes.protobuf });
+
+export interface KafkaTickPublisherOptions {
+  /** The prices topic (its DLQ is dlqOf(topic)). */
+  readonly topic: string;
+  readonly batchSize?: number;
+  /** Largest DLQ value; longer raw rows are cut. */
+  readonly maxMessageBytes: number;
+}
+
+export class KafkaTickPublisher implements TickPublisher {
+  private readonly encoder = new PriceTickEncoder();
+  private readonly keys = new Map<string, Buffer>();
+  private readonly dlq: DlqWriter;
+  private readonly batchSize: number;
+  private batch: Message[] = [];
+  /** Sends chained one after the other (per-key order); each promise settles without throwing. */
+  private sends: Array<Promise<void>> = [];
+  private tail: Promise<void> = Promise.resolve();
+  private failure: PublishError | undefined;
+  private closed = false;
+
+  constructor(private readonly producer: Producer, private readonly options: KafkaTickPublisherOptions) {
+    this.batchSize = options.batchSize ?? DEFAULT_TICK_BATCH_SIZE;
+    this.dlq = new DlqWriter(producer, { maxValueBytes: options.maxMessageBytes });
+  }
+
+  private keyOf(commodity: string): Buffer {
+    let key = this.keys.get(commodity);
+    if (key === undefined) {
+      key = Buffer.from(commodity, 'utf8');
+      this.keys.set(commodity, key);
+    }
+    return key;
+  }
+
+  async publish(ticks: readonly PriceTick[]): Promise<void> {
+    this.throwIfFailed();
+    for (const tick of ticks) {
+      // Message time = tick time, so that a re-run produces identical records.
+      this.batch.push({ key: this.keyOf(tick.commodity), value: this.encoder.encode(tick), timestamp: String(tick.tsMs), headers: protobufHeaders });
+      if (this.batch.length >= this.batchSize) await this.dispatch();
+    }
+  }
+
+  async reject(rows: readonly RejectedRow[]): Promise<void> {
+    this.throwIfFailed();
+    try {
+      await this.dlq.write(rows.map((r) => ({
+        sourceTopic: this.options.topic,
+        value: r.raw,
+        originalSizeBytes: r.rawSizeBytes,
+        reason: r.reason,
+        detail: r.detail,
+        key: r.commodity,
+        origin: r.origin,
+        contentType: r.contentType,
+      })));
+    } catch (err) {
+      throw this.fail(err, 'writing to the DLQ');
+    }
+  }
+
+  /**
+   * Queues the current batch behind the previous sends. At most two batches wait: the one on the wire and the
+   * next one, so the caller prepares the third while the broker works, and memory stays bounded.
+   */
+  private async dispatch(): Promise<void> {
+    if (this.batch.length === 0) return;
+    const messages = this.batch;
+    this.batch = [];
+    const topic = this.options.topic;
+    const send = this.tail.then(async () => {
+      if (this.failure) return;
+      try {
+        await this.producer.send({ topic, messages, acks: -1 });
+      } catch (err) {
+        this.fail(err, `publishing ${messages.length} ticks to ${topic}`);
+      }
+    });
+    this.tail = send;
+    this.sends.push(send);
+    while (this.sends.length > 2) await this.sends.shift();
+    this.throwIfFailed();
+  }
+
+  async flush(): Promise<void> {
+    await this.dispatch();
+    await this.tail;
+    this.sends = [];
+    this.throwIfFailed();
+    try {
+      await this.dlq.flush();
+    } catch (err) {
+      throw this.fail(err, 'writing to the DLQ');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (!this.failure) await this.flush();
+    } finally {
+      await this.producer.disconnect();
+    }
+  }
+
+  private fail(err: unknown, doing: string): PublishError {
+    const message = err instanceof Error ? err.message : String(err);
+    this.failure ??= new PublishError(`kafka: ${doing} failed: ${message}`, { cause: err });
+    return this.failure;
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+}
+
+/** Connects an idempotent producer and wraps it; the caller closes the publisher. */
+export async function connectKafkaTickPublisher(kafka: Kafka, options: KafkaTickPublisherOptions): Promise<KafkaTickPublisher> {
+  const producer = kafka.producer(tickProducerConfig);
+  try {
+    await producer.connect();
+  } catch (err) {
+    throw new PublishError(`kafka: connecting the producer failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  return new KafkaTickPublisher(producer, options);
+}
