@@ -5,6 +5,8 @@
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
 
+const envelope = { ts: true, level: true, event: true, pid: true } as const;
+
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 function levelFromEnv(): LogLevel {
@@ -34,7 +36,8 @@ export function createLogger(bound: LogFields = {}, write: (line: string) => voi
   const emit = (level: LogLevel, event: string, fields?: LogFields): void => {
     if (rank[level] < min) return;
     const record: LogFields = { ts: new Date().toISOString(), level, event, pid: process.pid, ...bound };
-    if (fields) for (const [k, v] of Object.entries(fields)) record[k] = serialise(v);
+    // The envelope (ts, level, event, pid) cannot be overwritten by a field; a colliding field keeps a suffix.
+    if (fields) for (const [k, v] of Object.entries(fields)) record[k in envelope ? `${k}_field` : k] = serialise(v);
     write(`${JSON.stringify(record)}\n`);
   };
   return {

@@ -5,8 +5,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../platform/logger.ts';
+import type { TypedRef } from '../../supervisors/typed-actors.ts';
 import type { HistoryStore } from '../../connectors/postgres/history-store.ts';
-import { alertsTotal, inferenceSeconds, predictionsSkipped, predictionsTotal, recoverySeconds, ticksProcessed, ticksSkipped } from '../../platform/metrics.ts';
+import { alertsTotal, inferenceSeconds, predictionsSkipped, predictionsTotal, tickProcessingSeconds, ticksProcessed, ticksSkipped } from '../../platform/metrics.ts';
 import { Alert, AlertKind } from '../../proto/gen/carbon/v1/alert.ts';
 import type { Prediction } from '../../proto/gen/carbon/v1/prediction.ts';
 import type { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
@@ -38,7 +39,7 @@ export interface CommodityActorDeps {
   readonly rejected: (entry: PendingTick, reason: string, detail: string) => void;
   readonly log: Logger;
   /** Replies to a query. */
-  readonly reply: <T>(replyTo: unknown, value: T) => void;
+  readonly reply: (replyTo: TypedRef<CommoditySnapshot | undefined>, value: CommoditySnapshot) => void;
 }
 
 export interface CommodityBehaviour {
@@ -125,12 +126,9 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
       s = { ...result.state, latestPrediction: prediction ?? result.state.latestPrediction };
       ledger.processedAwaitingDurability({ tsMs: tick.tsMs, price: tick.price, tickCount: features.tickCount });
       ticksProcessed.inc();
-      if (ledger.crashedAt !== undefined) {
-        recoverySeconds.observe((performance.now() - ledger.crashedAt) / 1000);
-        ledger.crashedAt = undefined;
-      }
       const done = entry;
       deps.sink.submit({ tick, features, prediction, alert }, () => {
+        tickProcessingSeconds.observe((performance.now() - done.fetchedAtMs) / 1000);
         ledger.durable();
         deps.finished(done);
       });

@@ -31,8 +31,6 @@ export class CommodityLedger {
   private pendingHead = 0;
   private processed: ProcessedTick[] = [];
   private processedHead = 0;
-  /** performance.now() of the actor's last crash, until its next processed tick (carbon_recovery_seconds). */
-  crashedAt: number | undefined;
 
   constructor(readonly commodity: string) {}
 

@@ -5,6 +5,7 @@
 import type { FeatureVector } from '../features/compute-features.ts';
 import type { Prediction } from '../../proto/gen/carbon/v1/prediction.ts';
 import type { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
+import type { TypedRef } from '../../supervisors/typed-actors.ts';
 
 /** What the gateway gets from the owner of a commodity. */
 export interface CommoditySnapshot {
@@ -15,16 +16,11 @@ export interface CommoditySnapshot {
   readonly modelVersion: number;
 }
 
-/** A typed reply address (the typed actor layer's ref). */
-export interface ReplyTo<T> {
-  readonly __reply?: T;
-}
-
 export type CommodityMsg =
   /** From the partition supervisor after it appended ticks to the ledger; no reply. Processes every pending tick. */
   | { readonly type: 'drain' }
   /** From the gateway (with a timeout); replies with a CommoditySnapshot. */
-  | { readonly type: 'getSnapshot'; readonly replyTo: ReplyTo<CommoditySnapshot> }
+  | { readonly type: 'getSnapshot'; readonly replyTo: TypedRef<CommoditySnapshot | undefined> }
   /** From the chaos control; the actor throws, so that supervision is exercised on a running stream. */
   | { readonly type: 'crash'; readonly reason: string };
 
