@@ -82,12 +82,13 @@ export class ModelReplica {
     const started = performance.now();
     const inputs = toModelInputs(features);
     if (inputs === undefined) return undefined;
-    if (inputs.length !== this.regressor.nFeatures) {
-      throw new RangeError(
-        `model ${this.info.version} expects ${this.regressor.nFeatures} inputs, the features give ${inputs.length}`,
-      );
+    const n = this.regressor.nFeatures;
+    if (inputs.length < n) {
+      throw new RangeError(`model ${this.info.version} expects ${n} inputs, the features give ${inputs.length}`);
     }
-    const forecast = forecastReturn(this.regressor, inputs, this.info.intervalHalfWidth, this.info.intervalLevel, this.outTrees);
+    // Inputs are only ever appended (FEATURE_NAMES), so an older model reads the prefix it was trained on.
+    const row = inputs.length === n ? inputs : inputs.subarray(0, n);
+    const forecast = forecastReturn(this.regressor, row, this.info.intervalHalfWidth, this.info.intervalLevel, this.outTrees);
     return {
       ...forecast,
       modelVersion: this.info.version,
