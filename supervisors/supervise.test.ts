@@ -80,6 +80,9 @@ test('an isolated crash is restarted at once: reset returned synchronously, cras
     level: 'commodity', path: 'sys://worker/p0/WTI', childPath: undefined, phase: 'message', reason: 'TypeError',
     decision: 'reset', delayMs: 0, restartsInPeriod: 1, msg: { type: 'tick' },
   });
+  t.like(JSON.parse(r.logLines[0] ?? '{}'), {
+    level: 'warn', event: 'actor_crashed', supervisionLevel: 'commodity', msgType: 'tick', decision: 'reset',
+  });
 });
 
 test('a repeated crash waits the backoff before reset', async (t) => {

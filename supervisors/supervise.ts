@@ -263,10 +263,10 @@ export function supervise(policy: RestartPolicy, options: SuperviseOptions): Cra
   /** Last resort for failures of the adapter's own helpers: stderr, and nothing if even that throws. */
   const reportFailure = (event: string, failure: unknown, path: string): void => {
     try {
-      deps.logger.error(event, { level, path, err: failure });
+      deps.logger.error(event, { supervisionLevel: level, path, err: failure });
     } catch {
       try {
-        process.stderr.write(`${JSON.stringify({ level: 'error', event, path, err: String(failure) })}\n`);
+        process.stderr.write(`${JSON.stringify({ level: 'error', event, supervisionLevel: level, path, err: String(failure) })}\n`);
       } catch {
         // Nowhere left to report to; the decision must still go back to nact.
       }
@@ -284,7 +284,7 @@ export function supervise(policy: RestartPolicy, options: SuperviseOptions): Cra
   const announce = (info: CrashInfo): void => {
     safely('log', info.path, () => {
       const fields = {
-        level, path: info.path, childPath: info.childPath, phase: info.phase, reason: info.reason,
+        supervisionLevel: level, path: info.path, childPath: info.childPath, phase: info.phase, reason: info.reason,
         decision: info.decision, delayMs: info.delayMs, restartsInPeriod: info.restartsInPeriod,
         msgType: messageType(info.msg), err: info.err,
       };
@@ -345,7 +345,7 @@ export function supervise(policy: RestartPolicy, options: SuperviseOptions): Cra
     }
     if (ctx.parent === undefined || isSystemRef(ctx.parent)) {
       // nact's actor system would only console.log and stop it; say so in our own logs instead.
-      safely('log', info.path, () => deps.logger.error('actor_escalation_unhandled', { level, path: info.path }));
+      safely('log', info.path, () => deps.logger.error('actor_escalation_unhandled', { supervisionLevel: level, path: info.path }));
       announce({ ...info, decision: 'stop' });
       return ctx.stop;
     }

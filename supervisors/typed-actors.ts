@@ -288,7 +288,7 @@ export function spawnTyped<State, Msg>(parent: ParentRef, options: SpawnOptions<
       deps.metrics[change](level);
     } catch (failure) {
       try {
-        deps.logger.error('actor_metrics_failed', { level, path, change, err: failure });
+        deps.logger.error('actor_metrics_failed', { supervisionLevel: level, path, change, err: failure });
       } catch {
         // Neither metrics nor logs work; a lost gauge update must not take the process down.
       }
