@@ -17,6 +17,8 @@ export interface RawRow {
   readonly lineNo: number;
   /** Where the row came from; becomes the tick's `source` (`csv:wti-daily.csv`, `synthetic:seed=42`). */
   readonly origin: string;
+  /** For tabular sources: cells found on the line and cells the header announced. */
+  readonly cells?: { readonly found: number; readonly expected: number };
   /** Media type of `raw` for the DLQ; default `text/csv`. */
   readonly rawType?: 'text/csv' | 'application/json';
   /** Extra context for rejection details, e.g. the column of a wide file. */

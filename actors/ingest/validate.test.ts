@@ -55,6 +55,8 @@ test('each kind of bad row gets its reason', (t) => {
     [{ commodityHint: 'A'.repeat(33) }, 'malformed_commodity'],
     [{ raw: 'y'.repeat(5000) }, 'oversized_row'],
     [{ raw: 'y', rawSizeBytes: 10_000_000 }, 'oversized_row'],
+    [{ cells: { found: 95, expected: 64 } }, 'column_count_mismatch'],
+    [{ cells: { found: 1, expected: 2 } }, 'column_count_mismatch'],
   ];
   for (const [partial, reason] of cases) t.is(reasonOf(validateRow(row(partial), ctx)), reason, JSON.stringify(partial).slice(0, 80));
 });

@@ -14,7 +14,9 @@ export type RejectReason =
   | 'future_timestamp'
   | 'malformed_commodity'
   | 'duplicate'
-  | 'oversized_row';
+  | 'oversized_row'
+  /** A table line whose cell count differs from its header's: which value belongs to which column is unknown. */
+  | 'column_count_mismatch';
 
 export const rejectReasons: readonly RejectReason[] = [
   'unparseable_date',
@@ -24,6 +26,7 @@ export const rejectReasons: readonly RejectReason[] = [
   'malformed_commodity',
   'duplicate',
   'oversized_row',
+  'column_count_mismatch',
 ];
 
 export type RowVerdict =
@@ -187,7 +190,7 @@ function commodityOf(hint: string): string {
 }
 
 /**
- * Decides one row. Checks run from cheapest-to-trust to most stateful: size, commodity, date, range filter,
+ * Decides one row. Checks run from cheapest-to-trust to most stateful: size, cell count, commodity, date, range filter,
  * price, future, duplicate (last, so that only rows that would be published claim their timestamp).
  */
 export function validateRow(row: RawRow, ctx: ValidationContext): RowVerdict {
@@ -195,6 +198,10 @@ export function validateRow(row: RawRow, ctx: ValidationContext): RowVerdict {
   const hint = row.commodityHint;
   if (sizeBytes > ctx.maxRowBytes) {
     return reject('oversized_row', `row of ${sizeBytes} bytes exceeds the limit of ${ctx.maxRowBytes}`, undefined);
+  }
+  const cells = row.cells;
+  if (cells !== undefined && cells.found !== cells.expected) {
+    return reject('column_count_mismatch', `line has ${cells.found} cells, the header ${cells.expected}`, undefined);
   }
   if (hint === undefined || hint.trim() === '') return reject('malformed_commodity', 'no commodity id', undefined);
   const commodity = commodityOf(hint);

@@ -3,7 +3,8 @@
  * - long: `Date,Price,Commodity` in any order (a `commodity` column names each row's commodity);
  * - one series: `Date,<column>` (the daily and gold files: `Date,Price`);
  * - wide: `Date,<series>,<series>,...` (the IMF file), one observation per non-empty cell.
- * The commodity of a series comes from the option, else the file name, else the column name.
+ * The commodity of a series comes from the option, else the file name, else the column name. A line with
+ * more or fewer cells than the header is one row rejected as a whole (column_count_mismatch).
  */
 import { fileNameToId, seriesNameToId } from '../commodity-id.ts';
 import type { RawRow } from '../raw-row.ts';
@@ -29,8 +30,8 @@ export interface AbsentCounter {
 const dateHeaders = new Set(['date', 'ts', 'time', 'timestamp', 'day', 'month']);
 
 type Layout =
-  | { readonly kind: 'long'; readonly date: number; readonly price: number; readonly commodity: number }
-  | { readonly kind: 'series'; readonly date: number; readonly series: ReadonlyArray<{ readonly column: number; readonly name: string; readonly commodity: string }> };
+  | { readonly kind: 'long'; readonly width: number; readonly date: number; readonly price: number; readonly commodity: number }
+  | { readonly kind: 'series'; readonly width: number; readonly date: number; readonly series: ReadonlyArray<{ readonly column: number; readonly name: string; readonly commodity: string }> };
 
 function layoutOf(header: readonly string[], options: CsvTableOptions): Layout {
   const names = header.map((h) => h.trim().toLowerCase());
@@ -40,13 +41,14 @@ function layoutOf(header: readonly string[], options: CsvTableOptions): Layout {
   }
   const commodity = names.indexOf('commodity');
   const price = names.indexOf('price');
-  if (commodity !== -1 && price !== -1) return { kind: 'long', date, price, commodity };
+  const width = header.length;
+  if (commodity !== -1 && price !== -1) return { kind: 'long', width, date, price, commodity };
   const columns = header.map((name, column) => ({ name: name.trim(), column })).filter((c) => c.column !== date);
   if (columns.length === 0) throw new SourceError(`${options.where}: the header has no price column`);
   if (columns.length === 1) {
     const only = columns[0] as { name: string; column: number };
     const fromFile = options.fileName === undefined ? undefined : fileNameToId(options.fileName);
-    return { kind: 'series', date, series: [{ ...only, commodity: options.commodity ?? fromFile ?? seriesNameToId(only.name) }] };
+    return { kind: 'series', width, date, series: [{ ...only, commodity: options.commodity ?? fromFile ?? seriesNameToId(only.name) }] };
   }
   if (options.commodity !== undefined) {
     throw new SourceError(`${options.where}: --commodity names one series, but this table has ${columns.length} series columns (their names are the ids)`);
@@ -59,7 +61,7 @@ function layoutOf(header: readonly string[], options: CsvTableOptions): Layout {
     byId.set(id, c.name);
     return { ...c, commodity: id };
   });
-  return { kind: 'series', date, series };
+  return { kind: 'series', width, date, series };
 }
 
 export async function* csvTableRows(lines: AsyncIterable<Line>, options: CsvTableOptions, counter: AbsentCounter): AsyncGenerator<RawRow> {
@@ -83,6 +85,12 @@ export async function* csvTableRows(lines: AsyncIterable<Line>, options: CsvTabl
     if (raw.trim() === '') continue;
     const cells = splitCsvLine(raw);
     const date = cells[layout.date] ?? '';
+    if (cells.length !== layout.width) {
+      // Which value belongs to which column is unknown: the whole line is one rejected row, never guessed.
+      const only = layout.kind === 'series' && layout.series.length === 1 ? layout.series[0]?.commodity : undefined;
+      yield { commodityHint: only ?? options.commodity, date, price: '', raw, lineNo: line.lineNo, origin, cells: { found: cells.length, expected: layout.width } };
+      continue;
+    }
     if (layout.kind === 'long') {
       const given = cells[layout.commodity]?.trim() ?? '';
       const fromFile = options.fileName === undefined ? undefined : fileNameToId(options.fileName);

@@ -1,0 +1,77 @@
+/**
+ * Helpers of the ingest integration tests: run an ingest into fresh topics on the real broker, and read a topic
+ * back completely (up to the high watermarks seen once producing is over), with a bounded wait.
+ */
+import type { IHeaders } from 'kafkajs';
+import { runIngest, type IngestSummary } from '../actors/ingest/ingest-job.ts';
+import type { RowSource } from '../actors/ingest/raw-row.ts';
+import { validationContext, type ValidationContext } from '../actors/ingest/validate.ts';
+import { createKafka } from '../connectors/kafka/client.ts';
+import { connectKafkaTickPublisher } from '../connectors/kafka/tick-publisher.ts';
+import { KAFKA_BROKERS, uniqueName } from './services.ts';
+
+export interface ReadMessage {
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly value: Buffer;
+  readonly timestamp: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export async function ingestInto(topic: string, source: RowSource, validation: ValidationContext = validationContext({ nowMs: Date.now() }), batchSize = 1_000): Promise<IngestSummary> {
+  const publisher = await connectKafkaTickPublisher(createKafka(KAFKA_BROKERS, 'carbon-test'), { topic, batchSize, maxMessageBytes: 64 * 1024 });
+  try {
+    return await runIngest({ source, publisher, validation, batchSize });
+  } finally {
+    await publisher.close();
+  }
+}
+
+function headerStrings(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k] = Array.isArray(v) ? v.map(String).join(',') : v.toString();
+  return out;
+}
+
+/** Every message of the topic, by partition then offset. */
+export async function readTopic(topic: string, timeoutMs = 60_000): Promise<ReadMessage[]> {
+  const kafka = createKafka(KAFKA_BROKERS, 'carbon-test');
+  const admin = kafka.admin();
+  await admin.connect();
+  let expected = 0;
+  try {
+    for (const p of await admin.fetchTopicOffsets(topic)) expected += Number(p.high) - Number(p.low);
+  } finally {
+    await admin.disconnect();
+  }
+  if (expected === 0) return [];
+  const consumer = kafka.consumer({ groupId: uniqueName('ingest-test'), sessionTimeout: 6_000, heartbeatInterval: 500 });
+  const got: ReadMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`read ${got.length} of ${expected} messages of ${topic} within ${timeoutMs} ms`)), timeoutMs);
+      consumer
+        .run({
+          eachBatch: async ({ batch }) => {
+            for (const m of batch.messages) {
+              got.push({ partition: batch.partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value ?? Buffer.alloc(0), timestamp: m.timestamp, headers: headerStrings(m.headers) });
+            }
+            if (got.length >= expected) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch((err: unknown) => {
+          clearTimeout(timer);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return got.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset));
+}
