@@ -5,6 +5,7 @@
 import type { CompactForest } from '../model/forest/compact-forest.ts';
 import type { ForestOptions } from '../model/forest/forest-options.ts';
 import { trainForest } from '../model/forest/train-forest.ts';
+import { trainMany } from '../model/forest/train-many.ts';
 import type { ForestParams } from './train-params.ts';
 import type { TrainRegressors } from './walk-forward.ts';
 
@@ -29,4 +30,14 @@ export function sequentialForestTrainer(params: ForestParams): TrainRegressors<C
     }
     return out;
   };
+}
+
+/** Jobs spread over worker threads (one whole forest per thread at a time); identical forests to the above. */
+export function threadedForestTrainer(params: ForestParams, threads?: number): TrainRegressors<CompactForest> {
+  const options = forestOptions(params);
+  return (jobs, onJobDone) =>
+    trainMany(
+      jobs.map((job) => ({ x: job.x, y: job.y, nFeatures: job.nFeatures, options })),
+      { ...(threads === undefined ? {} : { threads }), onProgress: (p) => onJobDone?.(p.done, p.total) },
+    );
 }
