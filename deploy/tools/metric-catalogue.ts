@@ -1,0 +1,67 @@
+/**
+ * What a PromQL query of ours may name: the series that platform/metrics.ts exports (histograms as _bucket, _sum and
+ * _count), their labels, the labels Prometheus adds when it scrapes, and the additions asked of the platform that
+ * are not in the catalogue yet (`requested`, each with the alert or panel that needs it).
+ */
+import { registry } from '../../platform/metrics.ts';
+
+export interface CatalogueSeries {
+  readonly metric: string;
+  readonly type: string;
+  readonly labels: readonly string[];
+}
+
+/** Added by the scrape (Kubernetes service discovery through the ServiceMonitor, or a static target). */
+export const targetLabels: readonly string[] = ['namespace', 'pod', 'instance', 'job', 'service', 'endpoint', 'container'];
+
+/** Metrics of Prometheus itself that rules may use. */
+export const prometheusSeries: readonly string[] = ['up'];
+
+/**
+ * Asked of the platform (platform/metrics.ts), with the reason. A rule or panel may use these before they exist;
+ * once the catalogue has them, the entry is redundant and can go.
+ */
+export const requested: ReadonlyMap<string, { readonly labels: readonly string[]; readonly why: string }> = new Map([
+  [
+    'carbon_model_trained_timestamp_seconds',
+    { labels: ['commodity'], why: 'gauge, UTC epoch seconds of the training of the model in service per commodity: alert CarbonModelStale' },
+  ],
+  [
+    'carbon_predictions_total',
+    { labels: ['commodity'], why: 'label commodity: alert CarbonNoPredictions (a commodity whose ticks all go unpredicted)' },
+  ],
+  [
+    'carbon_predictions_skipped_total',
+    { labels: ['commodity'], why: 'label commodity: alert CarbonNoPredictions' },
+  ],
+  [
+    'carbon_ticks_processed_total',
+    { labels: ['partition'], why: 'label partition (of commodity-prices): Pipeline panel "Throughput per partition"' },
+  ],
+]);
+
+/** Every series name of the catalogue with its labels (histogram buckets also carry `le`). */
+export async function catalogueSeries(): Promise<Map<string, CatalogueSeries>> {
+  const series = new Map<string, CatalogueSeries>();
+  for (const metric of registry.getMetricsAsArray()) {
+    // prom-client keeps each metric's configuration on the object; its typings expose only part of it.
+    const { name, labelNames, get } = metric as unknown as {
+      name: string;
+      labelNames: readonly string[];
+      get(this: unknown): Promise<{ type: string }>;
+    };
+    const { type } = await get.call(metric);
+    if (type === 'histogram') {
+      series.set(`${name}_bucket`, { metric: name, type, labels: [...labelNames, 'le'] });
+      series.set(`${name}_sum`, { metric: name, type, labels: labelNames });
+      series.set(`${name}_count`, { metric: name, type, labels: labelNames });
+    } else if (type === 'summary') {
+      series.set(name, { metric: name, type, labels: [...labelNames, 'quantile'] });
+      series.set(`${name}_sum`, { metric: name, type, labels: labelNames });
+      series.set(`${name}_count`, { metric: name, type, labels: labelNames });
+    } else {
+      series.set(name, { metric: name, type, labels: labelNames });
+    }
+  }
+  return series;
+}
