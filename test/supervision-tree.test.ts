@@ -14,6 +14,7 @@ import {
   queryWithTimeout,
   spawnTyped,
   start,
+  stopActor,
   stopSystem,
   type ParentRef,
   type SystemRef,
@@ -264,5 +265,38 @@ test.serial('crashes, restarts, escalations, recovery and live actors are counte
     });
     t.is(await counterValue(escalations, { level: 'commodity' }), before.escalations + 1);
     t.is(await counterValue(actorCrashes, { level: 'commodity' }), before.crashes + 2);
+  })();
+});
+
+test('a child stopped while its parent waits out the backoff is left alone (nact would reject on resetChild)', async (t) => {
+  await withSystem(async (system) => {
+    const { metrics } = recordingMetrics();
+    let releaseBackoff = (): void => undefined;
+    const sleeps: number[] = [];
+    const reports: CrashInfo[] = [];
+    const partition = spawnTyped<number[], NodeMsg>(system, {
+      name: 'partition-0', level: 'partition', policy: restartPolicy({ intensity: 5, backoff: { minMs: 50, maxMs: 50, jitter: 0 } }),
+      deps: {
+        metrics, logger: quietLogger,
+        sleep: (ms) => { sleeps.push(ms); return new Promise<void>((resolve) => { releaseBackoff = resolve; }); },
+      },
+      onCrashed: (info) => reports.push(info),
+      initialState: () => [], handle: handleNode,
+    });
+    const commodity = spawnTyped<number[], NodeMsg>(partition, {
+      name: 'WTI', level: 'commodity', policy: givesUpAtOnce, deps: { metrics, logger: quietLogger },
+      initialState: () => [], handle: handleNode,
+    });
+    dispatchTo(commodity, { type: 'crash' });
+    await eventually(() => reports.length === 1, { what: 'the first, immediate restart' });
+    dispatchTo(commodity, { type: 'crash' });
+    await eventually(() => sleeps.length === 1, { what: 'the parent to wait out its backoff' });
+    stopActor(commodity);
+    releaseBackoff();
+    await eventually(() => reports.length === 2, { what: 'the parent to decide' });
+    t.deepEqual(reports.map((info) => info.decision), ['resetChild', 'none']);
+    // The partition supervisor itself is unharmed.
+    dispatchTo(partition, { type: 'tick', n: 1 });
+    t.deepEqual(await seenBy(partition), [1]);
   })();
 });
