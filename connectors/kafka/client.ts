@@ -46,12 +46,31 @@ export async function ensureTopics(admin: Admin, topics: Topics, partitions: num
     .map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 }));
   if (missing.length === 0) return [];
   try {
-    await admin.createTopics({ topics: missing, waitForLeaders: true });
+    await admin.createTopics({ topics: missing, waitForLeaders: false });
   } catch (err) {
-    // Another process may have created them between listTopics and createTopics; only that is tolerated.
-    const still = new Set(await admin.listTopics());
-    if (missing.some((m) => !still.has(m.topic))) throw err;
+    // Another process may have created them between listTopics and createTopics: that alone is fine.
+    if ((err as { type?: unknown }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
   }
+  await waitForLeaders(admin, missing.map((m) => m.topic));
   log.info('topics_created', { topics: missing.map((m) => m.topic), partitions });
   return missing.map((m) => m.topic);
+}
+
+/**
+ * A new topic is usable once every partition has a leader; until its metadata has spread the broker answers
+ * UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE, which kafkajs's own waitForLeaders does not retry.
+ */
+async function waitForLeaders(admin: Admin, names: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delayMs = 50; ; delayMs = Math.min(1_000, delayMs * 2)) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [...names] });
+      if (topics.length === names.length && topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      const type = (err as { type?: unknown }).type;
+      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${names.join(', ')} have no leader after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, delayMs));
+  }
 }

@@ -97,7 +97,8 @@ export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
     }
     if (req.method === 'GET' && url.pathname === '/healthz') {
       res.writeHead(state === 'running' ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ state, workers: slots.size, expected: config.cluster.workers }));
+      const pids = [...slots.values()].map((w) => w.process.pid);
+      res.end(JSON.stringify({ state, workers: slots.size, expected: config.cluster.workers, pids }));
       return;
     }
     if (req.method === 'POST' && url.pathname === '/chaos/crash') {
