@@ -131,10 +131,16 @@ export class CompactForest {
       let i2 = treeStart[t + 2]!;
       let i3 = treeStart[t + 3]!;
       for (let d = steps[t]!; d > 0; d--) {
-        i0 += row[fe[i0]!]! < th[i0]! ? 1 : rs[i0]!;
-        i1 += row[fe[i1]!]! < th[i1]! ? 1 : rs[i1]!;
-        i2 += row[fe[i2]!]! < th[i2]! ? 1 : rs[i2]!;
-        i3 += row[fe[i3]!]! < th[i3]! ? 1 : rs[i3]!;
+        // Branch-free step (a mispredicted branch per level costs more than the arithmetic): left is +1,
+        // right is +rightStep, i.e. i += r + isLeft * (1 - r).
+        const r0 = rs[i0]!;
+        const r1 = rs[i1]!;
+        const r2 = rs[i2]!;
+        const r3 = rs[i3]!;
+        i0 += r0 + +(row[fe[i0]!]! < th[i0]!) * (1 - r0);
+        i1 += r1 + +(row[fe[i1]!]! < th[i1]!) * (1 - r1);
+        i2 += r2 + +(row[fe[i2]!]! < th[i2]!) * (1 - r2);
+        i3 += r3 + +(row[fe[i3]!]! < th[i3]!) * (1 - r3);
       }
       const v0 = leafValue[i0]!;
       const v1 = leafValue[i1]!;
@@ -152,7 +158,10 @@ export class CompactForest {
     }
     for (; t < nTrees; t++) {
       let i = treeStart[t]!;
-      for (let d = steps[t]!; d > 0; d--) i += row[fe[i]!]! < th[i]! ? 1 : rs[i]!;
+      for (let d = steps[t]!; d > 0; d--) {
+        const r = rs[i]!;
+        i += r + +(row[fe[i]!]! < th[i]!) * (1 - r);
+      }
       const v = leafValue[i]!;
       outTrees[t] = v;
       sum += v;
