@@ -138,7 +138,9 @@ export async function startCluster(t: ExecutionContext, env: TestEnvironment, ex
   await eventually(async () => {
     try {
       const pids = await cluster.workerPids();
-      return pids.length === 2 && (await cluster.metric('carbon_partitions_owned')) > 0;
+      // Both workers running (so that both listen to chaos commands), and the partitions assigned.
+      const running = readFileSync(logFile, 'utf8').split('"event":"worker_running"').length - 1;
+      return pids.length === 2 && running >= 2 && (await cluster.metric('carbon_partitions_owned')) > 0;
     } catch {
       return false;
     }

@@ -20,7 +20,7 @@ export class PoisonTicks implements PoisonRules {
   }
 }
 
-export function applyChaos(cmd: ChaosCommand, pipeline: WorkerPipeline, poison: PoisonTicks, partitionOf: (c: string) => number, log: Logger): void {
+export function applyChaos(cmd: ChaosCommand, pipeline: WorkerPipeline | undefined, poison: PoisonTicks, partitionOf: (c: string) => number, log: Logger): void {
   if (cmd.action === 'poison') {
     if (cmd.commodity === undefined || cmd.poisonTsMs === undefined) {
       log.warn('chaos_command_invalid', { cmd, why: 'poison needs a commodity and poisonTsMs' });
@@ -28,6 +28,10 @@ export function applyChaos(cmd: ChaosCommand, pipeline: WorkerPipeline, poison: 
     }
     poison.add(cmd.commodity, cmd.poisonTsMs);
     log.warn('chaos_poison_set', { commodity: cmd.commodity, tsMs: cmd.poisonTsMs });
+    return;
+  }
+  if (!pipeline) {
+    log.warn('chaos_command_ignored', { cmd, why: 'the worker is still starting' });
     return;
   }
   const crashed = pipeline.crash(cmd.commodity, partitionOf);

@@ -21,6 +21,7 @@ import { serveMetricsToPrimary } from '../cluster/metrics-aggregation.ts';
 import { applyChaos, PoisonTicks } from './chaos.ts';
 import { EXIT_ESCALATED, startWorkerCore } from './worker-core.ts';
 import type { ReplicaLookup } from '../../actors/commodity/protocol.ts';
+import type { WorkerPipeline } from './worker-pipeline.ts';
 
 /** Lifecycle of a worker process. */
 export type WorkerState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
@@ -42,6 +43,16 @@ export async function runWorkerProcess({ config, log, models }: WorkerOptions): 
   const databaseUrl = required(config.databaseUrl, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/test');
   const redisUrl = required(config.redisUrl, 'REDIS_URL', 'redis://127.0.0.1:6379');
   if (process.send) serveMetricsToPrimary();
+  const poison = config.chaosEnabled ? new PoisonTicks() : undefined;
+  let pipelineForChaos: WorkerPipeline | undefined;
+  let partitionCount = config.kafka.topicPartitions;
+  if (poison) {
+    // Listen from the start: a command sent while the worker connects must not be lost.
+    process.on('message', (m: unknown) => {
+      if (!isChaosCommand(m)) return;
+      applyChaos(m, pipelineForChaos, poison, (c) => partitionOf(c, partitionCount), log);
+    });
+  }
 
   const topics = topicNames(config.kafka.topicPrefix);
   const kafka = createKafka(brokers, `${config.kafka.clientId}-worker-${process.pid}`);
@@ -50,7 +61,7 @@ export async function runWorkerProcess({ config, log, models }: WorkerOptions): 
   await ensureTopics(admin, topics, config.kafka.topicPartitions);
   const [meta] = (await admin.fetchTopicMetadata({ topics: [topics.prices] })).topics;
   await admin.disconnect();
-  const partitionCount = meta?.partitions.length ?? config.kafka.topicPartitions;
+  partitionCount = meta?.partitions.length ?? config.kafka.topicPartitions;
 
   const store = postgresStore(databaseUrl);
   await migrate(store);
@@ -60,7 +71,6 @@ export async function runWorkerProcess({ config, log, models }: WorkerOptions): 
   const dlqProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await dlqProducer.connect();
   const deadLetters = dlqDeadLetterPort(new DlqWriter(dlqProducer, { maxValueBytes: config.pipeline.maxMessageBytes }), topics.prices);
-  const poison = config.chaosEnabled ? new PoisonTicks() : undefined;
 
   let resolveExit: (code: number) => void = () => undefined;
   const exited = new Promise<number>((resolve) => {
@@ -86,11 +96,7 @@ export async function runWorkerProcess({ config, log, models }: WorkerOptions): 
   }, core.pipeline);
   consumer.crashed.catch((err: unknown) => fatal('consumer_crashed', err));
 
-  if (poison) {
-    process.on('message', (m: unknown) => {
-      if (isChaosCommand(m)) applyChaos(m, core.pipeline, poison, (c) => partitionOf(c, partitionCount), log);
-    });
-  }
+  pipelineForChaos = core.pipeline;
 
   const shutdown = async (signal: string): Promise<void> => {
     if (state !== 'running') return;
