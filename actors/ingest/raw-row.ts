@@ -17,6 +17,8 @@ export interface RawRow {
   readonly lineNo: number;
   /** Where the row came from; becomes the tick's `source` (`csv:wti-daily.csv`, `synthetic:seed=42`). */
   readonly origin: string;
+  /** Unit the source states for this row (a JSON `unit` field, the synthetic generator); else known defaults. */
+  readonly unit?: string | undefined;
   /** For tabular sources: cells found on the line and cells the header announced. */
   readonly cells?: { readonly found: number; readonly expected: number };
   /** Media type of `raw` for the DLQ; default `text/csv`. */

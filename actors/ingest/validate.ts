@@ -52,7 +52,7 @@ export interface ValidationContext {
   readonly nowMs: number;
   readonly maxFutureMs: number;
   readonly maxRowBytes: number;
-  /** Unit for every tick (--unit); else defaultUnits, else empty. */
+  /** Unit for every tick (--unit); else the row's own unit, else defaultUnits, else empty. */
   readonly unit: string | undefined;
   /** Inclusive range of accepted timestamps (--from / --to). */
   readonly fromMs: number | undefined;
@@ -168,8 +168,9 @@ function reject(reason: RejectReason, detail: string, commodity: string | undefi
 const filtered: RowVerdict = { ok: false, filtered: true };
 const unitCache = new Map<string, string>();
 
-function unitOf(commodity: string, ctx: ValidationContext): string {
+function unitOf(commodity: string, row: RawRow, ctx: ValidationContext): string {
   if (ctx.unit !== undefined) return ctx.unit;
+  if (row.unit !== undefined && row.unit !== '') return row.unit;
   let unit = unitCache.get(commodity);
   if (unit === undefined) {
     unit = defaultUnits[commodity] ?? '';
@@ -230,5 +231,5 @@ export function validateRow(row: RawRow, ctx: ValidationContext): RowVerdict {
   if (!ctx.seen.add(commodity, tsMs)) {
     return reject('duplicate', `${commodity} at ${new Date(tsMs).toISOString()} was already read in this run`, commodity);
   }
-  return { ok: true, tick: { commodity, tsMs, price, unit: unitOf(commodity, ctx), source: row.origin } };
+  return { ok: true, tick: { commodity, tsMs, price, unit: unitOf(commodity, row, ctx), source: row.origin } };
 }

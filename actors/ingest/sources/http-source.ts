@@ -1,5 +1,5 @@
 /**
- * `carbon ingest http <url>`: a CSV (any layout of csv-table.ts) or a JSON array of `{date|ts, price, commodity?}`
+ * `carbon ingest http <url>`: a CSV (any layout of csv-table.ts) or a JSON array of `{date|ts, price, commodity?, unit?}`
  * over HTTP(S). Getting the response is retried with exponential backoff on 5xx, network errors and timeouts;
  * a 4xx is the caller's mistake and fails at once. Once rows have been read, a failure is not retried (the rows
  * before it are already out): the run fails, naming the URL.
@@ -220,5 +220,6 @@ function jsonRow(text: string, truncatedSize: number | undefined, index: number,
   const date = typeof dateValue === 'number' || typeof dateValue === 'string' ? dateValue : '';
   const price = typeof o.price === 'number' ? o.price : typeof o.price === 'string' ? o.price : o.price === undefined || o.price === null ? '' : String(o.price);
   const given = typeof o.commodity === 'string' && o.commodity.trim() !== '' ? o.commodity : undefined;
-  return { ...base, commodityHint: option ?? given ?? fromUrl, date, price };
+  const unit = typeof o.unit === 'string' ? o.unit : undefined;
+  return { ...base, commodityHint: option ?? given ?? fromUrl, date, price, unit };
 }

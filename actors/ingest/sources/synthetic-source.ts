@@ -1,8 +1,9 @@
 /**
  * Synthetic prices: a seeded, deterministic generator of realistic daily-like series, for load benchmarks, demos
- * and the embedded mode. Each commodity follows a geometric random walk with its own drift and volatility; its
- * volatility switches between a calm and a turbulent regime (a two-state Markov chain), and some steps are
- * skipped (gaps, like holidays). Same options, same ticks, bit for bit.
+ * and the embedded mode. Each commodity's log price reverts slowly to a level that trends with the commodity's
+ * own drift (the trend turns back when the level has moved far from where it started, so that prices stay
+ * realistic over millions of steps); its volatility switches between a calm and a turbulent regime (a two-state
+ * Markov chain), and some steps are skipped (gaps, like holidays). Same options, same ticks, bit for bit.
  */
 import type { PriceTick } from '../../../proto/gen/carbon/v1/price_tick.ts';
 import type { RawRow, RowSource } from '../raw-row.ts';
@@ -73,7 +74,10 @@ export function syntheticCommodityIds(count: number): string[] {
 interface Walk {
   readonly id: string;
   logPrice: number;
-  readonly drift: number;
+  /** Log level the price reverts to; moves by `drift` a step. */
+  level: number;
+  readonly startLevel: number;
+  drift: number;
   readonly calmVolatility: number;
   turbulent: boolean;
 }
@@ -82,6 +86,10 @@ interface Walk {
 const TO_TURBULENT = 0.01;
 const TO_CALM = 0.05;
 const TURBULENCE_FACTOR = 3;
+/** Share of the distance to the level closed per step (a half-life of about 140 steps). */
+const REVERSION = 0.005;
+/** How far (in log) the level may trend away from its start before the trend turns. */
+const MAX_LEVEL_SHIFT = 1.2;
 
 function validate(o: SyntheticOptions): void {
   const bad = (what: string): never => {
@@ -105,14 +113,11 @@ export function* syntheticTicks(options: SyntheticOptions): Generator<PriceTick>
   const normal = createNormal(random);
   const gap = options.gapProbability ?? 0.02;
   const source = `synthetic:seed=${options.seed}`;
-  const walks: Walk[] = syntheticCommodityIds(options.commodities).map((id) => ({
-    id,
+  const walks: Walk[] = syntheticCommodityIds(options.commodities).map((id) => {
     // Log-uniform between 5 and 2,000 (natural gas to gold).
-    logPrice: Math.log(5) + random() * Math.log(400),
-    drift: (random() - 0.4) * 0.0005,
-    calmVolatility: 0.005 + random() * 0.02,
-    turbulent: false,
-  }));
+    const start = Math.log(5) + random() * Math.log(400);
+    return { id, logPrice: start, level: start, startLevel: start, drift: (random() - 0.4) * 0.001, calmVolatility: 0.005 + random() * 0.02, turbulent: false };
+  });
   let emitted = 0;
   for (let step = 0; emitted < options.ticks; step++) {
     const tsMs = options.startMs + step * options.intervalMs;
@@ -120,7 +125,9 @@ export function* syntheticTicks(options: SyntheticOptions): Generator<PriceTick>
       const w = walks[i] as Walk;
       w.turbulent = w.turbulent ? random() >= TO_CALM : random() < TO_TURBULENT;
       const sigma = w.turbulent ? w.calmVolatility * TURBULENCE_FACTOR : w.calmVolatility;
-      w.logPrice += w.drift - 0.5 * sigma * sigma + sigma * normal();
+      w.level += w.drift;
+      if (Math.abs(w.level - w.startLevel) > MAX_LEVEL_SHIFT) w.drift = -w.drift;
+      w.logPrice += REVERSION * (w.level - w.logPrice) + sigma * normal();
       if (random() < gap) continue;
       emitted++;
       yield { commodity: w.id, tsMs, price: Math.round(Math.exp(w.logPrice) * 10_000) / 10_000, unit: SYNTHETIC_UNIT, source };
@@ -134,6 +141,7 @@ class SyntheticRow implements RawRow {
   readonly date: number;
   readonly price: number;
   readonly origin: string;
+  readonly unit: string;
   /** An upper bound of raw's size (id, ISO time, shortest price text, commas), known without building it. */
   readonly rawSizeBytes: number;
   constructor(tick: PriceTick, readonly lineNo: number) {
@@ -142,6 +150,7 @@ class SyntheticRow implements RawRow {
     this.date = tick.tsMs;
     this.price = tick.price;
     this.origin = tick.source;
+    this.unit = tick.unit;
   }
 
   get raw(): string {
