@@ -27,8 +27,6 @@ export function batchingSink(opts: BatchingSinkOptions): SinkPort {
   let queue: Entry[] = [];
   let inFlight = 0;
   let timer: NodeJS.Timeout | undefined;
-  /** Batches are written one after another so that stores see ticks in order. */
-  let chain: Promise<void> = Promise.resolve();
   let closed = false;
   let fatal = false;
 
@@ -49,28 +47,49 @@ export function batchingSink(opts: BatchingSinkOptions): SinkPort {
     }
   };
 
-  const flushNow = (): Promise<void> => {
-    if (timer) {
-      clearTimeout(timer);
-      timer = undefined;
-    }
-    if (queue.length === 0) return chain;
-    const batch = queue;
-    queue = [];
-    chain = chain.then(async () => {
-      if (fatal) return;
+  /**
+   * One write at a time: while it runs, new outputs queue up and go together in the next write. Under load the
+   * batches grow by themselves (fewer, larger transactions), at light load a row waits at most `intervalMs`.
+   */
+  let writing: Promise<void> | undefined;
+  let idleWaiters: Array<() => void> = [];
+
+  const writeQueued = async (): Promise<void> => {
+    while (queue.length > 0 && !fatal) {
+      const batch = queue.splice(0, opts.maxRows);
       const outputs = batch.map((e) => e.outputs);
       try {
         await Promise.all(opts.writers.map((w) => writeWithRetry(w, outputs)));
       } catch (err) {
         fatal = true;
         opts.onFatal(err);
-        return;
+        break;
       }
       inFlight -= batch.length;
       for (const e of batch) e.onDurable();
+    }
+  };
+
+  const flushNow = (): Promise<void> => {
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    if (!writing) {
+      writing = writeQueued().finally(() => {
+        writing = undefined;
+        if (queue.length > 0 && !fatal) void flushNow();
+        else {
+          const waiters = idleWaiters;
+          idleWaiters = [];
+          for (const w of waiters) w();
+        }
+      });
+    }
+    return new Promise<void>((resolve) => {
+      if (!writing && queue.length === 0) resolve();
+      else idleWaiters.push(resolve);
     });
-    return chain;
   };
 
   return {
@@ -78,6 +97,8 @@ export function batchingSink(opts: BatchingSinkOptions): SinkPort {
       if (closed) throw new Error('sink is closed');
       queue.push({ outputs, onDurable });
       inFlight++;
+      // A running write picks the queue up when it ends; otherwise start one when the batch is full or due.
+      if (writing) return;
       if (queue.length >= opts.maxRows) void flushNow();
       else timer ??= setTimeout(() => void flushNow(), opts.intervalMs);
     },

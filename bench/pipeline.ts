@@ -1,0 +1,138 @@
+/**
+ * `npm run bench -- pipeline [--ticks 1000000] [--commodities 200] [--workers 2] [--rate 30000]`: synthetic ticks
+ * published at a fixed rate through a real `carbon start` cluster, measured from publish to durable feature rows;
+ * then, in the same run, a bare kafkajs consumer reading the same topic and doing nothing.
+ * Latency is sampled on every 97th tick: its `features.stored_at` (the writing transaction's time) minus the time
+ * its slice was acknowledged by the broker.
+ */
+import { syntheticTicks } from '../actors/ingest/sources/synthetic-source.ts';
+import { createKafka } from '../connectors/kafka/client.ts';
+import { connectKafkaTickPublisher } from '../connectors/kafka/tick-publisher.ts';
+import type { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
+import type { BenchResult } from './run.ts';
+import { BROKERS, argValue, benchEnvironment, percentile, progress, rssMb, startBenchCluster } from './_cluster.ts';
+
+async function bareConsumerTicksPerS(topic: string, total: number): Promise<number> {
+  const consumer = createKafka(BROKERS, 'carbon-bench-bare').consumer({ groupId: `bare-${Date.now()}`, maxBytesPerPartition: 1024 * 1024 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  let firstAt = 0;
+  const done = new Promise<number>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: 4,
+      eachBatch: async ({ batch }) => {
+        if (firstAt === 0) firstAt = performance.now();
+        seen += batch.messages.length;
+        if (seen >= total) resolve(performance.now());
+      },
+    });
+  });
+  const started = performance.now();
+  const endedAt = await done;
+  await consumer.disconnect();
+  return total / ((endedAt - started) / 1000);
+}
+
+export default async function pipelineBench(args: string[]): Promise<BenchResult> {
+  const total = argValue(args, 'ticks', 1_000_000);
+  const commodities = argValue(args, 'commodities', 200);
+  const workers = argValue(args, 'workers', 2);
+  const rate = argValue(args, 'rate', 30_000);
+  const partitions = argValue(args, 'partitions', 12);
+  const env = await benchEnvironment(partitions);
+  progress(`database ${env.name}, ${partitions} partitions; starting ${workers} workers`);
+  const cluster = await startBenchCluster(env, workers);
+  try {
+    const publisher = await connectKafkaTickPublisher(createKafka(BROKERS, 'carbon-bench-publisher'), {
+      topic: env.topics.prices, maxMessageBytes: 64 * 1024, batchSize: 2_000,
+    });
+    const pids = await cluster.workerPids();
+    let peakRss = 0;
+    let maxLag = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        for (const pid of pids) peakRss = Math.max(peakRss, rssMb(pid));
+        maxLag = Math.max(maxLag, await cluster.metric('carbon_consumer_lag_messages').catch(() => 0));
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+
+    const sampleKeys: Array<{ commodity: string; tsMs: number; sentAt: number }> = [];
+    const slice = Math.max(1, Math.round(rate / 20));
+    const ticks = syntheticTicks({ seed: 254, commodities, ticks: total, startMs: Date.UTC(2000, 0, 1), intervalMs: 60_000 });
+    const started = performance.now();
+    const startedWall = Date.now();
+    let sent = 0;
+    let batch: PriceTick[] = [];
+    let lastReport = started;
+    for (const tick of ticks) {
+      batch.push(tick);
+      if (batch.length < slice && sent + batch.length < total) continue;
+      const firstIndex = sent;
+      await publisher.publish(batch);
+      await publisher.flush();
+      const ackWall = Date.now();
+      for (let i = 0; i < batch.length; i++) {
+        if ((firstIndex + i) % 97 === 0) {
+          const tk = batch[i] as PriceTick;
+          sampleKeys.push({ commodity: tk.commodity, tsMs: tk.tsMs, sentAt: ackWall });
+        }
+      }
+      sent += batch.length;
+      batch = [];
+      // Paced against the absolute schedule, so that a slow slice is caught up rather than drifting.
+      const dueMs = (sent / rate) * 1000 - (performance.now() - started);
+      if (dueMs > 0) await new Promise((r) => setTimeout(r, dueMs));
+      if (performance.now() - lastReport > 5_000) {
+        lastReport = performance.now();
+        progress(`published ${sent} of ${total}, lag ${maxLag}, peak worker RSS ${peakRss.toFixed(0)} MB`);
+      }
+    }
+    await publisher.close();
+    progress(`published ${total} in ${((performance.now() - started) / 1000).toFixed(1)} s; waiting for durable features`);
+    const deadline = Date.now() + 10 * 60_000;
+    for (;;) {
+      const { rows } = await env.db.query<{ n: string }>('SELECT count(*) AS n FROM features');
+      const n = Number(rows[0]?.n ?? 0);
+      if (n >= total) break;
+      if (Date.now() > deadline) throw new Error(`only ${n} of ${total} feature rows after 10 minutes`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    sampling = false;
+    await sampler;
+    const { rows: last } = await env.db.query<{ ms: string }>('SELECT extract(epoch from max(stored_at)) * 1000 AS ms FROM features');
+    const elapsedS = (Number(last[0]?.ms) - startedWall) / 1000;
+    const { rows: stored } = await env.db.query<{ commodity: string; ts_ms: number; ms: string }>(
+      `SELECT f.commodity, f.ts_ms, extract(epoch from f.stored_at) * 1000 AS ms
+         FROM features f JOIN unnest($1::text[], $2::bigint[]) AS k(commodity, ts_ms) USING (commodity, ts_ms)`,
+      [sampleKeys.map((k) => k.commodity), sampleKeys.map((k) => k.tsMs)],
+    );
+    const sentAt = new Map(sampleKeys.map((k) => [`${k.commodity}@${k.tsMs}`, k.sentAt]));
+    const latencies = stored.map((r) => Number(r.ms) - (sentAt.get(`${r.commodity}@${r.ts_ms}`) ?? Number.NaN)).filter(Number.isFinite).sort((a, b) => a - b);
+    progress(`pipeline: ${total} ticks durable in ${elapsedS.toFixed(1)} s; measuring a bare consumer on the same topic`);
+    await cluster.stop();
+    const bare = await bareConsumerTicksPerS(env.topics.prices, total);
+    const ticksPerS = total / elapsedS;
+    return {
+      bench: 'pipeline',
+      ticks: total,
+      commodities,
+      workers,
+      publish_rate: rate,
+      ticks_per_s: Math.round(ticksPerS),
+      bare_ticks_per_s: Math.round(bare),
+      ratio: Number((ticksPerS / bare).toFixed(3)),
+      p50_ms: Number(percentile(latencies, 0.5).toFixed(1)),
+      p99_ms: Number(percentile(latencies, 0.99).toFixed(1)),
+      max_lag: maxLag,
+      peak_rss_mb: Math.round(peakRss),
+    };
+  } finally {
+    if (cluster.child.exitCode === null) await cluster.stop();
+    await env.cleanup();
+  }
+}
