@@ -174,6 +174,8 @@ interface Port { name?: string; containerPort: number }
 interface Probe { grpc?: { port: number; service?: string }; httpGet?: { port: number | string }; tcpSocket?: { port: number | string } }
 interface Container {
   name: string;
+  command?: string[];
+  args?: string[];
   ports?: Port[];
   env?: { name: string; valueFrom?: { configMapKeyRef?: { name: string; key: string }; secretKeyRef?: { name: string; key: string } } }[];
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
@@ -286,6 +288,16 @@ export function crossReferenceProblems(objects: readonly K8sObject[], secrets = 
         const sRef = e.valueFrom?.secretKeyRef;
         if (cmRef) needConfigMap(`${cw} env ${e.name}`, cmRef.name, cmRef.key);
         if (sRef) needSecret(`${cw} env ${e.name}`, sRef.name, sRef.key);
+      }
+      // $(VAR) in command and args is expanded from the container's environment only: the variable must be set.
+      const envNames = new Set([
+        ...(c.env ?? []).map((e) => e.name),
+        ...(c.envFrom ?? []).flatMap((f) => (f.configMapRef ? configMapKeys(f.configMapRef.name) ?? [] : [])),
+      ]);
+      for (const word of [...(c.command ?? []), ...(c.args ?? [])]) {
+        for (const m of word.matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) {
+          if (m[1] && !envNames.has(m[1])) problems.push(`${cw}: $(${m[1]}) in its command is not in its environment`);
+        }
       }
       for (const m of c.volumeMounts ?? []) {
         if (!volumes.has(m.name)) problems.push(`${cw}: mounts volume ${m.name}, which the pod does not declare`);
