@@ -31,7 +31,9 @@ export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
   let restartHistory: readonly number[] = [];
   const slots = new Map<number, Worker>();
 
-  cluster.setupPrimary({ args: [...opts.workerArgs] });
+  // CARBON_WORKER_NODE_ARGS adds node flags to the workers only (e.g. --cpu-prof for profiling a worker).
+  const extraNodeArgs = (process.env.CARBON_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  cluster.setupPrimary({ args: [...opts.workerArgs], execArgv: [...process.execArgv, ...extraNodeArgs] });
 
   const fork = (slot: number): void => {
     const worker = cluster.fork({ CARBON_WORKER_SLOT: String(slot) });
