@@ -1,8 +1,11 @@
 /** Every subcommand of `carbon`, in the order `--help` lists them. */
 import type { Command } from 'commander';
+import { registerBacktestCommand } from './backtest.ts';
 import { registerIngestCommand } from './ingest.ts';
+import { registerModelsCommand } from './models.ts';
 import { registerStartCommands } from './start.ts';
+import { registerTrainCommand } from './train.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerStartCommands, registerIngestCommand];
+export const commands: RegisterCommand[] = [registerStartCommands, registerIngestCommand, registerTrainCommand, registerModelsCommand, registerBacktestCommand];
