@@ -39,10 +39,17 @@ export const externalSecrets: ReadonlyMap<string, readonly string[]> = new Map([
 ]);
 
 export function render(overlay: Overlay): K8sObject[] {
-  const out = execFileSync('kubectl', ['kustomize', join(repoRoot, 'deploy', 'k8s', 'overlays', overlay)], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  let out: string;
+  try {
+    out = execFileSync('kubectl', ['kustomize', join(repoRoot, 'deploy', 'k8s', 'overlays', overlay)], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr ?? '';
+    throw new Error(`kubectl kustomize ${overlay} failed (kubectl with kustomize v5 must be on the PATH): ${stderr || String(err)}`, { cause: err });
+  }
   return parseAllDocuments(out).map((doc) => {
     if (doc.errors.length > 0) throw new Error(`kustomize output does not parse: ${doc.errors[0]?.message}`);
     return doc.toJS() as K8sObject;
