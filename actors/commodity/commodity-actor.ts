@@ -7,13 +7,14 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../platform/logger.ts';
 import type { TypedRef } from '../../supervisors/typed-actors.ts';
 import type { HistoryStore } from '../../connectors/postgres/history-store.ts';
-import { alertsTotal, inferenceSeconds, predictionsSkipped, predictionsTotal, tickProcessingSeconds, ticksProcessed, ticksSkipped } from '../../platform/metrics.ts';
+import { alertsTotal, inferenceSeconds, liveCoverage, liveHitRate, predictionsSkipped, predictionsTotal, tickProcessingSeconds, ticksProcessed, ticksSkipped } from '../../platform/metrics.ts';
 import { Alert, AlertKind } from '../../proto/gen/carbon/v1/alert.ts';
 import type { Prediction } from '../../proto/gen/carbon/v1/prediction.ts';
 import type { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
 import type { FeatureVector } from '../features/compute-features.ts';
 import type { SinkPort } from '../sinks/tick-outputs.ts';
 import { ChaosError } from './chaos-error.ts';
+import { awaitOutcome, realizeOutcomes } from './live-outcomes.ts';
 import type { CommodityLedger, PendingTick } from './ledger.ts';
 import type { CommodityMsg, CommoditySnapshot, PoisonRules, ReplicaLookup } from './protocol.ts';
 import { applyTick, initialState, rebuiltState, type CommodityState } from './state.ts';
@@ -56,7 +57,8 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
     const undurable = ledger.undurable().filter((p) => p.tsMs < firstTsMs);
     let stored;
     try {
-      stored = await deps.history.loadBefore(commodity, firstTsMs, deps.windowSize);
+      // The model in service is part of what an actor rebuilds: a restart must not skip predictions.
+      [stored] = await Promise.all([deps.history.loadBefore(commodity, firstTsMs, deps.windowSize), deps.models.ensureLoaded(commodity)]);
     } catch (err) {
       throw new RebuildError(`cannot rebuild the window of ${commodity}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
@@ -121,9 +123,18 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
       const { features } = result;
       const prediction = predict(features, tick);
       const alert = alertFor(features, tick);
+      const realized = realizeOutcomes(result.state.outcomes, features.tickCount, tick.price);
       // Everything that can throw is done: the tick leaves the ledger's pending side only now.
       ledger.shift();
-      s = { ...result.state, latestPrediction: prediction ?? result.state.latestPrediction };
+      s = {
+        ...result.state,
+        latestPrediction: prediction ?? result.state.latestPrediction,
+        outcomes: prediction ? awaitOutcome(realized, prediction, features.tickCount) : realized,
+      };
+      if (realized.realized > result.state.outcomes.realized) {
+        liveHitRate.set({ commodity }, realized.hits / realized.realized);
+        liveCoverage.set({ commodity }, realized.covered / realized.realized);
+      }
       ledger.processedAwaitingDurability({ tsMs: tick.tsMs, price: tick.price, tickCount: features.tickCount });
       ticksProcessed.inc();
       const done = entry;

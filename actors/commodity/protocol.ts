@@ -34,6 +34,10 @@ export interface PredictingReplica {
 /** The replica in service for a commodity; swapped by the worker on `model-updates`, read on every tick. */
 export interface ReplicaLookup {
   replicaFor(commodity: string): PredictingReplica | undefined;
+  /** Loads the commodity's model in service if not yet known; the actor awaits it when it (re)builds. */
+  ensureLoaded(commodity: string): Promise<void>;
+  /** The commodity moved to another worker: drop its replica here. */
+  release(commodity: string): void;
 }
 
 /** Ticks that make the actor crash every time, set through the chaos control (poison-message drills). */

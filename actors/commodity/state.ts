@@ -4,6 +4,7 @@
 import { computeFeatures, type FeatureVector } from '../features/compute-features.ts';
 import { appendTick, emptyWindow, fromTicks, type PricePoint, type TickWindow } from '../features/window.ts';
 import type { Prediction } from '../../proto/gen/carbon/v1/prediction.ts';
+import { noOutcomes, type LiveOutcomes } from './live-outcomes.ts';
 
 export interface CommodityState {
   readonly commodity: string;
@@ -13,10 +14,12 @@ export interface CommodityState {
   readonly tickCount: number;
   readonly latestFeatures: FeatureVector | undefined;
   readonly latestPrediction: Prediction | undefined;
+  /** Predictions waiting for their realized outcome, and the live hit and coverage counts. */
+  readonly outcomes: LiveOutcomes;
 }
 
 export function initialState(commodity: string, windowSize: number): CommodityState {
-  return { commodity, rebuilt: false, window: emptyWindow(windowSize), tickCount: 0, latestFeatures: undefined, latestPrediction: undefined };
+  return { commodity, rebuilt: false, window: emptyWindow(windowSize), tickCount: 0, latestFeatures: undefined, latestPrediction: undefined, outcomes: noOutcomes };
 }
 
 /** What the stores and the ledger say came before the first tick to process. */

@@ -5,14 +5,10 @@
  */
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
-import type { ReplicaLookup } from '../../actors/commodity/protocol.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { logger } from '../../platform/logger.ts';
 import { runClusterPrimary } from '../../supervisors/cluster/cluster-primary.ts';
 import { runWorkerProcess } from '../../supervisors/worker/worker-process.ts';
-
-/** Until a model registry is wired in, no commodity has a model: ticks get features and no prediction. */
-const noModels: ReplicaLookup = { replicaFor: () => undefined };
 
 export function registerStartCommands(program: Command): void {
   program
@@ -39,7 +35,7 @@ Example:
     .action(async () => {
       const config = loadConfig();
       const log = logger.child({ role: 'worker', slot: process.env.CARBON_WORKER_SLOT ?? '0' });
-      const code = await runWorkerProcess({ config, log, models: noModels });
+      const code = await runWorkerProcess({ config, log });
       process.exit(code);
     });
 }

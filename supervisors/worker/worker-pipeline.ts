@@ -41,6 +41,7 @@ export class WorkerPipeline implements PartitionedPipeline {
       await a.finished();
       await this.opts.deps.sink.flush();
       a.stop();
+      for (const commodity of a.ledgers.keys()) this.opts.deps.models.release(commodity);
       this.assignments.delete(p);
       this.opts.deps.log.info('partition_revoked', { partition: p });
     }

@@ -20,7 +20,10 @@ import { isChaosCommand } from '../cluster/chaos-command.ts';
 import { serveMetricsToPrimary } from '../cluster/metrics-aggregation.ts';
 import { applyChaos, PoisonTicks } from './chaos.ts';
 import { EXIT_ESCALATED, startWorkerCore } from './worker-core.ts';
-import type { ReplicaLookup } from '../../actors/commodity/protocol.ts';
+import { ReplicaCache } from '../../actors/model/replica-cache.ts';
+import { ModelRegistry } from '../../actors/model/registry.ts';
+import { startModelUpdatesConsumer } from '../../connectors/kafka/model-updates-consumer.ts';
+import { sqlModelStore } from '../../connectors/postgres/model-store.ts';
 import type { WorkerPipeline } from './worker-pipeline.ts';
 
 /** Lifecycle of a worker process. */
@@ -29,7 +32,6 @@ export type WorkerState = 'starting' | 'running' | 'draining' | 'stopped' | 'fai
 export interface WorkerOptions {
   readonly config: Config;
   readonly log: Logger;
-  readonly models: ReplicaLookup;
 }
 
 function required<T>(value: T | undefined, variable: string, example: string): T {
@@ -37,7 +39,7 @@ function required<T>(value: T | undefined, variable: string, example: string): T
   return value;
 }
 
-export async function runWorkerProcess({ config, log, models }: WorkerOptions): Promise<number> {
+export async function runWorkerProcess({ config, log }: WorkerOptions): Promise<number> {
   let state: WorkerState = 'starting';
   const brokers = required(config.kafkaBrokers, 'KAFKA_BROKERS', '127.0.0.1:9092');
   const databaseUrl = required(config.databaseUrl, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/test');
@@ -68,6 +70,8 @@ export async function runWorkerProcess({ config, log, models }: WorkerOptions): 
   const redis = redisClient(redisUrl);
   const online = redisOnlineStore(redis, config.redisPrefix);
   const producer = await kafkaProducer(kafka);
+  const models = new ReplicaCache(new ModelRegistry(sqlModelStore(store), undefined), log);
+  const modelUpdates = await startModelUpdatesConsumer(kafka, topics.modelUpdates, config.kafka.groupId, (u) => models.apply(u), log);
   const dlqProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await dlqProducer.connect();
   const deadLetters = dlqDeadLetterPort(new DlqWriter(dlqProducer, { maxValueBytes: config.pipeline.maxMessageBytes }), topics.prices);
@@ -109,6 +113,7 @@ export async function runWorkerProcess({ config, log, models }: WorkerOptions): 
     hardStop.unref();
     // consumer.stop() waits for the running batches, which commit after their outputs are durable.
     await consumer.stop();
+    await modelUpdates.stop();
     await core.stop();
     state = 'stopped';
     resolveExit(0);
