@@ -1,0 +1,82 @@
+/**
+ * Authentication, authorisation and rate limiting of a call, cheap enough for the hot path: a token's tenant
+ * is remembered after its first hash (a bounded map), and each tenant has one token bucket in this worker.
+ */
+import type { Metadata } from '@grpc/grpc-js';
+import { GatewayError } from './errors.ts';
+import { mayRead, sha256Hex, type Tenant, type TenantDirectory } from './tenants.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+/** Why a call was refused, for the audit log. */
+export interface AuthFailure {
+  readonly action: 'auth.unauthenticated' | 'auth.denied';
+  readonly actor: string;
+  readonly subject: string;
+  readonly details: Record<string, unknown>;
+}
+
+const MAX_REMEMBERED_TOKENS = 10_000;
+const bearer = /^Bearer ([\x21-\x7e]{1,512})$/;
+
+export class Authenticator {
+  private readonly tenantOfToken = new Map<string, Tenant | null>();
+  private readonly buckets = new Map<Tenant, TokenBucket>();
+
+  constructor(
+    private readonly directory: TenantDirectory,
+    private readonly onFailure: (failure: AuthFailure) => void,
+    private readonly nowMs: () => number = Date.now,
+  ) {}
+
+  /** The caller's tenant, after its rate limit; throws UNAUTHENTICATED or RATE_LIMITED. */
+  authenticate(metadata: Metadata, method: string, peer: string): Tenant {
+    const values = metadata.get('authorization');
+    const tenant = values.length === 0 ? this.directory.anonymous : this.tenantOf(values, method, peer);
+    if (tenant === undefined) {
+      this.onFailure({ action: 'auth.unauthenticated', actor: 'anonymous', subject: method, details: { reason: 'no token', peer } });
+      throw new GatewayError('UNAUTHENTICATED', 'no credentials: send metadata "authorization: Bearer <token>"');
+    }
+    this.rateLimit(tenant);
+    return tenant;
+  }
+
+  private tenantOf(values: readonly (string | Buffer)[], method: string, peer: string): Tenant {
+    const header = values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined;
+    const token = header === undefined ? undefined : bearer.exec(header)?.[1];
+    if (token === undefined) {
+      this.onFailure({ action: 'auth.unauthenticated', actor: 'anonymous', subject: method, details: { reason: 'malformed authorization', peer } });
+      throw new GatewayError('UNAUTHENTICATED', 'malformed credentials: send exactly one "authorization: Bearer <token>"');
+    }
+    let tenant = this.tenantOfToken.get(token);
+    if (tenant === undefined) {
+      tenant = this.directory.byTokenHash(sha256Hex(token)) ?? null;
+      if (this.tenantOfToken.size >= MAX_REMEMBERED_TOKENS) this.tenantOfToken.clear();
+      this.tenantOfToken.set(token, tenant);
+    }
+    if (tenant === null) {
+      // The audit row names the token by a hash prefix only: enough to correlate, useless to replay.
+      this.onFailure({ action: 'auth.unauthenticated', actor: 'anonymous', subject: method, details: { reason: 'unknown token', tokenSha256Prefix: sha256Hex(token).slice(0, 12), peer } });
+      throw new GatewayError('UNAUTHENTICATED', 'unknown token: check the token, or ask an operator for one');
+    }
+    return tenant;
+  }
+
+  private rateLimit(tenant: Tenant): void {
+    let bucket = this.buckets.get(tenant);
+    if (bucket === undefined) {
+      bucket = new TokenBucket(tenant.ratePerSecond, tenant.burst, this.nowMs());
+      this.buckets.set(tenant, bucket);
+    }
+    const waitMs = bucket.take(this.nowMs());
+    if (waitMs > 0) {
+      throw new GatewayError('RATE_LIMITED', `rate limit of tenant ${tenant.name}: ${tenant.ratePerSecond} calls/s (burst ${tenant.burst}) per worker; retry in ${waitMs} ms`);
+    }
+  }
+
+  /** Throws PERMISSION_DENIED unless `tenant` may read `commodity`. */
+  authorize(tenant: Tenant, commodity: string, method: string): void {
+    if (mayRead(tenant, commodity)) return;
+    this.onFailure({ action: 'auth.denied', actor: tenant.name, subject: commodity, details: { method } });
+    throw new GatewayError('PERMISSION_DENIED', `tenant ${tenant.name} may not read ${commodity}; it may read ${[...(tenant.commodities ?? [])].join(', ')}`);
+  }
+}

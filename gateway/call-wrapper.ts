@@ -1,0 +1,111 @@
+/**
+ * What every public call goes through, around its handler: refusal while draining, authentication and the
+ * tenant's rate limit, the deadline budget, the mapping of errors to statuses (never INTERNAL for bad input,
+ * never a crash), and the metrics (carbon_grpc_calls_total{method,code,path}, carbon_grpc_call_seconds{method}).
+ */
+import { status, type handleServerStreamingCall, type handleUnaryCall, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '../platform/logger.ts';
+import { grpcCalls, grpcSeconds } from '../platform/metrics.ts';
+import type { Authenticator } from './authenticator.ts';
+import { GatewayError, statusOfCode, toServiceError } from './errors.ts';
+import type { Budget, ServingPathName } from './owner-answer.ts';
+import type { Tenant } from './tenants.ts';
+
+export interface CallContext extends Budget {
+  readonly tenant: Tenant;
+  readonly method: string;
+  /** Set by the handler once it knows how the answer was obtained. */
+  path: ServingPathName | 'none';
+}
+
+export interface WrapperDeps {
+  readonly auth: Authenticator;
+  readonly defaultDeadlineMs: number;
+  readonly draining: () => boolean;
+  readonly log: Logger;
+}
+
+const statusName: Record<number, string> = Object.fromEntries(Object.entries(status).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v, k]));
+
+/** Label children resolved once per (method, code, path): prom-client would otherwise hash labels on every call. */
+const counters = new Map<string, { inc(): void }>();
+function countCall(method: string, code: status, path: string): void {
+  const key = `${method}|${code}|${path}`;
+  let c = counters.get(key);
+  if (c === undefined) {
+    c = grpcCalls.labels(method, statusName[code] ?? String(code), path);
+    counters.set(key, c);
+  }
+  c.inc();
+}
+
+function deadlineMs(call: { getDeadline(): Date | number }, defaultMs: number, nowMs: number): number {
+  const d = call.getDeadline();
+  const given = d instanceof Date ? d.getTime() : d;
+  return Math.min(given, nowMs + defaultMs);
+}
+
+function begin(deps: WrapperDeps, method: string, call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): CallContext {
+  if (deps.draining()) throw new GatewayError('DRAINING', 'this worker is draining (shutting down): retry, another worker answers');
+  const now = Date.now();
+  const tenant = deps.auth.authenticate(call.metadata, method, call.getPeer());
+  return { tenant, method, deadlineMs: deadlineMs(call, deps.defaultDeadlineMs, now), path: 'none' };
+}
+
+function failure(deps: WrapperDeps, method: string, err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  deps.log.error('gateway_call_failed', { method, err });
+  return new GatewayError('INTERNAL', 'internal error; it is logged on the server');
+}
+
+export function unary<Req, Res>(deps: WrapperDeps, method: string, handle: (request: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
+  const seconds = grpcSeconds.labels(method);
+  return (call, callback) => {
+    const started = performance.now();
+    let ctx: CallContext | undefined;
+    const fail = (err: unknown) => {
+      const e = failure(deps, method, err);
+      countCall(method, statusOfCode[e.code].status, ctx?.path ?? 'none');
+      seconds.observe((performance.now() - started) / 1_000);
+      callback(toServiceError(e));
+    };
+    try {
+      ctx = begin(deps, method, call);
+      handle(call.request, ctx).then((response) => {
+        countCall(method, status.OK, (ctx as CallContext).path);
+        seconds.observe((performance.now() - started) / 1_000);
+        callback(null, response);
+      }, fail);
+    } catch (err) {
+      fail(err);
+    }
+  };
+}
+
+/**
+ * A server stream: `handle` runs it and resolves when it ended (client gone, deadline, drain); a GatewayError
+ * thrown at any point ends it with that status.
+ */
+export function serverStream<Req, Res>(deps: WrapperDeps, method: string, handle: (call: ServerWritableStream<Req, Res>, ctx: CallContext) => Promise<void>): handleServerStreamingCall<Req, Res> {
+  return (call) => {
+    const started = performance.now();
+    let ctx: CallContext | undefined;
+    const fail = (err: unknown) => {
+      const e = failure(deps, method, err);
+      countCall(method, statusOfCode[e.code].status, ctx?.path ?? 'none');
+      grpcSeconds.observe({ method }, (performance.now() - started) / 1_000);
+      call.destroy(Object.assign(new Error(e.message), toServiceError(e)));
+    };
+    try {
+      ctx = begin(deps, method, call);
+      handle(call, ctx).then(() => {
+        countCall(method, status.OK, (ctx as CallContext).path);
+        grpcSeconds.observe({ method }, (performance.now() - started) / 1_000);
+        if (!call.cancelled && !call.destroyed) call.end();
+      }, fail);
+    } catch (err) {
+      fail(err);
+    }
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * The gateway's settings, read once from the environment with the platform's EnvReader and frozen.
+ *
+ * Transport rule: TLS when CARBON_TLS_CERT and CARBON_TLS_KEY name files (mutual TLS when CARBON_TLS_CA names
+ * the CA that client certificates must chain to). Without them the gateway speaks plaintext only if it listens
+ * on a loopback address (the local default, 127.0.0.1) or CARBON_GRPC_PLAINTEXT=true says so explicitly;
+ * anything else stops the program with a ConfigError. The same rule applies to tokens: without
+ * CARBON_TOKENS_FILE, calls are anonymous (tenant `local`, every commodity) only on a loopback address.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { ConfigError, EnvReader, type Config } from '../platform/config.ts';
+
+type Env = Record<string, string | undefined>;
+
+export type TransportSecurity =
+  | { readonly kind: 'plaintext'; readonly reason: 'loopback' | 'explicit' }
+  | { readonly kind: 'tls'; readonly certPem: Buffer; readonly keyPem: Buffer; readonly caPem: Buffer | undefined; readonly mutual: boolean };
+
+export interface GatewayConfig {
+  /** Public address every worker serves (node:cluster workers share the port). */
+  readonly host: string;
+  readonly port: number;
+  /** Internal endpoint of this worker: host to bind, port (0: an ephemeral one, published in Redis). */
+  readonly internalHost: string;
+  readonly internalPort: number;
+  /** Host other workers use to reach the internal endpoint. */
+  readonly advertisedHost: string;
+  readonly security: TransportSecurity;
+  /** Expected host name in the peers' certificates on the internal channel (TLS only). */
+  readonly tlsServerName: string | undefined;
+  /** Path of the tenants file; undefined: anonymous local access (loopback only). */
+  readonly tokensFile: string | undefined;
+  /** Calls/s and burst of the anonymous tenant. */
+  readonly anonymousRatePerSecond: number;
+  readonly anonymousBurst: number;
+  /** A prediction older than this (since it was made) is UNAVAILABLE unless the request accepts stale answers. */
+  readonly maxStalenessMs: number;
+  /** Largest request message accepted; larger ones get RESOURCE_EXHAUSTED from grpc-js. */
+  readonly maxRequestBytes: number;
+  /** Budget of a call that came without a deadline. */
+  readonly defaultDeadlineMs: number;
+  /** At most this long for an owner (forwarded call or local actor query) before the degraded answer. */
+  readonly ownerTimeoutMs: number;
+  /** Lease of an ownership entry in Redis; renewed every third of it while the worker holds the partition. */
+  readonly ownershipLeaseMs: number;
+  /** How often the ownership table is re-read (changes are also pushed through Redis pub/sub). */
+  readonly ownershipRefreshMs: number;
+  /** How often StreamPredictions looks for new predictions of the followed commodities. */
+  readonly streamPollMs: number;
+  /** How long stop() lets running calls finish. */
+  readonly drainGraceMs: number;
+}
+
+const loopback = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+export function isLoopback(host: string): boolean {
+  return loopback.test(host);
+}
+
+function readPem(variable: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(variable, 'a readable PEM file', `${path} (${(err as Error).message})`);
+  }
+}
+
+export function loadGatewayConfig(config: Config, env: Env = process.env, slot = Number(env.CARBON_WORKER_SLOT ?? '0')): GatewayConfig {
+  const r = new EnvReader(env);
+  const host = config.grpc.host;
+  const certPath = r.optionalString('CARBON_TLS_CERT');
+  const keyPath = r.optionalString('CARBON_TLS_KEY');
+  const caPath = r.optionalString('CARBON_TLS_CA');
+  const plaintextAllowed = r.bool('CARBON_GRPC_PLAINTEXT', false);
+  if ((certPath === undefined) !== (keyPath === undefined)) {
+    throw new ConfigError(certPath === undefined ? 'CARBON_TLS_CERT' : 'CARBON_TLS_KEY', 'to be set together with its pair (certificate and key files)', '');
+  }
+  if (caPath !== undefined && certPath === undefined) {
+    throw new ConfigError('CARBON_TLS_CA', 'to be used with CARBON_TLS_CERT and CARBON_TLS_KEY (mutual TLS needs server TLS)', caPath);
+  }
+  let security: TransportSecurity;
+  if (certPath !== undefined && keyPath !== undefined) {
+    const caPem = caPath === undefined ? undefined : readPem('CARBON_TLS_CA', caPath);
+    security = { kind: 'tls', certPem: readPem('CARBON_TLS_CERT', certPath), keyPem: readPem('CARBON_TLS_KEY', keyPath), caPem, mutual: caPem !== undefined };
+  } else if (isLoopback(host)) {
+    security = { kind: 'plaintext', reason: 'loopback' };
+  } else if (plaintextAllowed) {
+    security = { kind: 'plaintext', reason: 'explicit' };
+  } else {
+    throw new ConfigError('CARBON_GRPC_HOST', `a loopback address for plaintext gRPC; on ${host} set CARBON_TLS_CERT and CARBON_TLS_KEY, or CARBON_GRPC_PLAINTEXT=true to accept plaintext`, host);
+  }
+  const tokensFile = r.optionalString('CARBON_TOKENS_FILE');
+  if (tokensFile === undefined && !isLoopback(host)) {
+    throw new ConfigError('CARBON_TOKENS_FILE', `a tenants file when gRPC listens on ${host} (anonymous access is for loopback only)`, '');
+  }
+  const internalPortBase = config.grpc.internalPortBase;
+  const internalPort = internalPortBase === 0 ? 0 : internalPortBase + slot;
+  if (internalPort > 65_535) throw new ConfigError('CARBON_GRPC_INTERNAL_PORT_BASE', `a base such that base + worker slot (${slot}) <= 65535`, String(internalPortBase));
+  const internalHost = r.string('CARBON_GRPC_INTERNAL_HOST', host);
+  const advertisedHost = r.string('CARBON_GRPC_ADVERTISE_HOST', internalHost === '0.0.0.0' || internalHost === '::' ? hostname() : internalHost);
+  const leaseMs = r.durationMs('CARBON_OWNERSHIP_LEASE', 15_000, 300);
+  return Object.freeze({
+    host,
+    port: config.grpc.port,
+    internalHost,
+    internalPort,
+    advertisedHost,
+    security,
+    tlsServerName: r.optionalString('CARBON_TLS_SERVER_NAME'),
+    tokensFile,
+    anonymousRatePerSecond: r.number('CARBON_GRPC_ANONYMOUS_RATE', 100_000, 1),
+    anonymousBurst: r.number('CARBON_GRPC_ANONYMOUS_BURST', 100_000, 1),
+    maxStalenessMs: r.durationMs('CARBON_MAX_STALENESS', 26 * 3_600_000, 1),
+    maxRequestBytes: r.sizeBytes('CARBON_GRPC_MAX_REQUEST_BYTES', 16 * 1024, 64),
+    defaultDeadlineMs: r.durationMs('CARBON_GRPC_DEFAULT_DEADLINE', 2_000, 1),
+    ownerTimeoutMs: r.durationMs('CARBON_GRPC_OWNER_TIMEOUT', 250, 1),
+    ownershipLeaseMs: leaseMs,
+    ownershipRefreshMs: r.durationMs('CARBON_OWNERSHIP_REFRESH', 1_000, 50),
+    streamPollMs: r.durationMs('CARBON_STREAM_POLL_INTERVAL', 200, 10),
+    drainGraceMs: r.durationMs('CARBON_GRPC_DRAIN_GRACE', 2_000, 0),
+  });
+}

@@ -1,0 +1,55 @@
+/**
+ * StreamPredictions: live predictions of the followed commodities (all the tenant may read when none are
+ * listed) until the client cancels, the deadline passes or the worker drains.
+ */
+import type { ServerWritableStream } from '@grpc/grpc-js';
+import type { StreamPredictionsRequest, StreamPredictionsResponse } from '../../proto/gen/carbon/v1/prediction_service.ts';
+import { answerMeta } from '../answer-meta.ts';
+import type { Authenticator } from '../authenticator.ts';
+import type { CallContext } from '../call-wrapper.ts';
+import { GatewayError } from '../errors.ts';
+import { isStale } from '../freshness.ts';
+import type { ModelAges } from '../model-ages.ts';
+import type { PredictionFeed } from '../prediction-feed.ts';
+import { streamQuery } from '../requests.ts';
+import { mayRead } from '../tenants.ts';
+
+export interface StreamDeps {
+  readonly feed: PredictionFeed;
+  readonly auth: Authenticator;
+  readonly ages: ModelAges;
+  readonly maxStalenessMs: number;
+  /** Resolves when the worker starts draining. */
+  readonly drained: Promise<void>;
+}
+
+export function streamPredictionsHandler(deps: StreamDeps) {
+  return async (call: ServerWritableStream<StreamPredictionsRequest, StreamPredictionsResponse>, ctx: CallContext): Promise<void> => {
+    const listed = streamQuery(call.request);
+    for (const c of listed) deps.auth.authorize(ctx.tenant, c, ctx.method);
+    ctx.path = 'local';
+    let congested = false;
+    call.on('drain', () => {
+      congested = false;
+    });
+    let unsubscribe: () => void = () => undefined;
+    const ended = new Promise<'client' | 'drain'>((resolve) => {
+      call.once('cancelled', () => resolve('client'));
+      call.once('close', () => resolve('client'));
+      deps.drained.then(() => resolve('drain'), () => resolve('drain'));
+      unsubscribe = deps.feed.subscribe({
+        commodities: listed.length === 0 ? undefined : listed,
+        allowed: (c) => mayRead(ctx.tenant, c),
+        deliver: (a) => {
+          if (congested || call.cancelled) return false;
+          const now = Date.now();
+          congested = !call.write({ prediction: a.prediction, meta: answerMeta(a, now, deps.ages, isStale(a.prediction, now, deps.maxStalenessMs)) });
+          return true;
+        },
+      });
+    });
+    const why = await ended;
+    unsubscribe();
+    if (why === 'drain') throw new GatewayError('DRAINING', 'this worker is draining (shutting down): open the stream again, another worker serves it');
+  };
+}

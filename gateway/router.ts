@@ -1,0 +1,123 @@
+/**
+ * Routing a question about a commodity to its owner: the worker holding partitionOf(commodity) (the frozen
+ * partitioner of the producers). Local partition: the actor; remote: a forwarded call to the owner's internal
+ * endpoint; owner unknown, or silent within the call's budget: the online store with this worker's model
+ * replica, marked degraded. The owner gets at most `ownerTimeoutMs` and at most 60 % of what remains, so
+ * that a degraded answer still fits in the deadline.
+ */
+import type { ReplicaLookup } from '../actors/commodity/protocol.ts';
+import type { FeatureVector } from '../actors/features/compute-features.ts';
+import { partitionOf } from '../connectors/kafka/tick-publisher.ts';
+import type { OnlineStore } from '../connectors/redis/online-store.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { Features } from '../proto/gen/carbon/v1/features.ts';
+import type { Prediction } from '../proto/gen/carbon/v1/prediction.ts';
+import { GatewayError } from './errors.ts';
+import { localState, type LocalPipeline } from './local-owner.ts';
+import { remainingMs, type Budget, type OwnerAnswer } from './owner-answer.ts';
+import type { OwnerClients } from './owner-client.ts';
+import type { OwnershipView } from './ownership-view.ts';
+import { TimeoutError, withTimeout } from './with-timeout.ts';
+
+export interface RouterDeps {
+  readonly partitionCount: number;
+  readonly pipeline: LocalPipeline;
+  readonly online: OnlineStore;
+  readonly replicas: ReplicaLookup;
+  readonly view: OwnershipView;
+  readonly peers: OwnerClients;
+  /** This worker's identity in the ownership table. */
+  readonly workerId: string;
+  readonly ownerTimeoutMs: number;
+  readonly log: Logger;
+}
+
+/** Share of the remaining budget the owner may use before the gateway falls back to the degraded answer. */
+const OWNER_SHARE = 0.6;
+
+export class Router {
+  private readonly partitions = new Map<string, number>();
+
+  constructor(private readonly deps: RouterDeps) {}
+
+  /** Cached: the partitioner hashes the key, and the same few commodities are asked again and again. */
+  partitionOf(commodity: string): number {
+    let p = this.partitions.get(commodity);
+    if (p === undefined) {
+      p = partitionOf(commodity, this.deps.partitionCount);
+      if (this.partitions.size > 100_000) this.partitions.clear();
+      this.partitions.set(commodity, p);
+    }
+    return p;
+  }
+
+  modelVersionOf(commodity: string): number {
+    return this.deps.replicas.replicaFor(commodity)?.version ?? 0;
+  }
+
+  async resolve(commodity: string, budget: Budget): Promise<OwnerAnswer> {
+    const partition = this.partitionOf(commodity);
+    const ownerBudgetMs = Math.min(this.deps.ownerTimeoutMs, remainingMs(budget) * OWNER_SHARE);
+    if (ownerBudgetMs < 1) throw new GatewayError('DEADLINE_EXCEEDED', `the call's deadline leaves no time to ask the owner of ${commodity}`);
+    if (this.deps.view.isLocal(partition)) {
+      try {
+        const s = await localState(this.deps.pipeline, this.deps.online, (c) => this.modelVersionOf(c), partition, commodity, ownerBudgetMs);
+        return { path: 'local', partition, owner: this.deps.workerId, ...s };
+      } catch (err) {
+        this.deps.log.debug('gateway_local_owner_failed', { commodity, partition, err });
+        return this.degraded(commodity, partition, budget);
+      }
+    }
+    const owner = this.deps.view.ownerOf(partition);
+    if (owner === undefined || owner.workerId === this.deps.workerId) return this.degraded(commodity, partition, budget);
+    const forwarded = await this.deps.peers.forward(owner.endpoint, commodity, partition, ownerBudgetMs);
+    if (!forwarded.ok) {
+      this.deps.log.debug('gateway_forward_failed', { commodity, partition, reason: forwarded.reason });
+      this.deps.view.refresh();
+      return this.degraded(commodity, partition, budget);
+    }
+    const r = forwarded.response;
+    return { path: 'forwarded', partition, fromActor: r.fromActor, features: r.features, prediction: r.prediction, modelVersion: r.modelVersion, owner: r.owner };
+  }
+
+  /** The last durable outputs, with a prediction from this worker's replica when the stored one is not its own. */
+  private async degraded(commodity: string, partition: number, budget: Budget): Promise<OwnerAnswer> {
+    let latest: { features: Features | undefined; prediction: Prediction | undefined };
+    try {
+      latest = await withTimeout(this.deps.online.getLatest(commodity), remainingMs(budget), 'the online store');
+    } catch (err) {
+      if (err instanceof TimeoutError) throw new GatewayError('DEADLINE_EXCEEDED', `neither the owner of ${commodity} (partition ${partition}) nor the online store answered within the deadline`);
+      throw new GatewayError('STORE_UNAVAILABLE', `the owner of ${commodity} (partition ${partition}) did not answer and the online store failed: ${(err as Error).message}; retry`);
+    }
+    const replica = this.deps.replicas.replicaFor(commodity);
+    let prediction = latest.prediction;
+    const f = latest.features;
+    const storedIsCurrent = prediction !== undefined && f !== undefined && prediction.tickTsMs === f.tsMs && prediction.modelVersion === replica?.version;
+    if (replica !== undefined && f !== undefined && !storedIsCurrent) {
+      prediction = replica.predict(commodity, featureVectorOf(f), { commodity, tsMs: f.tsMs, price: f.price, unit: '', source: 'online-store' }) ?? prediction;
+    }
+    return { path: 'degraded', partition, fromActor: false, features: f, prediction, modelVersion: replica?.version ?? 0, owner: '' };
+  }
+}
+
+/** The feature vector of stored features (the inverse of toFeaturesMessage), for the local replica. */
+export function featureVectorOf(f: Features): FeatureVector {
+  return {
+    tsMs: f.tsMs,
+    price: f.price,
+    simpleReturn: f.simpleReturn,
+    logReturn: f.logReturn,
+    nonPositivePrice: f.nonPositivePrice,
+    sma5: f.sma5,
+    sma20: f.sma20,
+    ema5: f.ema5 ?? f.price,
+    ema20: f.ema20 ?? f.price,
+    volatility20: f.volatility20,
+    zScore: f.zScore,
+    rsi14: f.rsi14,
+    momentum10: f.momentum10,
+    windowMin: f.windowMin,
+    windowMax: f.windowMax,
+    tickCount: f.tickCount,
+  };
+}

@@ -1,0 +1,237 @@
+/**
+ * The gateway of one worker: wiring only. The public server (PredictionService, health, reflection) on the
+ * shared public port, the internal server (GatewayInternal) on this worker's own endpoint, the ownership view
+ * published through `assignmentChanged`, and the router behind the handlers.
+ *
+ * In a node:cluster worker the public port is shared (the primary spreads connections); the internal endpoint
+ * is bound exclusively (internalPortBase + slot, or an ephemeral port), then published with the partitions.
+ * The embedded mode runs the same gateway with memoryOwnershipRegistry and every partition assigned to it.
+ */
+import { Server } from '@grpc/grpc-js';
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server as NetServer } from 'node:net';
+import { hostname } from 'node:os';
+import type { ReplicaLookup } from '../actors/commodity/protocol.ts';
+import type { ModelStore } from '../actors/model/registry.ts';
+import type { IncomingRecord, PartitionedPipeline } from '../connectors/kafka/price-consumer.ts';
+import { sqlModelStore } from '../connectors/postgres/model-store.ts';
+import type { SqlStore } from '../connectors/postgres/sql-store.ts';
+import type { OnlineStore } from '../connectors/redis/online-store.ts';
+import type { OwnerIdentity, OwnershipRegistry } from '../connectors/redis/ownership.ts';
+import type { Logger } from '../platform/logger.ts';
+import { GatewayInternalService } from '../proto/gen/carbon/v1/internal.ts';
+import { PredictionServiceService, type PredictionServiceServer } from '../proto/gen/carbon/v1/prediction_service.ts';
+import { AuditLog } from './audit-log.ts';
+import { Authenticator } from './authenticator.ts';
+import { serverStream, unary, type WrapperDeps } from './call-wrapper.ts';
+import { CommodityCatalog } from './commodity-catalog.ts';
+import type { GatewayConfig } from './gateway-config.ts';
+import { getFeaturesHandler } from './handlers/get-features.ts';
+import { listCommoditiesHandler } from './handlers/list-commodities.ts';
+import { listModelsHandler } from './handlers/list-models.ts';
+import { predictHandler } from './handlers/predict.ts';
+import { streamPredictionsHandler } from './handlers/stream-predictions.ts';
+import { addHealthAndReflection } from './health-and-reflection.ts';
+import { internalService } from './internal-service.ts';
+import type { LocalPipeline } from './local-owner.ts';
+import { ModelAges } from './model-ages.ts';
+import { OwnerClients } from './owner-client.ts';
+import { OwnershipView } from './ownership-view.ts';
+import { PredictionFeed } from './prediction-feed.ts';
+import { Router } from './router.ts';
+import { anonymousDirectory, loadTenantsFile, type TenantDirectory } from './tenants.ts';
+import { peerChannel, serverCredentials } from './transport-credentials.ts';
+
+/** Lifecycle: `serving` answers calls; `draining` refuses new ones (UNAVAILABLE) and reports NOT_SERVING; `stopped`. */
+export type GatewayState = 'serving' | 'draining' | 'stopped';
+
+export interface GatewayDeps {
+  readonly config: GatewayConfig;
+  /** Partitions of the prices topic (the partitioner's modulus). */
+  readonly partitionCount: number;
+  /** The worker's pipeline (WorkerPipeline): actor snapshots of the partitions it owns. */
+  readonly pipeline: LocalPipeline;
+  readonly online: OnlineStore;
+  /** This worker's model replicas, for degraded answers. */
+  readonly replicas: ReplicaLookup;
+  /** Audit log, feature store (commodity list) and model registry. */
+  readonly sql: SqlStore;
+  /** The shared ownership table, made once the internal endpoint is known: redisOwnershipRegistry in a cluster. */
+  readonly ownership: (self: OwnerIdentity) => OwnershipRegistry;
+  readonly log: Logger;
+  /** Tenants; default: the tokens file of the config, or anonymous local access. */
+  readonly tenants?: TenantDirectory;
+  /** The registry's list; default: the SQL model store over `sql`. */
+  readonly models?: Pick<ModelStore, 'list'>;
+}
+
+export interface Gateway {
+  /** The public port actually bound. */
+  readonly port: number;
+  /** host:port of this worker's internal endpoint, as published. */
+  readonly internalEndpoint: string;
+  readonly workerId: string;
+  state(): GatewayState;
+  /** Call on every assignment of the consumer group (see publishingOwnership). */
+  assignmentChanged(partitions: readonly number[]): Promise<void>;
+  /** Stops taking calls (UNAVAILABLE, health NOT_SERVING) and ends streams; the internal endpoint keeps answering. */
+  drain(): void;
+  /** Drains, withdraws ownership, lets running calls finish (grace), closes everything. */
+  stop(): Promise<void>;
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function bindPublic(server: Server, config: GatewayConfig): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(hostPort(config.host, config.port), serverCredentials(config), (err, port) => (err ? reject(err) : resolve(port)));
+  });
+}
+
+/** The internal endpoint: an exclusive listener (never shared by node:cluster) whose sockets go to `server`. */
+function listenInternal(server: Server, config: GatewayConfig): Promise<{ listener: NetServer; port: number }> {
+  const injector = server.createConnectionInjector(serverCredentials(config));
+  const listener = createServer((socket) => injector.injectConnection(socket));
+  return new Promise((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen({ host: config.internalHost, port: config.internalPort, exclusive: true }, () => {
+      const address = listener.address();
+      resolve({ listener, port: typeof address === 'object' && address ? address.port : config.internalPort });
+    });
+  });
+}
+
+export function gatewayWorkerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
+  const { config, log } = deps;
+  const workerId = gatewayWorkerId();
+  let state: GatewayState = 'serving';
+  let drained: () => void = () => undefined;
+  const drainedPromise = new Promise<void>((resolve) => {
+    drained = resolve;
+  });
+
+  const internal = new Server({ 'grpc.max_receive_message_length': 4_096 });
+  const { listener, port: internalPort } = await listenInternal(internal, config);
+  const internalEndpoint = hostPort(config.advertisedHost, internalPort);
+  const registry = deps.ownership({ workerId, endpoint: internalEndpoint });
+  const { credentials, options } = peerChannel(config);
+  const peers = new OwnerClients(credentials, options);
+  const view = new OwnershipView(registry, deps.partitionCount, config.ownershipLeaseMs, config.ownershipRefreshMs, log, (owners) => {
+    peers.retainOnly(new Set(owners.flatMap((o) => (o === undefined ? [] : [o.endpoint]))));
+  });
+  await view.start();
+
+  const router = new Router({
+    partitionCount: deps.partitionCount,
+    pipeline: deps.pipeline,
+    online: deps.online,
+    replicas: deps.replicas,
+    view,
+    peers,
+    workerId,
+    ownerTimeoutMs: config.ownerTimeoutMs,
+    log,
+  });
+  internal.addService(GatewayInternalService, internalService({
+    pipeline: deps.pipeline,
+    online: deps.online,
+    view,
+    workerId,
+    modelVersionOf: (c) => router.modelVersionOf(c),
+    draining: () => state === 'stopped',
+    ownerTimeoutMs: config.ownerTimeoutMs,
+    log,
+  }));
+
+  const audit = new AuditLog(deps.sql, workerId, log);
+  const tenants = deps.tenants ?? (config.tokensFile === undefined ? anonymousDirectory(config.anonymousRatePerSecond, config.anonymousBurst) : loadTenantsFile(config.tokensFile));
+  const auth = new Authenticator(tenants, (f) => audit.record(f));
+  const ages = new ModelAges(deps.sql, log);
+  const catalog = new CommodityCatalog(deps.sql);
+  const feed = new PredictionFeed(router, catalog, config.streamPollMs, log);
+  const wrap: WrapperDeps = { auth, defaultDeadlineMs: config.defaultDeadlineMs, draining: () => state !== 'serving', log };
+  const handlers: PredictionServiceServer = {
+    predict: unary(wrap, 'Predict', predictHandler({ router, auth, ages, maxStalenessMs: config.maxStalenessMs })),
+    getFeatures: unary(wrap, 'GetFeatures', getFeaturesHandler({ router, auth, ages })),
+    streamPredictions: serverStream(wrap, 'StreamPredictions', streamPredictionsHandler({ feed, auth, ages, maxStalenessMs: config.maxStalenessMs, drained: drainedPromise })),
+    listCommodities: unary(wrap, 'ListCommodities', listCommoditiesHandler({ catalog, online: deps.online, router })),
+    listModels: unary(wrap, 'ListModels', listModelsHandler({ models: deps.models ?? sqlModelStore(deps.sql), auth })),
+  };
+
+  const server = new Server({ 'grpc.max_receive_message_length': config.maxRequestBytes });
+  server.addService(PredictionServiceService, handlers);
+  const health = addHealthAndReflection(server);
+  const port = await bindPublic(server, config);
+
+  const tls = config.security.kind === 'plaintext' ? `plaintext (${config.security.reason})` : config.security.mutual ? 'mutual TLS' : 'TLS';
+  audit.record({ actor: 'gateway', action: 'gateway.started', subject: workerId, details: { transport: tls, tenants: tenants.tenants.map((t) => t.name), anonymous: tenants.anonymous !== undefined, port, internalEndpoint } });
+  log.info('gateway_started', { port, internalEndpoint, transport: tls, tenants: tenants.tenants.length, workerId });
+
+  const drain = (): void => {
+    if (state !== 'serving') return;
+    state = 'draining';
+    health.setServing(false);
+    drained();
+    feed.stop();
+    log.info('gateway_draining', { workerId });
+  };
+
+  return {
+    port,
+    internalEndpoint,
+    workerId,
+    state: () => state,
+    assignmentChanged: (partitions) => view.assignmentChanged(partitions),
+    drain,
+    async stop() {
+      if (state === 'stopped') return;
+      drain();
+      await view.stop();
+      state = 'stopped';
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          internal.forceShutdown();
+          resolve();
+        }, config.drainGraceMs);
+        force.unref();
+        let open = 2;
+        const closed = () => {
+          if (--open === 0) {
+            clearTimeout(force);
+            resolve();
+          }
+        };
+        server.tryShutdown(closed);
+        internal.tryShutdown(closed);
+      });
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+      peers.close();
+      ages.close();
+      await registry.close();
+      await audit.close();
+      log.info('gateway_stopped', { workerId });
+    },
+  };
+}
+
+/**
+ * The consumer's pipeline with ownership publishing: every assignment the group gives goes to the gateway
+ * first (local answers switch at once, the shared table follows), then to the pipeline.
+ */
+export function publishingOwnership(pipeline: PartitionedPipeline, gateway: Pick<Gateway, 'assignmentChanged'>): PartitionedPipeline {
+  return {
+    async assignmentChanged(partitions: readonly number[]) {
+      const published = gateway.assignmentChanged(partitions);
+      await pipeline.assignmentChanged(partitions);
+      await published;
+    },
+    handleBatch: (partition: number, records: readonly IncomingRecord[], heartbeat: () => Promise<void>) => pipeline.handleBatch(partition, records, heartbeat),
+  };
+}
