@@ -49,7 +49,8 @@ export const workerRestarts = new Counter({
 // Pipeline
 export const ticksProcessed = new Counter({
   name: 'carbon_ticks_processed_total',
-  help: 'Ticks turned into features by commodity actors',
+  help: 'Ticks turned into features by commodity actors, by partition of the prices topic',
+  labelNames: ['partition'] as const,
 });
 export const tickProcessingSeconds = new Histogram({
   name: 'carbon_tick_processing_seconds',
@@ -95,12 +96,13 @@ export const sinkFlushSeconds = new Histogram({
 // ML
 export const predictionsTotal = new Counter({
   name: 'carbon_predictions_total',
-  help: 'Predictions made by model replicas',
+  help: 'Predictions made by model replicas, per commodity',
+  labelNames: ['commodity'] as const,
 });
 export const predictionsSkipped = new Counter({
   name: 'carbon_predictions_skipped_total',
-  help: 'Ticks that got no prediction, by reason (e.g. no_model)',
-  labelNames: ['reason'] as const,
+  help: 'Ticks that got no prediction, per commodity and reason (no_model, inputs_incomplete)',
+  labelNames: ['commodity', 'reason'] as const,
 });
 export const inferenceSeconds = new Histogram({
   name: 'carbon_inference_seconds',
@@ -111,6 +113,14 @@ export const modelVersion = new Gauge({
   name: 'carbon_model_version',
   help: 'Model version in service, per commodity',
   labelNames: ['commodity'] as const,
+  // Only the owner sets it; summing over workers would add stale copies during a partition move.
+  aggregator: 'max',
+});
+export const modelTrainedTimestamp = new Gauge({
+  name: 'carbon_model_trained_timestamp_seconds',
+  help: 'When the model in service was trained, per commodity (UTC, Unix seconds)',
+  labelNames: ['commodity'] as const,
+  aggregator: 'max',
 });
 export const modelSwaps = new Counter({
   name: 'carbon_model_swaps_total',

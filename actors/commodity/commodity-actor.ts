@@ -27,6 +27,8 @@ export class RebuildError extends Error {
 
 export interface CommodityActorDeps {
   readonly commodity: string;
+  /** The prices topic's partition the commodity belongs to (a metric label). */
+  readonly partition: number;
   readonly windowSize: number;
   readonly zScoreThreshold: number;
   readonly ledger: CommodityLedger;
@@ -50,6 +52,7 @@ export interface CommodityBehaviour {
 
 export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour {
   const { commodity, ledger } = deps;
+  const partitionLabel = { partition: String(deps.partition) };
   let warnedNoModel = false;
 
   async function rebuild(state: CommodityState, firstTsMs: number): Promise<CommodityState> {
@@ -71,7 +74,7 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
   function predict(features: FeatureVector, tick: PriceTick): Prediction | undefined {
     const replica = deps.models.replicaFor(commodity);
     if (!replica) {
-      predictionsSkipped.inc({ reason: 'no_model' });
+      predictionsSkipped.inc({ commodity, reason: 'no_model' });
       if (!warnedNoModel) deps.log.info('no_model_in_service', { commodity, note: 'ticks get features but no prediction until a model is promoted' });
       warnedNoModel = true;
       return undefined;
@@ -80,8 +83,8 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
     const started = performance.now();
     const prediction = replica.predict(commodity, features, tick);
     inferenceSeconds.observe((performance.now() - started) / 1000);
-    if (prediction) predictionsTotal.inc();
-    else predictionsSkipped.inc({ reason: 'inputs_incomplete' });
+    if (prediction) predictionsTotal.inc({ commodity });
+    else predictionsSkipped.inc({ commodity, reason: 'inputs_incomplete' });
     return prediction;
   }
 
@@ -136,7 +139,7 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
         liveCoverage.set({ commodity }, realized.covered / realized.realized);
       }
       ledger.processedAwaitingDurability({ tsMs: tick.tsMs, price: tick.price, tickCount: features.tickCount });
-      ticksProcessed.inc();
+      ticksProcessed.inc(partitionLabel);
       const done = entry;
       deps.sink.submit({ tick, features, prediction, alert }, () => {
         tickProcessingSeconds.observe((performance.now() - done.fetchedAtMs) / 1000);

@@ -5,14 +5,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../platform/logger.ts';
-import { modelSwaps, modelVersion } from '../../platform/metrics.ts';
+import { modelSwaps, modelTrainedTimestamp, modelVersion } from '../../platform/metrics.ts';
 import { Direction, type Prediction } from '../../proto/gen/carbon/v1/prediction.ts';
 import type { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
 import type { ModelUpdate } from '../../proto/gen/carbon/v1/model_update.ts';
 import type { PredictingReplica, ReplicaLookup } from '../commodity/protocol.ts';
 import type { FeatureVector } from '../features/compute-features.ts';
 import type { ModelReplica } from './model-replica.ts';
-import type { ModelRegistry } from './registry.ts';
+import { decodeReplica, RegistryError, type ModelRegistry, type StoredModel } from './registry.ts';
 
 /** The wire prediction of a replica's forecast for one tick. */
 export function toPrediction(commodity: string, replica: ModelReplica, features: FeatureVector, tick: PriceTick): Prediction | undefined {
@@ -66,11 +66,18 @@ export class ReplicaCache implements ReplicaLookup {
       const started = performance.now();
       // A failure leaves the commodity unknown, so the actor's next rebuild (after its restart) tries again.
       pending = this.registry
-        .loadActiveReplica(commodity)
-        .then((replica) => {
+        .activeModel(commodity)
+        .then((model) => {
           this.known.add(commodity);
-          if (replica) this.install(commodity, replica);
-          this.log.info('model_loaded', { commodity, version: replica?.version ?? null, ms: Math.round(performance.now() - started) });
+          if (!model) return;
+          try {
+            this.install(model);
+            this.log.info('model_loaded', { commodity, version: model.version, ms: Math.round(performance.now() - started) });
+          } catch (err) {
+            // An active model that cannot serve must not crash the actor: the commodity goes on without predictions.
+            if (!(err instanceof RegistryError)) throw err;
+            this.log.error('model_unusable', { commodity, version: model.version, err });
+          }
         })
         .finally(() => this.loading.delete(commodity));
       this.loading.set(commodity, pending);
@@ -78,22 +85,27 @@ export class ReplicaCache implements ReplicaLookup {
     return pending;
   }
 
-  private install(commodity: string, replica: ModelReplica): void {
-    this.replicas.set(commodity, predicting(replica));
-    modelVersion.set({ commodity }, replica.version);
+  /** Throws RegistryError (naming the version) when the stored model cannot serve. */
+  private install(model: StoredModel): void {
+    const replica = decodeReplica(model);
+    this.replicas.set(model.commodity, predicting(replica));
+    modelVersion.set({ commodity: model.commodity }, model.version);
+    modelTrainedTimestamp.set({ commodity: model.commodity }, model.trainedAtMs / 1000);
   }
 
   /** Applies a promotion or rollback; a model that cannot be loaded leaves the current replica serving. */
   async apply(update: ModelUpdate): Promise<void> {
     const current = this.replicas.get(update.commodity);
     if (current?.version === update.modelVersion) return;
-    const outcome = await this.registry.trySwapReplica(undefined, update.modelVersion);
-    if (!outcome.swapped) {
-      this.log.error('model_swap_refused', { commodity: update.commodity, version: update.modelVersion, keeps: current?.version ?? null, err: outcome.error });
+    try {
+      this.install(await this.registry.show(update.modelVersion));
+    } catch (err) {
+      // A model that cannot serve (corrupt, unknown format, missing) leaves the current replica in service.
+      if (!(err instanceof RegistryError)) throw err;
+      this.log.error('model_swap_refused', { commodity: update.commodity, version: update.modelVersion, keeps: current?.version ?? null, err });
       return;
     }
     this.known.add(update.commodity);
-    this.install(update.commodity, outcome.replica);
     modelSwaps.inc();
     this.log.info('model_swapped', { commodity: update.commodity, from: current?.version ?? null, to: update.modelVersion });
   }
@@ -103,5 +115,6 @@ export class ReplicaCache implements ReplicaLookup {
     this.replicas.delete(commodity);
     this.known.delete(commodity);
     modelVersion.remove({ commodity });
+    modelTrainedTimestamp.remove({ commodity });
   }
 }

@@ -24,6 +24,7 @@ import {
   calibrate,
   evaluateWalkForward,
   fitJob,
+  NotEnoughRowsError,
   planFinalFit,
   planWalkForward,
   type FitPlan,
@@ -72,6 +73,7 @@ interface Prepared {
 /** Reads and plans one commodity; a commodity that cannot be trained fails alone. */
 async function prepare(sql: SqlQuery, commodity: string, params: TrainParams): Promise<Prepared> {
   const set = await loadTrainingSet(sql, commodity, params.horizonTicks);
+  if (rowCount(set) === 0 && set.excluded.warmUp === 0) throw new NotEnoughRowsError(`${commodity}: the feature store holds no rows for it`);
   return { set, folds: planWalkForward(set, params.walkForward), final: planFinalFit(set, params.walkForward) };
 }
 

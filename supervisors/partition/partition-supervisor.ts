@@ -115,6 +115,7 @@ export class PartitionAssignment {
     const ledger = this.ledgerOf(commodity);
     const behaviour = commodityBehaviour({
       commodity,
+      partition: this.partition,
       windowSize: this.deps.windowSize,
       zScoreThreshold: this.deps.zScoreThreshold,
       ledger,
