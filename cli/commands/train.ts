@@ -136,7 +136,7 @@ export function fail(exitCode: number, message: string, cause: unknown): Command
 }
 
 function describeOutcome(o: CommodityOutcome, announcing: boolean): string {
-  if (!o.ok) return `${o.commodity}: FAILED: ${o.error.message}`;
+  if (!o.ok) return `${o.commodity}: FAILED: ${o.error.message.replace(`${o.commodity}: `, '')}`;
   const head =
     o.status === 'active'
       ? `${o.commodity}: v${o.version} PROMOTED, in service${o.comparedWithVersion === null ? '' : ` (replaces v${o.comparedWithVersion})`}; ` +
