@@ -16,7 +16,7 @@ import { connectKafkaTickPublisher, DEFAULT_TICK_BATCH_SIZE, PublishError, type 
 import { topicNames } from '../../connectors/kafka/topics.ts';
 import { loadConfig, parseDurationMs } from '../../platform/config.ts';
 import { logger } from '../../platform/logger.ts';
-import { createProgress } from '../../platform/progress.ts';
+import { createProgress, type Progress } from '../../platform/progress.ts';
 
 const log = logger.child({ component: 'ingest' });
 
@@ -124,7 +124,7 @@ async function ingest(makeSource: () => RowSource, options: CommonOptions & { un
     throw fail(2, 'carbon.ingest.config', 'carbon ingest: KAFKA_BROKERS is not set (e.g. KAFKA_BROKERS=127.0.0.1:9092); use --dry-run to only validate', undefined);
   }
   let publisher: TickPublisher | undefined;
-  const progress = createProgress({ label: 'ingest', unit: 'rows', total: source.expectedRows });
+  let progress: Progress | undefined;
   try {
     if (!options.dryRun && config.kafkaBrokers) {
       const kafka = kafkaFromConfig(config);
@@ -142,12 +142,15 @@ async function ingest(makeSource: () => RowSource, options: CommonOptions & { un
       }
       publisher = await connectKafkaTickPublisher(kafka, { topic: topics.prices, batchSize: options.batchSize, maxMessageBytes: config.pipeline.maxMessageBytes });
     }
+    // Started once connected, so that connection logs do not cut through the bar.
+    progress = createProgress({ label: 'ingest', unit: 'rows', total: source.expectedRows });
+    const bar = progress;
     const summary = await runIngest({
       source,
       publisher,
       batchSize: options.batchSize,
       validation: validationContext({ nowMs: Date.now(), unit: options.unit, fromMs: options.from, toMs: options.to }),
-      onBatch: (rows) => progress.add(rows),
+      onBatch: (rows) => bar.add(rows),
     });
     await publisher?.close();
     publisher = undefined;
@@ -155,7 +158,7 @@ async function ingest(makeSource: () => RowSource, options: CommonOptions & { un
     log.info('ingest_summary', { ...summary });
     printSummary(summary, options.json === true);
   } catch (err) {
-    progress.stop({ failed: true });
+    progress?.stop({ failed: true });
     if (publisher) {
       try {
         await publisher.close();
