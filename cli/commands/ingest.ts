@@ -138,7 +138,7 @@ async function ingest(makeSource: () => RowSource, options: CommonOptions & { un
           await admin.disconnect();
         }
       } catch (err) {
-        throw new PublishError(`kafka: creating the topics on ${config.kafkaBrokers.join(',')} failed: ${(err as Error).message}`, { cause: err });
+        throw new PublishError(`creating the topics on ${config.kafkaBrokers.join(',')} failed: ${(err as Error).message}`, { cause: err });
       }
       publisher = await connectKafkaTickPublisher(kafka, { topic: topics.prices, batchSize: options.batchSize, maxMessageBytes: config.pipeline.maxMessageBytes });
     }

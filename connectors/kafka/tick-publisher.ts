@@ -191,7 +191,7 @@ export class KafkaTickPublisher implements TickPublisher {
 
   private fail(err: unknown, doing: string): PublishError {
     const message = err instanceof Error ? err.message : String(err);
-    this.failure ??= new PublishError(`kafka: ${doing} failed: ${message}`, { cause: err });
+    this.failure ??= new PublishError(`${doing} failed: ${message}`, { cause: err });
     return this.failure;
   }
 
@@ -206,7 +206,7 @@ export async function connectKafkaTickPublisher(kafka: Kafka, options: KafkaTick
   try {
     await producer.connect();
   } catch (err) {
-    throw new PublishError(`kafka: connecting the producer failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new PublishError(`connecting the producer failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   return new KafkaTickPublisher(producer, options);
 }
