@@ -36,7 +36,11 @@ export type RowVerdict =
   | { readonly ok: false; readonly filtered: false; readonly reason: RejectReason; readonly detail: string; readonly commodity: string | undefined };
 
 export const DEFAULT_MAX_ROW_BYTES = 4 * 1024;
-/** How far ahead of now a timestamp may be (time zones ahead of UTC publish "tomorrow" early). */
+/**
+ * How far ahead of now a timestamp may be (time zones ahead of UTC publish "tomorrow" early). The message time
+ * is the tick time, so the prices topic must accept it: Kafka 4 refuses record times more than
+ * `message.timestamp.after.max.ms` (1 h by default) ahead of the broker's clock.
+ */
 export const DEFAULT_MAX_FUTURE_MS = 24 * 3_600_000;
 
 /** Units of the commodities whose unit is known when a source does not say it. */

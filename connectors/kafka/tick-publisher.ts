@@ -190,7 +190,10 @@ export class KafkaTickPublisher implements TickPublisher {
   }
 
   private fail(err: unknown, doing: string): PublishError {
-    const message = err instanceof Error ? err.message : String(err);
+    let message = err instanceof Error ? err.message : String(err);
+    if (/timestamp of the message is out of acceptable range/i.test(message)) {
+      message += ' (a tick time is further ahead than the topic\'s message.timestamp.after.max.ms allows, 1 h by default in Kafka 4)';
+    }
     this.failure ??= new PublishError(`${doing} failed: ${message}`, { cause: err });
     return this.failure;
   }
