@@ -1,48 +1,46 @@
 /**
- * What every worker runs, whatever its edges: the actor system with the worker root, the batching sink over
- * the stores, and the partitions pipeline. The cluster worker and the embedded `npm start` differ only in the
- * edges they pass in (Kafka or the in-process bus, Postgres or PGlite, Redis or memory).
+ * What every worker runs, whatever its edges: the actor system with the worker root, the model replicas, the
+ * batching sink over the stores, the partitions pipeline fed by the prices consumer. The cluster worker and the
+ * embedded `npm start` differ only in the edges they pass in (see edges.ts).
  */
-import type { PoisonRules, ReplicaLookup } from '../../actors/commodity/protocol.ts';
+import type { PoisonRules } from '../../actors/commodity/protocol.ts';
+import { ModelRegistry } from '../../actors/model/registry.ts';
+import { ReplicaCache } from '../../actors/model/replica-cache.ts';
 import { batchingSink } from '../../actors/sinks/batching-sink.ts';
 import { busSink } from '../../actors/sinks/kafka-sink.ts';
 import { postgresSink } from '../../actors/sinks/postgres-sink.ts';
 import { onlineStoreSink } from '../../actors/sinks/redis-sink.ts';
 import type { SinkPort } from '../../actors/sinks/tick-outputs.ts';
-import type { Topics } from '../../connectors/kafka/topics.ts';
-import type { MessageProducer } from '../../connectors/message-bus.ts';
 import { sqlHistoryStore } from '../../connectors/postgres/history-store.ts';
-import type { SqlStore } from '../../connectors/postgres/sql-store.ts';
-import type { OnlineStore } from '../../connectors/redis/online-store.ts';
+import { sqlModelStore } from '../../connectors/postgres/model-store.ts';
 import type { Config } from '../../platform/config.ts';
 import type { Logger } from '../../platform/logger.ts';
-import type { DeadLetterPort } from '../partition/dead-letters.ts';
 import { workerRootPolicy } from '../policies.ts';
 import type { CrashInfo } from '../supervise.ts';
 import { spawnTyped, start, stopSystem, type AnyRef, type SystemRef } from '../typed-actors.ts';
+import type { Edges } from './edges.ts';
 import { WorkerPipeline } from './worker-pipeline.ts';
-
-export interface WorkerEdges {
-  readonly store: SqlStore;
-  readonly online: OnlineStore;
-  readonly producer: MessageProducer;
-  readonly deadLetters: DeadLetterPort;
-  readonly topics: Topics;
-  readonly models: ReplicaLookup;
-  readonly poison: PoisonRules | undefined;
-}
 
 export interface WorkerCore {
   readonly pipeline: WorkerPipeline;
   readonly sink: SinkPort;
-  /** Finishes what is in flight, flushes the sink, stops the actors. */
+  readonly models: ReplicaCache;
+  /** Stops fetching, finishes what is in flight, flushes the sink, stops the actors (the edges stay open). */
   stop(): Promise<void>;
 }
 
 /** Exit status of a worker whose actor tree gave up (EX_SOFTWARE): the cluster primary restarts it. */
 export const EXIT_ESCALATED = 70;
 
-export function startWorkerCore(config: Config, edges: WorkerEdges, log: Logger, onFatal: (reason: string, err: unknown) => void): WorkerCore {
+export async function startWorkerCore(
+  config: Config,
+  edges: Edges,
+  poison: PoisonRules | undefined,
+  log: Logger,
+  onFatal: (reason: string, err: unknown) => void,
+): Promise<WorkerCore> {
+  const models = new ReplicaCache(new ModelRegistry(sqlModelStore(edges.store), undefined), log);
+  const modelUpdates = await edges.onModelUpdate((u) => models.apply(u));
   const sink = batchingSink({
     writers: [postgresSink(edges.store), onlineStoreSink(edges.online), busSink(edges.producer, edges.topics)],
     maxRows: config.pipeline.flushMaxRows,
@@ -71,16 +69,21 @@ export function startWorkerCore(config: Config, edges: WorkerEdges, log: Logger,
       poisonMaxTries: config.pipeline.poisonMaxTries,
       sink,
       history: sqlHistoryStore(edges.store),
-      models: edges.models,
-      poison: edges.poison,
+      models,
+      poison,
       deadLetters: edges.deadLetters,
       log,
     },
   });
+  const consumer = await edges.consumePrices(pipeline, (err) => onFatal('consumer_crashed', err));
   return {
     pipeline,
     sink,
+    models,
     async stop() {
+      // The consumer stops after its running batches, which commit once their outputs are durable.
+      await consumer.stop();
+      await modelUpdates.stop();
       await pipeline.stop();
       await sink.close();
       stopSystem(system);

@@ -1,0 +1,168 @@
+/**
+ * The edges of a worker: where ticks come from and outputs go. Each is real or embedded on its own, chosen by
+ * its environment variable (KAFKA_BROKERS, DATABASE_URL, REDIS_URL); in cluster mode all three are required.
+ * Everything between the edges (actors, supervisors, sinks, gateway) is the same code in both modes.
+ */
+import { join } from 'node:path';
+import type { PartitionedPipeline } from '../../connectors/kafka/price-consumer.ts';
+import { createKafka, ensureTopics } from '../../connectors/kafka/client.ts';
+import { dlqDeadLetterPort } from '../../connectors/kafka/dead-letter-port.ts';
+import { DlqWriter, dlqHeaders } from '../../connectors/kafka/dlq.ts';
+import { kafkaProducer } from '../../connectors/kafka/kafka-producer.ts';
+import { startModelUpdatesConsumer } from '../../connectors/kafka/model-updates-consumer.ts';
+import { startPriceConsumer } from '../../connectors/kafka/price-consumer.ts';
+import { partitionOf } from '../../connectors/kafka/tick-publisher.ts';
+import { dlqOf, topicNames, type Topics } from '../../connectors/kafka/topics.ts';
+import { MemoryBus } from '../../connectors/memory-bus/memory-bus.ts';
+import type { MessageProducer } from '../../connectors/message-bus.ts';
+import { migrate } from '../../connectors/postgres/migrate.ts';
+import { pgliteStore, postgresStore, type SqlStore } from '../../connectors/postgres/sql-store.ts';
+import { memoryOnlineStore, redisClient, redisOnlineStore, type OnlineStore } from '../../connectors/redis/online-store.ts';
+import { ConfigError, type Config } from '../../platform/config.ts';
+import type { Logger } from '../../platform/logger.ts';
+import { dlqTotal } from '../../platform/metrics.ts';
+import { ModelUpdate } from '../../proto/gen/carbon/v1/model_update.ts';
+import type { DeadLetterPort } from '../partition/dead-letters.ts';
+
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
+export interface Edges {
+  readonly describe: { readonly bus: 'kafka' | 'in-process'; readonly store: 'postgres' | 'pglite'; readonly online: 'redis' | 'memory' };
+  readonly topics: Topics;
+  /** Partitions of the prices topic (the partitioner's modulus). */
+  readonly partitionCount: number;
+  readonly store: SqlStore;
+  readonly online: OnlineStore;
+  /** Outputs, model updates, and the embedded source's ticks. */
+  readonly producer: MessageProducer;
+  readonly deadLetters: DeadLetterPort;
+  /** Starts feeding the prices topic's partitions (all of them, or the group's share) to the pipeline. */
+  consumePrices(pipeline: PartitionedPipeline, onFatal: (err: unknown) => void): Promise<Stoppable>;
+  /** Every promotion and rollback, as it is announced. */
+  onModelUpdate(apply: (update: ModelUpdate) => Promise<void>): Promise<Stoppable>;
+  close(): Promise<void>;
+}
+
+function required<T>(value: T | undefined, variable: string, example: string): T {
+  if (value === undefined) throw new ConfigError(variable, `to be set in cluster mode (e.g. ${example})`, '');
+  return value;
+}
+
+/** The embedded DLQ: the same topic name and headers as in Kafka, held by the in-process bus. */
+function busDeadLetterPort(bus: MemoryBus, sourceTopic: string): DeadLetterPort {
+  const topic = dlqOf(sourceTopic);
+  return {
+    async send(r) {
+      await bus.send(topic, [{
+        key: r.key?.toString('utf8') ?? '',
+        value: r.value ?? Buffer.alloc(0),
+        headers: {
+          [dlqHeaders.reason]: r.reason,
+          [dlqHeaders.detail]: r.detail.slice(0, 1_000),
+          [dlqHeaders.sourceTopic]: sourceTopic,
+          [dlqHeaders.sourcePartition]: String(r.partition),
+          [dlqHeaders.sourceOffset]: String(r.offset),
+        },
+      }]);
+      dlqTotal.inc({ topic, reason: r.reason });
+    },
+  };
+}
+
+async function openStore(config: Config, log: Logger): Promise<SqlStore> {
+  const store = config.databaseUrl ? postgresStore(config.databaseUrl) : await pgliteStore(join(config.dataDir, 'pglite'));
+  const applied = await migrate(store);
+  if (applied.length > 0) log.info('migrations_applied', { versions: applied, store: store.kind });
+  return store;
+}
+
+function openOnline(config: Config): OnlineStore {
+  return config.redisUrl ? redisOnlineStore(redisClient(config.redisUrl), config.redisPrefix) : memoryOnlineStore();
+}
+
+export async function openEdges(config: Config, log: Logger, mode: 'cluster' | 'embedded'): Promise<Edges> {
+  if (mode === 'cluster') {
+    required(config.kafkaBrokers, 'KAFKA_BROKERS', '127.0.0.1:9092');
+    required(config.databaseUrl, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/test');
+    required(config.redisUrl, 'REDIS_URL', 'redis://127.0.0.1:6379');
+  }
+  const topics = topicNames(config.kafka.topicPrefix);
+  const store = await openStore(config, log);
+  const online = openOnline(config);
+  const describeStores = { store: store.kind, online: config.redisUrl ? 'redis' : 'memory' } as const;
+  const closeStores = async () => {
+    await Promise.allSettled([online.close(), store.close()]);
+  };
+
+  if (!config.kafkaBrokers) {
+    const partitionCount = config.kafka.topicPartitions;
+    const bus = new MemoryBus(partitionCount, partitionOf);
+    return {
+      describe: { bus: 'in-process', ...describeStores },
+      topics,
+      partitionCount,
+      store,
+      online,
+      producer: bus,
+      deadLetters: busDeadLetterPort(bus, topics.prices),
+      async consumePrices(pipeline, onFatal) {
+        return bus.consume(topics.prices, pipeline, 2_000, onFatal);
+      },
+      async onModelUpdate(apply) {
+        const unsubscribe = bus.subscribe(topics.modelUpdates, (r) => {
+          if (!r.value) return;
+          apply(ModelUpdate.decode(r.value)).catch((err: unknown) => log.error('model_update_failed', { err }));
+        });
+        return { stop: async () => unsubscribe() };
+      },
+      close: closeStores,
+    };
+  }
+
+  const kafka = createKafka(config.kafkaBrokers, `${config.kafka.clientId}-${process.pid}`);
+  const admin = kafka.admin();
+  await admin.connect();
+  let partitionCount: number;
+  try {
+    await ensureTopics(admin, topics, config.kafka.topicPartitions);
+    const [meta] = (await admin.fetchTopicMetadata({ topics: [topics.prices] })).topics;
+    partitionCount = meta?.partitions.length ?? config.kafka.topicPartitions;
+  } finally {
+    await admin.disconnect();
+  }
+  const producer = await kafkaProducer(kafka);
+  const dlqProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await dlqProducer.connect();
+  return {
+    describe: { bus: 'kafka', ...describeStores },
+    topics,
+    partitionCount,
+    store,
+    online,
+    producer,
+    deadLetters: dlqDeadLetterPort(new DlqWriter(dlqProducer, { maxValueBytes: config.pipeline.maxMessageBytes }), topics.prices),
+    async consumePrices(pipeline, onFatal) {
+      const consumer = await startPriceConsumer({
+        kafka,
+        topic: topics.prices,
+        groupId: config.kafka.groupId,
+        sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+        heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
+        partitionsConcurrently: Math.max(1, Math.min(partitionCount, 6)),
+        maxBytesPerPartition: 128 * 1024,
+        log,
+      }, pipeline);
+      consumer.crashed.catch(onFatal);
+      return consumer;
+    },
+    async onModelUpdate(apply) {
+      return startModelUpdatesConsumer(kafka, topics.modelUpdates, config.kafka.groupId, apply, log);
+    },
+    async close() {
+      await Promise.allSettled([producer.close(), dlqProducer.disconnect()]);
+      await closeStores();
+    },
+  };
+}
