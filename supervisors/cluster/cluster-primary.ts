@@ -5,7 +5,6 @@
  * business state: Kafka's group reassigns the partitions of a worker that is gone.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../../platform/config.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -13,7 +12,7 @@ import { workerRestarts } from '../../platform/metrics.ts';
 import { workerProcessPolicy } from '../policies.ts';
 import { recordRestart } from '../restart-policy.ts';
 import { clusterMetricsText } from './metrics-aggregation.ts';
-import type { ChaosCommand } from './chaos-command.ts';
+import { startOpsServer } from './ops-http.ts';
 
 /** Lifecycle of the primary. */
 export type PrimaryState = 'running' | 'stopping' | 'failed';
@@ -81,53 +80,19 @@ export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
     }, config.cluster.shutdownTimeoutMs + 1_000).unref();
   };
 
-  const server = createServer((req, res) => {
-    handleHttp(req, res).catch((err: unknown) => {
-      log.error('http_request_failed', { url: req.url, err });
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end('internal error\n');
-    });
-  });
-
-  async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://primary');
-    if (req.method === 'GET' && url.pathname === '/metrics') {
-      const text = await clusterMetricsText([...slots.values()]);
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(text);
-      return;
-    }
-    if (req.method === 'GET' && url.pathname === '/healthz') {
-      res.writeHead(state === 'running' ? 200 : 503, { 'content-type': 'application/json' });
-      const pids = [...slots.values()].map((w) => w.process.pid);
-      res.end(JSON.stringify({ state, workers: slots.size, expected: config.cluster.workers, pids }));
-      return;
-    }
-    if (req.method === 'POST' && url.pathname === '/chaos/crash') {
-      if (!config.chaosEnabled) {
-        res.writeHead(403, { 'content-type': 'text/plain' });
-        res.end('chaos control is off: start with CARBON_CHAOS=true\n');
-        return;
-      }
-      const command: ChaosCommand = {
-        type: 'carbon:chaos',
-        action: url.searchParams.get('poisonTsMs') ? 'poison' : 'crash',
-        commodity: url.searchParams.get('commodity') ?? undefined,
-        poisonTsMs: url.searchParams.get('poisonTsMs') ? Number(url.searchParams.get('poisonTsMs')) : undefined,
-      };
-      for (const w of slots.values()) w.send(command);
-      res.writeHead(202, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ sent: slots.size, command }));
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found: try GET /metrics, GET /healthz, POST /chaos/crash?commodity=WTI\n');
-  }
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.cluster.metricsPort, config.cluster.metricsHost, () => resolve());
-  });
+  const server = await startOpsServer(config.cluster.metricsHost, config.cluster.metricsPort, {
+    metricsText: () => clusterMetricsText([...slots.values()]),
+    health: () => ({
+      healthy: state === 'running',
+      body: { state, workers: slots.size, expected: config.cluster.workers, pids: [...slots.values()].map((w) => w.process.pid) },
+    }),
+    chaos: config.chaosEnabled
+      ? (command) => {
+          for (const w of slots.values()) w.send(command);
+          return slots.size;
+        }
+      : undefined,
+  }, log);
   log.info('primary_started', { workers: config.cluster.workers, metrics: `http://${config.cluster.metricsHost}:${config.cluster.metricsPort}/metrics` });
 
   const shutdown = (signal: string): void => {
@@ -141,7 +106,7 @@ export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
 
   for (let slot = 0; slot < config.cluster.workers; slot++) fork(slot);
   const code = await done;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
   log.info('primary_stopped', { code });
   return code;
 }

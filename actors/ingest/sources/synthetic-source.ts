@@ -20,6 +20,11 @@ export interface SyntheticOptions {
   readonly intervalMs: number;
   /** Chance that a commodity has no tick at a step; default 0.02. */
   readonly gapProbability?: number;
+  /**
+   * Share of each step's random move carried into the next (AR(1) on the moves, in [0, 1)); default 0, a pure
+   * random walk. The demo of `npm start` uses some, so that its models have something real to learn.
+   */
+  readonly momentum?: number;
 }
 
 export const SYNTHETIC_UNIT = 'USD';
@@ -80,6 +85,8 @@ interface Walk {
   drift: number;
   readonly calmVolatility: number;
   turbulent: boolean;
+  /** The last step's random move, in log price. */
+  lastMove: number;
 }
 
 /** Chances per step of entering and leaving the turbulent regime, and how much more it moves. */
@@ -101,6 +108,8 @@ function validate(o: SyntheticOptions): void {
   if (!Number.isFinite(o.intervalMs) || o.intervalMs <= 0) bad(`intervalMs must be > 0, got ${o.intervalMs}`);
   const gap = o.gapProbability ?? 0.02;
   if (!(gap >= 0 && gap < 1)) bad(`gapProbability must be in [0, 1), got ${gap}`);
+  const momentum = o.momentum ?? 0;
+  if (!(momentum >= 0 && momentum < 1)) bad(`momentum must be in [0, 1), got ${momentum}`);
 }
 
 /**
@@ -112,11 +121,12 @@ export function* syntheticTicks(options: SyntheticOptions): Generator<PriceTick>
   const random = createRandom(options.seed);
   const normal = createNormal(random);
   const gap = options.gapProbability ?? 0.02;
+  const momentum = options.momentum ?? 0;
   const source = `synthetic:seed=${options.seed}`;
   const walks: Walk[] = syntheticCommodityIds(options.commodities).map((id) => {
     // Log-uniform between 5 and 2,000 (natural gas to gold).
     const start = Math.log(5) + random() * Math.log(400);
-    return { id, logPrice: start, level: start, startLevel: start, drift: (random() - 0.4) * 0.001, calmVolatility: 0.005 + random() * 0.02, turbulent: false };
+    return { id, logPrice: start, level: start, startLevel: start, drift: (random() - 0.4) * 0.001, calmVolatility: 0.005 + random() * 0.02, turbulent: false, lastMove: 0 };
   });
   let emitted = 0;
   for (let step = 0; emitted < options.ticks; step++) {
@@ -127,7 +137,8 @@ export function* syntheticTicks(options: SyntheticOptions): Generator<PriceTick>
       const sigma = w.turbulent ? w.calmVolatility * TURBULENCE_FACTOR : w.calmVolatility;
       w.level += w.drift;
       if (Math.abs(w.level - w.startLevel) > MAX_LEVEL_SHIFT) w.drift = -w.drift;
-      w.logPrice += REVERSION * (w.level - w.logPrice) + sigma * normal();
+      w.lastMove = momentum * w.lastMove + sigma * normal();
+      w.logPrice += REVERSION * (w.level - w.logPrice) + w.lastMove;
       if (random() < gap) continue;
       emitted++;
       yield { commodity: w.id, tsMs, price: Math.round(Math.exp(w.logPrice) * 10_000) / 10_000, unit: SYNTHETIC_UNIT, source };
