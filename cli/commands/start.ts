@@ -4,16 +4,50 @@
  * platform on embedded stores. `carbon worker` runs one worker alone (the primary's children, or a pod's process).
  */
 import cluster from 'node:cluster';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../../platform/config.ts';
 import { logger } from '../../platform/logger.ts';
 import { runClusterPrimary } from '../../supervisors/cluster/cluster-primary.ts';
+import { runEmbedded } from '../../supervisors/embedded/embedded-platform.ts';
 import { runWorkerProcess } from '../../supervisors/worker/worker-process.ts';
+
+interface StartOptions {
+  readonly embedded?: boolean;
+  readonly data?: string;
+  readonly commodities: number;
+  readonly rate: number;
+  readonly history: number;
+  readonly seed: number;
+  readonly trees: number;
+}
+
+function positiveNumber(flag: string) {
+  return (raw: string): number => {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${flag} must be a positive number, got ${JSON.stringify(raw)}`);
+    return n;
+  };
+}
+
+function positiveInt(flag: string) {
+  return (raw: string): number => {
+    const n = Number(raw);
+    if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`${flag} must be a positive integer, got ${JSON.stringify(raw)}`);
+    return n;
+  };
+}
 
 export function registerStartCommands(program: Command): void {
   program
     .command('start')
-    .description('run the platform: a cluster primary forking CARBON_WORKERS workers (default: one per core)')
+    .description('run the platform: a cluster primary forking CARBON_WORKERS workers, or with --embedded all in one process')
+    .option('--embedded', 'one process on embedded stores (PGlite, in-process bus, memory) unless KAFKA_BROKERS, DATABASE_URL or REDIS_URL are set; what `npm start` runs')
+    .option('--data <folder>', 'embedded: replay the CSV files of this folder (e.g. ../shared/data) instead of the synthetic feed')
+    .option('--commodities <n>', 'embedded synthetic feed: commodities SYN_001..', positiveInt('--commodities'), 8)
+    .option('--rate <ticks/s>', 'embedded synthetic feed: live ticks per second over all commodities', positiveNumber('--rate'), 20)
+    .option('--history <steps>', 'embedded synthetic feed: steps of history published at the first start, for the first models', positiveInt('--history'), 1_500)
+    .option('--seed <n>', 'embedded synthetic feed: seed (same seed, same prices)', positiveInt('--seed'), 42)
+    .option('--trees <n>', 'embedded: trees of the first models trained at start', positiveInt('--trees'), 50)
     .addHelpText('after', `
 Environment (cluster mode): KAFKA_BROKERS, DATABASE_URL and REDIS_URL are required;
 CARBON_WORKERS (default: cores), CARBON_METRICS_PORT (default 9464), CARBON_CHAOS=true enables
@@ -22,8 +56,19 @@ POST /chaos/crash?commodity=WTI on the metrics port.
 Example:
   KAFKA_BROKERS=127.0.0.1:9092 DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \\
   REDIS_URL=redis://127.0.0.1:6379 npx carbon start`)
-    .action(async () => {
+    .action(async (opts: StartOptions) => {
       const config = loadConfig();
+      if (opts.embedded) {
+        const log = logger.child({ role: 'embedded' });
+        process.exitCode = await runEmbedded(config, {
+          dataFolder: opts.data,
+          feed: { seed: opts.seed, commodities: opts.commodities, ratePerS: opts.rate, historySteps: opts.history, momentum: 0.3 },
+          bootstrapTrees: opts.trees,
+          statusPeriodMs: 5_000,
+        }, log);
+        return;
+      }
+      if (opts.data !== undefined) throw new InvalidArgumentError('--data needs --embedded (a cluster reads its prices from Kafka: use carbon ingest)');
       if (cluster.isPrimary) {
         process.exitCode = await runClusterPrimary({ config, log: logger.child({ role: 'primary' }), workerArgs: ['worker'] });
       }

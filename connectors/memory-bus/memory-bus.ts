@@ -109,6 +109,11 @@ export class MemoryBus implements MessageProducer {
 
   async close(): Promise<void> {}
 
+  /** True when every record sent to `topic` so far is committed by its consumer. */
+  drained(topic: string): boolean {
+    return this.partitions(topic).every((p) => p.committed >= p.end);
+  }
+
   /** Every record of `topic` still held, by partition then offset. */
   records(topic: string): IncomingRecord[] {
     return this.partitions(topic).flatMap((p) => p.records);

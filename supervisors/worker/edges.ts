@@ -3,6 +3,7 @@
  * its environment variable (KAFKA_BROKERS, DATABASE_URL, REDIS_URL); in cluster mode all three are required.
  * Everything between the edges (actors, supervisors, sinks, gateway) is the same code in both modes.
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PartitionedPipeline } from '../../connectors/kafka/price-consumer.ts';
 import { createKafka, ensureTopics } from '../../connectors/kafka/client.ts';
@@ -40,6 +41,8 @@ export interface Edges {
   readonly deadLetters: DeadLetterPort;
   /** Starts feeding the prices topic's partitions (all of them, or the group's share) to the pipeline. */
   consumePrices(pipeline: PartitionedPipeline, onFatal: (err: unknown) => void): Promise<Stoppable>;
+  /** True when the consumer has committed everything published to the prices topic so far. */
+  pricesDrained(): Promise<boolean>;
   /** Every promotion and rollback, as it is announced. */
   onModelUpdate(apply: (update: ModelUpdate) => Promise<void>): Promise<Stoppable>;
   close(): Promise<void>;
@@ -72,6 +75,7 @@ function busDeadLetterPort(bus: MemoryBus, sourceTopic: string): DeadLetterPort 
 }
 
 async function openStore(config: Config, log: Logger): Promise<SqlStore> {
+  if (!config.databaseUrl) mkdirSync(config.dataDir, { recursive: true });
   const store = config.databaseUrl ? postgresStore(config.databaseUrl) : await pgliteStore(join(config.dataDir, 'pglite'));
   const applied = await migrate(store);
   if (applied.length > 0) log.info('migrations_applied', { versions: applied, store: store.kind });
@@ -110,6 +114,7 @@ export async function openEdges(config: Config, log: Logger, mode: 'cluster' | '
       async consumePrices(pipeline, onFatal) {
         return bus.consume(topics.prices, pipeline, 2_000, onFatal);
       },
+      pricesDrained: async () => bus.drained(topics.prices),
       async onModelUpdate(apply) {
         const unsubscribe = bus.subscribe(topics.modelUpdates, (r) => {
           if (!r.value) return;
@@ -156,6 +161,20 @@ export async function openEdges(config: Config, log: Logger, mode: 'cluster' | '
       }, pipeline);
       consumer.crashed.catch(onFatal);
       return consumer;
+    },
+    async pricesDrained() {
+      const a = kafka.admin();
+      await a.connect();
+      try {
+        const [high, committed] = await Promise.all([
+          a.fetchTopicOffsets(topics.prices),
+          a.fetchOffsets({ groupId: config.kafka.groupId, topics: [topics.prices] }),
+        ]);
+        const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+        return high.every((p) => Number(p.high) === 0 || (done.get(p.partition) ?? -1) >= Number(p.high));
+      } finally {
+        await a.disconnect();
+      }
     },
     async onModelUpdate(apply) {
       return startModelUpdatesConsumer(kafka, topics.modelUpdates, config.kafka.groupId, apply, log);
