@@ -15,6 +15,8 @@ const TAG_SOURCE = 0x2a; // field 5, length-delimited
 const TWO_32 = 4_294_967_296;
 
 function varintSize(n: number): number {
+  // Epoch milliseconds of our era take 6 bytes: answer the common case without a loop.
+  if (n >= 2 ** 35 && n < 2 ** 42) return 6;
   let size = 1;
   while (n > 0x7f) {
     n = Math.floor(n / 128);
@@ -93,8 +95,10 @@ export class PriceTickEncoder {
     if (!Number.isSafeInteger(ts)) throw new RangeError(`PriceTick.tsMs must be a safe integer, got ${ts}`);
     const size = head.length + (ts !== 0 ? 1 + int64VarintSize(ts) : 0) + (price !== 0 ? 9 : 0) + tail.length;
     // allocUnsafe takes small buffers from Node's shared pool: no per-tick allocation of a backing store.
+    // TypedArray.set rather than Buffer.copy: cheaper for a few bytes.
     const out = Buffer.allocUnsafe(size);
-    let pos = head.copy(out, 0);
+    out.set(head, 0);
+    let pos = head.length;
     if (ts !== 0) {
       out[pos++] = TAG_TS;
       pos = writeInt64Varint(out, pos, ts);
@@ -103,7 +107,7 @@ export class PriceTickEncoder {
       out[pos++] = TAG_PRICE;
       pos = out.writeDoubleLE(price, pos);
     }
-    tail.copy(out, pos);
+    out.set(tail, pos);
     return out;
   }
 }

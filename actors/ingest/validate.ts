@@ -183,12 +183,14 @@ function unitOf(commodity: string, row: RawRow, ctx: ValidationContext): string 
   return unit;
 }
 
-const idCache = new Map<string, string>();
+/** Hint -> normalized id, or undefined when malformed: sources repeat a handful of names a million times. */
+const idCache = new Map<string, string | undefined>();
 
-function commodityOf(hint: string): string {
+function commodityOf(hint: string): string | undefined {
   let id = idCache.get(hint);
-  if (id === undefined) {
-    id = normalizeGivenId(hint);
+  if (id === undefined && !idCache.has(hint)) {
+    const normalized = normalizeGivenId(hint);
+    id = isValidCommodityId(normalized) ? normalized : undefined;
     if (idCache.size < 10_000) idCache.set(hint, id);
   }
   return id;
@@ -210,7 +212,7 @@ export function validateRow(row: RawRow, ctx: ValidationContext): RowVerdict {
   }
   if (hint === undefined || hint.trim() === '') return reject('malformed_commodity', 'no commodity id', undefined);
   const commodity = commodityOf(hint);
-  if (!isValidCommodityId(commodity)) {
+  if (commodity === undefined) {
     return reject('malformed_commodity', `commodity ${JSON.stringify(hint.slice(0, 64))} does not match ^[A-Z][A-Z0-9_]{0,31}$`, undefined);
   }
   const tsMs = parseDateMs(row.date);
