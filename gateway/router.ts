@@ -80,7 +80,11 @@ export class Router {
     return { path: 'forwarded', partition, fromActor: r.fromActor, features: r.features, prediction: r.prediction, modelVersion: r.modelVersion, owner: r.owner };
   }
 
-  /** The last durable outputs, with a prediction from this worker's replica when the stored one is not its own. */
+  /**
+   * The last durable outputs, with a prediction from this worker's replica when it holds one for the commodity
+   * and the stored prediction is not that replica's for the latest tick. Replicas are not loaded here: a
+   * degraded answer must not wait for Postgres, and the stored prediction is the owner's own.
+   */
   private async degraded(commodity: string, partition: number, budget: Budget): Promise<OwnerAnswer> {
     let latest: { features: Features | undefined; prediction: Prediction | undefined };
     try {
@@ -96,7 +100,7 @@ export class Router {
     if (replica !== undefined && f !== undefined && !storedIsCurrent) {
       prediction = replica.predict(commodity, featureVectorOf(f), { commodity, tsMs: f.tsMs, price: f.price, unit: '', source: 'online-store' }) ?? prediction;
     }
-    return { path: 'degraded', partition, fromActor: false, features: f, prediction, modelVersion: replica?.version ?? 0, owner: '' };
+    return { path: 'degraded', partition, fromActor: false, features: f, prediction, modelVersion: replica?.version ?? prediction?.modelVersion ?? 0, owner: '' };
   }
 }
 

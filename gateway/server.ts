@@ -13,7 +13,6 @@ import { createServer, type Server as NetServer } from 'node:net';
 import { hostname } from 'node:os';
 import type { ReplicaLookup } from '../actors/commodity/protocol.ts';
 import type { ModelStore } from '../actors/model/registry.ts';
-import type { IncomingRecord, PartitionedPipeline } from '../connectors/kafka/price-consumer.ts';
 import { sqlModelStore } from '../connectors/postgres/model-store.ts';
 import type { SqlStore } from '../connectors/postgres/sql-store.ts';
 import type { OnlineStore } from '../connectors/redis/online-store.ts';
@@ -72,7 +71,7 @@ export interface Gateway {
   readonly internalEndpoint: string;
   readonly workerId: string;
   state(): GatewayState;
-  /** Call on every assignment of the consumer group (see publishingOwnership). */
+  /** Call on every assignment of the consumer group (see assignment-relay.ts). */
   assignmentChanged(partitions: readonly number[]): Promise<void>;
   /** Stops taking calls (UNAVAILABLE, health NOT_SERVING) and ends streams; the internal endpoint keeps answering. */
   drain(): void;
@@ -218,20 +217,5 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       await audit.close();
       log.info('gateway_stopped', { workerId });
     },
-  };
-}
-
-/**
- * The consumer's pipeline with ownership publishing: every assignment the group gives goes to the gateway
- * first (local answers switch at once, the shared table follows), then to the pipeline.
- */
-export function publishingOwnership(pipeline: PartitionedPipeline, gateway: Pick<Gateway, 'assignmentChanged'>): PartitionedPipeline {
-  return {
-    async assignmentChanged(partitions: readonly number[]) {
-      const published = gateway.assignmentChanged(partitions);
-      await pipeline.assignmentChanged(partitions);
-      await published;
-    },
-    handleBatch: (partition: number, records: readonly IncomingRecord[], heartbeat: () => Promise<void>) => pipeline.handleBatch(partition, records, heartbeat),
   };
 }
