@@ -7,7 +7,7 @@ import { readDailyPrices } from '../actors/features/daily-price-csv.ts';
 import type { FeatureVector } from '../actors/features/compute-features.ts';
 import type { PricePoint } from '../actors/features/window.ts';
 import type { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
-import type { KafkaTickPublisher } from '../connectors/kafka/tick-publisher.ts';
+import type { TickPublisher } from '../connectors/kafka/tick-publisher.ts';
 import { referenceFeatures } from './reference-features.ts';
 import { countRows, type TestEnvironment } from './cluster-harness.ts';
 import { eventually } from './eventually.ts';
@@ -28,7 +28,7 @@ export function interleavedRealTicks(): PriceTick[] {
 }
 
 /** Publishes `ticks` in slices with pauses, so that failures can be injected while the stream runs. */
-export async function streamTicks(publisher: KafkaTickPublisher, ticks: readonly PriceTick[], perSlice: number, pauseMs: number, onSlice?: (sent: number) => void | Promise<void>): Promise<void> {
+export async function streamTicks(publisher: TickPublisher, ticks: readonly PriceTick[], perSlice: number, pauseMs: number, onSlice?: (sent: number) => void | Promise<void>): Promise<void> {
   for (let i = 0; i < ticks.length; i += perSlice) {
     await publisher.publish(ticks.slice(i, i + perSlice));
     await publisher.flush();
