@@ -3,6 +3,7 @@
  * table through unnest(), so a batch costs three statements whatever its size. Upserts make a replay harmless.
  */
 import type { SqlQuery, SqlStore } from '../../connectors/postgres/sql-store.ts';
+import { boolArray, numberArray, textArray } from './array-literals.ts';
 import type { OutputWriter, TickOutputs } from './tick-outputs.ts';
 
 /** A row key appears once per statement (Postgres refuses to upsert one row twice in a statement); last wins. */
@@ -12,7 +13,6 @@ function lastPerKey<T>(rows: readonly T[], key: (row: T) => string): T[] {
   return [...byKey.values()];
 }
 
-const nullable = (v: number | undefined): number | null => (v === undefined ? null : v);
 
 async function upsertTicks(tx: SqlQuery, batch: readonly TickOutputs[]): Promise<void> {
   await tx.query(
@@ -20,11 +20,11 @@ async function upsertTicks(tx: SqlQuery, batch: readonly TickOutputs[]): Promise
      SELECT * FROM unnest($1::text[], $2::bigint[], $3::float8[], $4::text[], $5::text[])
      ON CONFLICT (commodity, ts_ms) DO NOTHING`,
     [
-      batch.map((o) => o.tick.commodity),
-      batch.map((o) => o.tick.tsMs),
-      batch.map((o) => o.tick.price),
-      batch.map((o) => o.tick.unit),
-      batch.map((o) => o.tick.source),
+      textArray(batch.map((o) => o.tick.commodity)),
+      numberArray(batch.map((o) => o.tick.tsMs)),
+      numberArray(batch.map((o) => o.tick.price)),
+      textArray(batch.map((o) => o.tick.unit)),
+      textArray(batch.map((o) => o.tick.source)),
     ],
   );
 }
@@ -44,23 +44,23 @@ async function upsertFeatures(tx: SqlQuery, batch: readonly TickOutputs[]): Prom
        z_score = EXCLUDED.z_score, rsi_14 = EXCLUDED.rsi_14, momentum_10 = EXCLUDED.momentum_10,
        window_min = EXCLUDED.window_min, window_max = EXCLUDED.window_max, tick_count = EXCLUDED.tick_count`,
     [
-      batch.map((o) => o.tick.commodity),
-      f.map((x) => x.tsMs),
-      f.map((x) => x.price),
-      f.map((x) => nullable(x.simpleReturn)),
-      f.map((x) => nullable(x.logReturn)),
-      f.map((x) => x.nonPositivePrice),
-      f.map((x) => nullable(x.sma5)),
-      f.map((x) => nullable(x.sma20)),
-      f.map((x) => x.ema5),
-      f.map((x) => x.ema20),
-      f.map((x) => nullable(x.volatility20)),
-      f.map((x) => nullable(x.zScore)),
-      f.map((x) => nullable(x.rsi14)),
-      f.map((x) => nullable(x.momentum10)),
-      f.map((x) => x.windowMin),
-      f.map((x) => x.windowMax),
-      f.map((x) => x.tickCount),
+      textArray(batch.map((o) => o.tick.commodity)),
+      numberArray(f.map((x) => x.tsMs)),
+      numberArray(f.map((x) => x.price)),
+      numberArray(f.map((x) => x.simpleReturn)),
+      numberArray(f.map((x) => x.logReturn)),
+      boolArray(f.map((x) => x.nonPositivePrice)),
+      numberArray(f.map((x) => x.sma5)),
+      numberArray(f.map((x) => x.sma20)),
+      numberArray(f.map((x) => x.ema5)),
+      numberArray(f.map((x) => x.ema20)),
+      numberArray(f.map((x) => x.volatility20)),
+      numberArray(f.map((x) => x.zScore)),
+      numberArray(f.map((x) => x.rsi14)),
+      numberArray(f.map((x) => x.momentum10)),
+      numberArray(f.map((x) => x.windowMin)),
+      numberArray(f.map((x) => x.windowMax)),
+      numberArray(f.map((x) => x.tickCount)),
     ],
   );
 }
@@ -76,20 +76,20 @@ async function upsertPredictions(tx: SqlQuery, batch: readonly TickOutputs[]): P
        $8::smallint[], $9::float8[], $10::float8[], $11::float8[], $12::float8[], $13::float8[], $14::bigint[])
      ON CONFLICT (commodity, tick_ts_ms, model_version) DO NOTHING`,
     [
-      p.map((x) => x.commodity),
-      p.map((x) => x.tickTsMs),
-      p.map((x) => x.modelVersion),
-      p.map((x) => x.horizonTicks),
-      p.map((x) => x.tickPrice),
-      p.map((x) => x.predictedReturn),
-      p.map((x) => x.predictedPrice),
-      p.map((x) => x.direction),
-      p.map((x) => x.probabilityUp),
-      p.map((x) => x.intervalLowReturn),
-      p.map((x) => x.intervalHighReturn),
-      p.map((x) => x.intervalLevel),
-      p.map((x) => x.inferenceUs),
-      p.map((x) => x.predictedAtMs),
+      textArray(p.map((x) => x.commodity)),
+      numberArray(p.map((x) => x.tickTsMs)),
+      numberArray(p.map((x) => x.modelVersion)),
+      numberArray(p.map((x) => x.horizonTicks)),
+      numberArray(p.map((x) => x.tickPrice)),
+      numberArray(p.map((x) => x.predictedReturn)),
+      numberArray(p.map((x) => x.predictedPrice)),
+      numberArray(p.map((x) => x.direction)),
+      numberArray(p.map((x) => x.probabilityUp)),
+      numberArray(p.map((x) => x.intervalLowReturn)),
+      numberArray(p.map((x) => x.intervalHighReturn)),
+      numberArray(p.map((x) => x.intervalLevel)),
+      numberArray(p.map((x) => x.inferenceUs)),
+      numberArray(p.map((x) => x.predictedAtMs)),
     ],
   );
 }
