@@ -3,6 +3,7 @@
  * a ConfigError naming the variable, what was expected and what was given. Defaults live here and nowhere else.
  */
 import { cpus } from 'node:os';
+import { commodityActorPolicy, poisonMessageCrashes } from '../supervisors/policies.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -187,7 +188,8 @@ export function loadConfig(env: Env = process.env): Config {
       windowSize: r.int('CARBON_WINDOW_SIZE', 50, 22, 10_000),
       zScoreThreshold: r.number('CARBON_ZSCORE_THRESHOLD', 4, 0.1),
       maxInFlightPerPartition: r.int('CARBON_MAX_IN_FLIGHT', 5_000, 10),
-      poisonMaxTries: r.int('CARBON_POISON_MAX_TRIES', 3, 1, 100),
+      // Below the commodity actor's restart intensity, so that a poison tick never escalates past its actor.
+      poisonMaxTries: r.int('CARBON_POISON_MAX_TRIES', poisonMessageCrashes, 1, commodityActorPolicy.intensity - 1),
       maxMessageBytes: r.sizeBytes('CARBON_MAX_MESSAGE_BYTES', 64 * 1024, 64),
       flushIntervalMs: r.durationMs('CARBON_FLUSH_INTERVAL', 20, 1),
       flushMaxRows: r.int('CARBON_FLUSH_MAX_ROWS', 2_000, 1),
