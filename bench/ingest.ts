@@ -67,7 +67,7 @@ async function ingestPath(producer: Producer, topic: string, synthetic: Syntheti
 
 export default async function ingestBench(args: string[]): Promise<BenchResult> {
   const ticks = option(args, 'ticks', 1_000_000);
-  const rounds = option(args, 'rounds', 4);
+  const rounds = option(args, 'rounds', 10);
   const commodities = option(args, 'commodities', 10);
   const batchSize = option(args, 'batch-size', 5_000);
   const partitions = option(args, 'partitions', 12);
@@ -98,15 +98,29 @@ export default async function ingestBench(args: string[]): Promise<BenchResult> 
 
       let bareMs = 0;
       let ingestMs = 0;
+      // CPU time of this process on each side: less sensitive to the other tenants of the machine than wall time.
+      let bareCpuUs = 0;
+      let ingestCpuUs = 0;
+      const cpuUs = (): number => {
+        const u = process.cpuUsage();
+        return u.user + u.system;
+      };
       let done = 0;
       for (let r = 0; r < rounds; r++) {
         const n = Math.floor((ticks * (r + 1)) / rounds) - done;
         // Each round ingests the next stretch of time, so that the topic holds N distinct ticks.
         const round: SyntheticOptions = { ...synthetic, seed: synthetic.seed + r, ticks: n, startMs: synthetic.startMs + (done / commodities) * synthetic.intervalMs * 2 };
         const bareFirst = r % 2 === 0;
-        if (bareFirst) bareMs += await sendBare(bareProducer, bareTopics.prices, batch, n);
+        const bare = async (): Promise<void> => {
+          const cpu0 = cpuUs();
+          bareMs += await sendBare(bareProducer, bareTopics.prices, batch, n);
+          bareCpuUs += cpuUs() - cpu0;
+        };
+        if (bareFirst) await bare();
+        const cpu0 = cpuUs();
         ingestMs += await ingestPath(ingestProducer, ingestTopics.prices, round, batchSize);
-        if (!bareFirst) bareMs += await sendBare(bareProducer, bareTopics.prices, batch, n);
+        ingestCpuUs += cpuUs() - cpu0;
+        if (!bareFirst) await bare();
         done += n;
         log.info('bench_round_done', { round: r + 1, rounds, ticks: done, bareMs: Math.round(bareMs), ingestMs: Math.round(ingestMs) });
       }
@@ -119,6 +133,8 @@ export default async function ingestBench(args: string[]): Promise<BenchResult> 
         ticks_per_s: ticksPerS,
         bare_ticks_per_s: bareTicksPerS,
         ratio: Math.round((ticksPerS / bareTicksPerS) * 1000) / 1000,
+        cpu_us_per_tick: Math.round((ingestCpuUs / ticks) * 100) / 100,
+        bare_cpu_us_per_tick: Math.round((bareCpuUs / ticks) * 100) / 100,
         rounds,
         commodities,
         batch_size: batchSize,

@@ -145,8 +145,8 @@ export class KafkaTickPublisher implements TickPublisher {
   }
 
   /**
-   * Queues the current batch behind the previous sends. At most two batches wait: the one on the wire and the
-   * next one, so the caller prepares the third while the broker works, and memory stays bounded.
+   * Queues the current batch behind the previous send, then waits for that previous one: so one batch is on the
+   * wire while the caller prepares the next, and memory stays bounded to two batches.
    */
   private async dispatch(): Promise<void> {
     if (this.batch.length === 0) return;
@@ -163,7 +163,7 @@ export class KafkaTickPublisher implements TickPublisher {
     });
     this.tail = send;
     this.sends.push(send);
-    while (this.sends.length > 2) await this.sends.shift();
+    while (this.sends.length > 1) await this.sends.shift();
     this.throwIfFailed();
   }
 
