@@ -1,7 +1,8 @@
 /**
  * `carbon ingest csv|http|synthetic`: reads prices, validates them, publishes PriceTicks to `commodity-prices`
  * (key = commodity) and rejected rows to `commodity-prices.dlq`. Exit status: 0 when the run finished (even with
- * rejections), 2 for a bad option or configuration, 3 when the source failed, 4 when Kafka failed.
+ * rejections), 1 for a bad option (as every commander usage error), 2 for a configuration error (KAFKA_BROKERS
+ * unset, a bad environment variable), 3 when the source failed, 4 when Kafka failed.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runIngest, type IngestSummary } from '../../actors/ingest/ingest-job.ts';
@@ -117,7 +118,7 @@ async function ingest(makeSource: () => RowSource, options: CommonOptions & { un
   try {
     source = makeSource();
   } catch (err) {
-    throw fail(2, 'carbon.ingest.options', `carbon ingest: ${(err as Error).message}`, err);
+    throw fail(1, 'carbon.ingest.options', `carbon ingest: ${(err as Error).message}`, err);
   }
   const config = loadConfig();
   if (!options.dryRun && !config.kafkaBrokers) {
@@ -189,8 +190,8 @@ Every row read ends up published, rejected to the DLQ with a reason (unparseable
 non_finite_price, future_timestamp, malformed_commodity, duplicate, oversized_row), filtered (--from/--to)
 or, for empty cells of wide files, counted as absent. Negative prices are data. Re-running the same ingest
 publishes identical messages (same keys, values and timestamps), so downstream upserts dedupe them.
-Needs KAFKA_BROKERS unless --dry-run. Exit status: 0 finished (even with rejections), 2 bad option or
-configuration, 3 source failed, 4 Kafka failed.
+Needs KAFKA_BROKERS unless --dry-run. Exit status: 0 finished (even with rejections), 1 bad option,
+2 bad configuration (e.g. KAFKA_BROKERS unset), 3 source failed, 4 Kafka failed.
 
 Examples:
   KAFKA_BROKERS=127.0.0.1:9092 carbon ingest csv ../shared/data
