@@ -95,7 +95,8 @@ export function serverStream<Req, Res>(deps: WrapperDeps, method: string, handle
       const e = failure(deps, method, err);
       countCall(method, statusOfCode[e.code].status, ctx?.path ?? 'none');
       grpcSeconds.observe({ method }, (performance.now() - started) / 1_000);
-      call.destroy(Object.assign(new Error(e.message), toServiceError(e)));
+      // grpc-js ends a server stream with a status when the error is emitted on it.
+      call.emit('error', toServiceError(e));
     };
     try {
       ctx = begin(deps, method, call);

@@ -127,8 +127,10 @@ export async function gatewayWorld(t: ExecutionContext): Promise<GatewayWorld> {
   const sent = new Map<string, number>();
   const series = new Map<string, { tsMs: number; price: number }[]>();
   const gateways: Gateway[] = [];
+  const redisClients: ReturnType<typeof redisClient>[] = [];
   t.teardown(async () => {
     for (const g of gateways) await g.stop();
+    for (const r of redisClients) await r.quit();
   });
   return {
     env,
@@ -158,9 +160,7 @@ export async function gatewayWorld(t: ExecutionContext): Promise<GatewayWorld> {
         sql: edges.store,
         ownership: (self) => {
           const redis = redisClient(REDIS_URL);
-          t.teardown(async () => {
-            await redis.quit();
-          });
+          redisClients.push(redis);
           return redisOwnershipRegistry(redis, env.prefix, self);
         },
         log,

@@ -23,7 +23,10 @@ const evens = [0, 2, 4];
 const odds = [1, 3, 5];
 
 test.after.always(async () => {
-  for (const fn of teardowns.reverse()) await fn();
+  const results = [];
+  for (const fn of teardowns.reverse()) results.push(await Promise.allSettled([fn()]));
+  const failed = results.flat().find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
 });
 
 test.before(async () => {
@@ -160,7 +163,7 @@ test.serial('StreamPredictions delivers the predictions of new ticks as they are
   const c = client(g.port);
   t.teardown(() => c.close());
   const received: StreamPredictionsResponse[] = [];
-  const stream = c.streamPredictions({ commodities: ['WTI', 'BRENT'] }, bearer(TOKENS.all));
+  const stream = c.streamPredictions({ commodities: ['WTI', 'BRENT'] }, bearer(TOKENS.all), { deadline: Date.now() + 60_000 });
   stream.on('data', (m: StreamPredictionsResponse) => received.push(m));
   stream.on('error', () => undefined);
   t.teardown(() => stream.cancel());
@@ -171,7 +174,7 @@ test.serial('StreamPredictions delivers the predictions of new ticks as they are
   const latest = await world.core.pipeline.snapshot(partitionOf('WTI', PARTITIONS), 'WTI', 1_000);
   await eventually(() => received.some((m) => m.prediction?.tickTsMs === latest?.prediction?.tickTsMs), { what: 'the newest WTI prediction on the stream', timeoutMs: 10_000, intervalMs: 20 });
   t.true(received.every((m) => m.meta?.freshness !== undefined), 'with freshness');
-  const denied = c.streamPredictions({ commodities: ['BRENT'] }, bearer(TOKENS.wti));
+  const denied = c.streamPredictions({ commodities: ['BRENT'] }, bearer(TOKENS.wti), { deadline: Date.now() + 5_000 });
   const code = await new Promise<number>((resolve) => denied.on('error', (e: ServiceError) => resolve(e.code)));
   t.is(code, status.PERMISSION_DENIED);
 });

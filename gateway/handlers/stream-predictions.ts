@@ -14,6 +14,9 @@ import type { PredictionFeed } from '../prediction-feed.ts';
 import { streamQuery } from '../requests.ts';
 import { mayRead } from '../tenants.ts';
 
+/** Messages buffered for one stream beyond which updates wait for the client to read. */
+const MAX_BUFFERED = 64;
+
 export interface StreamDeps {
   readonly feed: PredictionFeed;
   readonly auth: Authenticator;
@@ -28,10 +31,6 @@ export function streamPredictionsHandler(deps: StreamDeps) {
     const listed = streamQuery(call.request);
     for (const c of listed) deps.auth.authorize(ctx.tenant, c, ctx.method);
     ctx.path = 'local';
-    let congested = false;
-    call.on('drain', () => {
-      congested = false;
-    });
     let unsubscribe: () => void = () => undefined;
     const ended = new Promise<'client' | 'drain'>((resolve) => {
       call.once('cancelled', () => resolve('client'));
@@ -41,9 +40,10 @@ export function streamPredictionsHandler(deps: StreamDeps) {
         commodities: listed.length === 0 ? undefined : listed,
         allowed: (c) => mayRead(ctx.tenant, c),
         deliver: (a) => {
-          if (congested || call.cancelled) return false;
+          // A slow reader: skip this update (it is not marked sent, so the next poll offers the latest again).
+          if (call.cancelled || call.writableLength >= MAX_BUFFERED) return false;
           const now = Date.now();
-          congested = !call.write({ prediction: a.prediction, meta: answerMeta(a, now, deps.ages, isStale(a.prediction, now, deps.maxStalenessMs)) });
+          call.write({ prediction: a.prediction, meta: answerMeta(a, now, deps.ages, isStale(a.prediction, now, deps.maxStalenessMs)) });
           return true;
         },
       });
