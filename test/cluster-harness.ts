@@ -67,6 +67,8 @@ export async function testEnvironment(t: ExecutionContext, partitions = 6): Prom
 
 export interface RunningCluster {
   readonly metricsUrl: string;
+  /** The public gRPC address every worker serves. */
+  readonly grpcAddress: string;
   readonly child: ChildProcess;
   readonly logFile: string;
   /** Pids of the live workers. */
@@ -81,11 +83,15 @@ export interface RunningCluster {
 
 export async function startCluster(t: ExecutionContext, env: TestEnvironment, extra: Record<string, string> = {}): Promise<RunningCluster> {
   const port = await freePort();
+  const grpcPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'carbon-cluster-'));
   const logFile = join(dir, 'cluster.log');
   const log = createWriteStream(logFile);
   const child = spawn(process.execPath, ['cli/bin.js', 'start'], {
-    env: { ...process.env, ...env.env, CARBON_METRICS_PORT: String(port), CARBON_WORKERS: '2', CARBON_CHAOS: 'true', ...extra },
+    env: {
+      ...process.env, ...env.env, CARBON_METRICS_PORT: String(port), CARBON_GRPC_PORT: String(grpcPort),
+      CARBON_GRPC_INTERNAL_PORT_BASE: '0', CARBON_WORKERS: '2', CARBON_CHAOS: 'true', ...extra,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.pipe(log);
@@ -94,6 +100,7 @@ export async function startCluster(t: ExecutionContext, env: TestEnvironment, ex
   const metricsUrl = `http://127.0.0.1:${port}`;
   const cluster: RunningCluster = {
     metricsUrl,
+    grpcAddress: `127.0.0.1:${grpcPort}`,
     child,
     logFile,
     async workerPids() {

@@ -116,7 +116,7 @@ export async function gatewayWorld(t: ExecutionContext): Promise<GatewayWorld> {
   const edges = await openEdges(config, log, 'cluster');
   t.teardown(() => edges.close());
   await promoteModels(edges.store, MODELLED);
-  const core = await startWorkerCore(config, edges, undefined, log, (reason, err) => {
+  const core = await startWorkerCore(config, loadGatewayConfig(config, baseEnv), edges, undefined, log, (reason, err) => {
     log.error('worker_core_failed', { reason, err });
   });
   t.teardown(() => core.stop());

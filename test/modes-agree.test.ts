@@ -14,6 +14,7 @@ import { postgresStore, type SqlQuery } from '../connectors/postgres/sql-store.t
 import { producerTickPublisher } from '../connectors/producer-tick-publisher.ts';
 import { loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
+import { loadGatewayConfig } from '../gateway/gateway-config.ts';
 import { openEdges } from '../supervisors/worker/edges.ts';
 import { startWorkerCore } from '../supervisors/worker/worker-core.ts';
 import { startCluster, testEnvironment, tickPublisher } from './cluster-harness.ts';
@@ -42,7 +43,7 @@ test('the embedded and the cluster modes store the same features and predictions
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
   const config = loadConfig({ CARBON_DATA_DIR: dataDir, CARBON_TOPIC_PARTITIONS: '4' });
   const edges = await openEdges(config, quiet, 'embedded');
-  const core = await startWorkerCore(config, edges, undefined, quiet, (reason, err) => t.fail(`${reason}: ${String(err)}`));
+  const core = await startWorkerCore(config, loadGatewayConfig(config, { CARBON_GRPC_PORT: '0', CARBON_GRPC_INTERNAL_PORT_BASE: '0' }), edges, undefined, quiet, (reason, err) => t.fail(`${reason}: ${String(err)}`));
   t.teardown(async () => {
     await core.stop();
     await edges.close();

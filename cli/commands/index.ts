@@ -3,9 +3,10 @@ import type { Command } from 'commander';
 import { registerBacktestCommand } from './backtest.ts';
 import { registerIngestCommand } from './ingest.ts';
 import { registerModelsCommand } from './models.ts';
+import { registerPredictCommand } from './predict.ts';
 import { registerStartCommands } from './start.ts';
 import { registerTrainCommand } from './train.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerStartCommands, registerIngestCommand, registerTrainCommand, registerModelsCommand, registerBacktestCommand];
+export const commands: RegisterCommand[] = [registerStartCommands, registerIngestCommand, registerTrainCommand, registerModelsCommand, registerBacktestCommand, registerPredictCommand];

@@ -22,6 +22,7 @@ import { registry as metricsRegistry } from '../../platform/metrics.ts';
 import { createProgress } from '../../platform/progress.ts';
 import { startOpsServer } from '../cluster/ops-http.ts';
 import { applyChaos, PoisonTicks } from '../worker/chaos.ts';
+import { loadGatewayConfig } from '../../gateway/gateway-config.ts';
 import { openEdges, type Edges } from '../worker/edges.ts';
 import { startWorkerCore, type WorkerCore } from '../worker/worker-core.ts';
 import { loadOrCreateEpoch, runSyntheticFeed, type FeedSettings } from './synthetic-feed.ts';
@@ -96,6 +97,7 @@ export async function runEmbedded(config: Config, options: EmbeddedOptions, log:
     resolveExit(1);
   };
 
+  const gatewayConfig = loadGatewayConfig(config);
   const edges = await openEdges(config, log, 'embedded');
   const poison = config.chaosEnabled ? new PoisonTicks() : undefined;
   let core: WorkerCore | undefined;
@@ -109,8 +111,13 @@ export async function runEmbedded(config: Config, options: EmbeddedOptions, log:
         }
       : undefined,
   }, log);
-  core = await startWorkerCore(config, edges, poison, log, fatal);
-  log.info('platform_started', { edges: edges.describe, metrics: `http://${config.cluster.metricsHost}:${ops.port}/metrics`, dataDir: config.dataDir });
+  core = await startWorkerCore(config, gatewayConfig, edges, poison, log, fatal);
+  log.info('platform_started', {
+    edges: edges.describe,
+    grpc: `${gatewayConfig.host}:${core.gateway.port}`,
+    metrics: `http://${config.cluster.metricsHost}:${ops.port}/metrics`,
+    dataDir: config.dataDir,
+  });
 
   const status = startStatusLine(options.statusPeriodMs, () => ` | ${state}`);
   const publisher = producerTickPublisher(edges.producer, edges.topics.prices);

@@ -19,6 +19,7 @@ import type { MessageProducer } from '../../connectors/message-bus.ts';
 import { migrate } from '../../connectors/postgres/migrate.ts';
 import { pgliteStore, postgresStore, type SqlStore } from '../../connectors/postgres/sql-store.ts';
 import { memoryOnlineStore, redisClient, redisOnlineStore, type OnlineStore } from '../../connectors/redis/online-store.ts';
+import { memoryOwnershipRegistry, memoryOwnershipState, redisOwnershipRegistry, type OwnerIdentity, type OwnershipRegistry } from '../../connectors/redis/ownership.ts';
 import { ConfigError, type Config } from '../../platform/config.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { dlqTotal } from '../../platform/metrics.ts';
@@ -43,6 +44,8 @@ export interface Edges {
   consumePrices(pipeline: PartitionedPipeline, onFatal: (err: unknown) => void): Promise<Stoppable>;
   /** True when the consumer has committed everything published to the prices topic so far. */
   pricesDrained(): Promise<boolean>;
+  /** The shared table of who owns which partition (Redis), or a table of this process alone (memory). */
+  ownership(self: OwnerIdentity): OwnershipRegistry;
   /** Every promotion and rollback, as it is announced. */
   onModelUpdate(apply: (update: ModelUpdate) => Promise<void>): Promise<Stoppable>;
   close(): Promise<void>;
@@ -82,8 +85,24 @@ async function openStore(config: Config, log: Logger): Promise<SqlStore> {
   return store;
 }
 
-function openOnline(config: Config): OnlineStore {
-  return config.redisUrl ? redisOnlineStore(redisClient(config.redisUrl), config.redisPrefix) : memoryOnlineStore();
+interface StateEdges {
+  readonly online: OnlineStore;
+  ownership(self: OwnerIdentity): OwnershipRegistry;
+  close(): Promise<void>;
+}
+
+function openState(config: Config): StateEdges {
+  if (!config.redisUrl) {
+    const owners = memoryOwnershipState();
+    return { online: memoryOnlineStore(), ownership: (self) => memoryOwnershipRegistry(owners, self), close: async () => undefined };
+  }
+  const redis = redisClient(config.redisUrl);
+  const online = redisOnlineStore(redis, config.redisPrefix);
+  return {
+    online,
+    ownership: (self) => redisOwnershipRegistry(redis, config.redisPrefix, self),
+    close: () => online.close(),
+  };
 }
 
 export async function openEdges(config: Config, log: Logger, mode: 'cluster' | 'embedded'): Promise<Edges> {
@@ -94,10 +113,11 @@ export async function openEdges(config: Config, log: Logger, mode: 'cluster' | '
   }
   const topics = topicNames(config.kafka.topicPrefix);
   const store = await openStore(config, log);
-  const online = openOnline(config);
+  const state = openState(config);
+  const { online } = state;
   const describeStores = { store: store.kind, online: config.redisUrl ? 'redis' : 'memory' } as const;
   const closeStores = async () => {
-    await Promise.allSettled([online.close(), store.close()]);
+    await Promise.allSettled([state.close(), store.close()]);
   };
 
   if (!config.kafkaBrokers) {
@@ -110,6 +130,7 @@ export async function openEdges(config: Config, log: Logger, mode: 'cluster' | '
       store,
       online,
       producer: bus,
+      ownership: state.ownership,
       deadLetters: busDeadLetterPort(bus, topics.prices),
       async consumePrices(pipeline, onFatal) {
         return bus.consume(topics.prices, pipeline, 2_000, onFatal);
@@ -147,6 +168,7 @@ export async function openEdges(config: Config, log: Logger, mode: 'cluster' | '
     store,
     online,
     producer,
+    ownership: state.ownership,
     deadLetters: dlqDeadLetterPort(new DlqWriter(dlqProducer, { maxValueBytes: config.pipeline.maxMessageBytes }), topics.prices),
     async consumePrices(pipeline, onFatal) {
       const consumer = await startPriceConsumer({

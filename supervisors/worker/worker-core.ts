@@ -18,14 +18,21 @@ import type { Logger } from '../../platform/logger.ts';
 import { workerRootPolicy } from '../policies.ts';
 import type { CrashInfo } from '../supervise.ts';
 import { spawnTyped, start, stopSystem, type AnyRef, type SystemRef } from '../typed-actors.ts';
+import { AssignmentRelay, publishingOwnership } from '../../gateway/assignment-relay.ts';
+import type { GatewayConfig } from '../../gateway/gateway-config.ts';
+import { startGateway, type Gateway } from '../../gateway/server.ts';
 import type { Edges } from './edges.ts';
 import { WorkerPipeline } from './worker-pipeline.ts';
 
 export interface WorkerCore {
   readonly pipeline: WorkerPipeline;
+  readonly gateway: Gateway;
   readonly sink: SinkPort;
   readonly models: ReplicaCache;
-  /** Stops fetching, finishes what is in flight, flushes the sink, stops the actors (the edges stay open). */
+  /**
+   * Stops taking gRPC calls, stops fetching, finishes what is in flight, flushes the sink, stops the actors and
+   * the gateway (the edges stay open).
+   */
   stop(): Promise<void>;
 }
 
@@ -34,6 +41,7 @@ export const EXIT_ESCALATED = 70;
 
 export async function startWorkerCore(
   config: Config,
+  gatewayConfig: GatewayConfig,
   edges: Edges,
   poison: PoisonRules | undefined,
   log: Logger,
@@ -75,18 +83,35 @@ export async function startWorkerCore(
       log,
     },
   });
-  const consumer = await edges.consumePrices(pipeline, (err) => onFatal('consumer_crashed', err));
+  // The gateway needs the pipeline and the pipeline's first assignment may come before the gateway is up: the
+  // relay keeps it until the gateway attaches.
+  const assignments = new AssignmentRelay();
+  const consumer = await edges.consumePrices(publishingOwnership(pipeline, assignments), (err) => onFatal('consumer_crashed', err));
+  const gateway = await startGateway({
+    config: gatewayConfig,
+    partitionCount: edges.partitionCount,
+    pipeline,
+    online: edges.online,
+    replicas: models,
+    sql: edges.store,
+    ownership: edges.ownership,
+    log: log.child({ component: 'gateway' }),
+  });
+  await assignments.attach(gateway);
   return {
     pipeline,
+    gateway,
     sink,
     models,
     async stop() {
+      gateway.drain();
       // The consumer stops after its running batches, which commit once their outputs are durable.
       await consumer.stop();
       await modelUpdates.stop();
       await pipeline.stop();
       await sink.close();
       stopSystem(system);
+      await gateway.stop();
     },
   };
 }

@@ -9,6 +9,7 @@ import type { Logger } from '../../platform/logger.ts';
 import { isChaosCommand } from '../cluster/chaos-command.ts';
 import { serveMetricsToPrimary } from '../cluster/metrics-aggregation.ts';
 import { applyChaos, PoisonTicks } from './chaos.ts';
+import { loadGatewayConfig } from '../../gateway/gateway-config.ts';
 import { openEdges } from './edges.ts';
 import { EXIT_ESCALATED, startWorkerCore } from './worker-core.ts';
 import type { WorkerPipeline } from './worker-pipeline.ts';
@@ -45,9 +46,10 @@ export async function runWorkerProcess({ config, log }: WorkerOptions): Promise<
     resolveExit(EXIT_ESCALATED);
   };
 
+  const gatewayConfig = loadGatewayConfig(config);
   const edges = await openEdges(config, log, 'cluster');
   partitionCount = edges.partitionCount;
-  const core = await startWorkerCore(config, edges, poison, log, fatal);
+  const core = await startWorkerCore(config, gatewayConfig, edges, poison, log, fatal);
   pipelineForChaos = core.pipeline;
 
   const shutdown = async (signal: string): Promise<void> => {
@@ -66,7 +68,7 @@ export async function runWorkerProcess({ config, log }: WorkerOptions): Promise<
   process.on('SIGINT', () => void shutdown('SIGINT').catch((err: unknown) => fatal('shutdown_failed', err)));
 
   state = 'running';
-  log.info('worker_running', { partitionCount, groupId: config.kafka.groupId, edges: edges.describe });
+  log.info('worker_running', { partitionCount, groupId: config.kafka.groupId, edges: edges.describe, grpc: core.gateway.port, internal: core.gateway.internalEndpoint });
   const code = await exited;
   await edges.close();
   log.info('worker_stopped', { code });
