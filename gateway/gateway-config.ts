@@ -6,6 +6,9 @@
  * on a loopback address (the local default, 127.0.0.1) or CARBON_GRPC_PLAINTEXT=true says so explicitly;
  * anything else stops the program with a ConfigError. The same rule applies to tokens: without
  * CARBON_TOKENS_FILE, calls are anonymous (tenant `local`, every commodity) only on a loopback address.
+ *
+ * CARBON_GRPC_HEALTH_PORT (0 or absent: off) adds a plaintext listener serving grpc.health.v1 and nothing else,
+ * on the public host: Kubernetes' gRPC probes cannot speak TLS, and health status is no secret.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -21,6 +24,8 @@ export interface GatewayConfig {
   /** Public address every worker serves (node:cluster workers share the port). */
   readonly host: string;
   readonly port: number;
+  /** Plaintext health-only port (grpc.health.v1, for probes that cannot speak TLS); 0: none. */
+  readonly healthPort: number;
   /** Internal endpoint of this worker: host to bind, port (0: an ephemeral one, published in Redis). */
   readonly internalHost: string;
   readonly internalPort: number;
@@ -99,10 +104,13 @@ export function loadGatewayConfig(config: Config, env: Env = process.env, slot =
   if (internalPort > 65_535) throw new ConfigError('CARBON_GRPC_INTERNAL_PORT_BASE', `a base such that base + worker slot (${slot}) <= 65535`, String(internalPortBase));
   const internalHost = r.string('CARBON_GRPC_INTERNAL_HOST', host);
   const advertisedHost = r.string('CARBON_GRPC_ADVERTISE_HOST', internalHost === '0.0.0.0' || internalHost === '::' ? hostname() : internalHost);
+  const healthPort = r.int('CARBON_GRPC_HEALTH_PORT', 0, 0, 65_535);
+  if (healthPort !== 0 && healthPort === config.grpc.port) throw new ConfigError('CARBON_GRPC_HEALTH_PORT', `a port other than CARBON_GRPC_PORT (${config.grpc.port})`, String(healthPort));
   const leaseMs = r.durationMs('CARBON_OWNERSHIP_LEASE', 15_000, 300);
   return Object.freeze({
     host,
     port: config.grpc.port,
+    healthPort,
     internalHost,
     internalPort,
     advertisedHost,

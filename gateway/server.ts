@@ -7,7 +7,7 @@
  * is bound exclusively (internalPortBase + slot, or an ephemeral port), then published with the partitions.
  * The embedded mode runs the same gateway with memoryOwnershipRegistry and every partition assigned to it.
  */
-import { Server } from '@grpc/grpc-js';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server as NetServer } from 'node:net';
 import { hostname } from 'node:os';
@@ -67,6 +67,8 @@ export interface GatewayDeps {
 export interface Gateway {
   /** The public port actually bound. */
   readonly port: number;
+  /** The plaintext health-only port bound, undefined when CARBON_GRPC_HEALTH_PORT is off. */
+  readonly healthPort: number | undefined;
   /** host:port of this worker's internal endpoint, as published. */
   readonly internalEndpoint: string;
   readonly workerId: string;
@@ -83,9 +85,9 @@ function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-function bindPublic(server: Server, config: GatewayConfig): Promise<number> {
+function bind(server: Server, host: string, port: number, credentials: ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(hostPort(config.host, config.port), serverCredentials(config), (err, port) => (err ? reject(err) : resolve(port)));
+    server.bindAsync(hostPort(host, port), credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
   });
 }
 
@@ -166,11 +168,18 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const server = new Server({ 'grpc.max_receive_message_length': config.maxRequestBytes });
   server.addService(PredictionServiceService, handlers);
   const health = addHealthAndReflection(server);
-  const port = await bindPublic(server, config);
+  const port = await bind(server, config.host, config.port, serverCredentials(config));
+  // Health only, in plaintext, for probes that cannot speak TLS (the kubelet's); shared by the cluster's workers.
+  const healthServer = config.healthPort === 0 ? undefined : new Server({ 'grpc.max_receive_message_length': 1_024 });
+  let healthPort: number | undefined;
+  if (healthServer !== undefined) {
+    health.addTo(healthServer);
+    healthPort = await bind(healthServer, config.host, config.healthPort, ServerCredentials.createInsecure());
+  }
 
   const tls = config.security.kind === 'plaintext' ? `plaintext (${config.security.reason})` : config.security.mutual ? 'mutual TLS' : 'TLS';
   audit.record({ actor: 'gateway', action: 'gateway.started', subject: workerId, details: { transport: tls, tenants: tenants.tenants.map((t) => t.name), anonymous: tenants.anonymous !== undefined, port, internalEndpoint } });
-  log.info('gateway_started', { port, internalEndpoint, transport: tls, tenants: tenants.tenants.length, workerId });
+  log.info('gateway_started', { port, healthPort, internalEndpoint, transport: tls, tenants: tenants.tenants.length, workerId });
 
   const drain = (): void => {
     if (state !== 'serving') return;
@@ -183,6 +192,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
 
   return {
     port,
+    healthPort,
     internalEndpoint,
     workerId,
     state: () => state,
@@ -194,21 +204,20 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       await view.stop();
       state = 'stopped';
       await new Promise<void>((resolve) => {
+        const servers = [server, internal, ...(healthServer === undefined ? [] : [healthServer])];
         const force = setTimeout(() => {
-          server.forceShutdown();
-          internal.forceShutdown();
+          for (const s of servers) s.forceShutdown();
           resolve();
         }, config.drainGraceMs);
         force.unref();
-        let open = 2;
+        let open = servers.length;
         const closed = () => {
           if (--open === 0) {
             clearTimeout(force);
             resolve();
           }
         };
-        server.tryShutdown(closed);
-        internal.tryShutdown(closed);
+        for (const s of servers) s.tryShutdown(closed);
       });
       await new Promise<void>((resolve) => listener.close(() => resolve()));
       peers.close();
