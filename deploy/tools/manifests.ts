@@ -6,7 +6,8 @@
  *   or @kubernetes-models/prometheus-operator (the operator's CRDs), and KafkaTopic through strimzi-kafka-topic.ts;
  * - strict fields: the same objects as object literals type-checked by tsc against the kinds' TypeScript
  *   interfaces, which rejects unknown fields (the JSON schemas allow them, like kubeconform without -strict);
- * - cross-references: every ServiceAccount, ConfigMap, Secret (and key), volume, port and selector named exists.
+ * - cross-references: every ServiceAccount, ConfigMap, Secret (and key), volume, port and selector named exists,
+ *   and every CARBON_* variable set is one the code reads (env-variables.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { unreadVariableProblems } from './env-variables.ts';
 import { kafkaTopicProblems, type IKafkaTopic } from './strimzi-kafka-topic.ts';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -318,6 +320,9 @@ export function crossReferenceProblems(objects: readonly K8sObject[], secrets = 
       }
     }
   }
+
+  // Settings: a variable no code reads is a typo or a setting that is gone.
+  problems.push(...unreadVariableProblems(objects, repoRoot));
 
   // Services select pods and target their ports; monitors select services and name their ports.
   const templates = podTemplates(objects);
