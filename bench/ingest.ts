@@ -3,7 +3,8 @@
  * N synthetic ticks through the real ingest path (synthetic source -> validation -> Kafka tick publisher) to a
  * fresh topic, and N messages of the same sizes (same keys, timestamps, headers and value sizes) with a bare
  * kafkajs producer of the same settings and batch size, its sends chained one after the other as the publisher's
- * are. ratio = ingest rate / bare rate.
+ * are. ratio = ingest rate / bare rate. The bare producer's messages have keys only (kafkajs's DefaultPartitioner
+ * hashes each); the publisher's carry the partition it computed once per commodity with the same function.
  * The machine is shared and its load drifts, so the two are measured in R alternating rounds of N/R ticks each
  * (bare then ingest, then ingest then bare, ...), each ingest round a complete ingest run, and the times summed:
  * both sides see the same conditions. Needs the broker of `npm run services:up` (KAFKA_BROKERS, default
@@ -51,8 +52,8 @@ async function sendBare(producer: Producer, topic: string, batch: Message[], tot
   return performance.now() - startedMs;
 }
 
-async function ingestPath(producer: Producer, topic: string, synthetic: SyntheticOptions, batchSize: number): Promise<number> {
-  const publisher = new KafkaTickPublisher(producer, { topic, batchSize, maxMessageBytes: 64 * 1024 });
+async function ingestPath(producer: Producer, topic: string, partitions: number, synthetic: SyntheticOptions, batchSize: number): Promise<number> {
+  const publisher = new KafkaTickPublisher(producer, { topic, partitions, batchSize, maxMessageBytes: 64 * 1024 });
   const startedMs = performance.now();
   const summary = await runIngest({
     source: new SyntheticSource(synthetic),
@@ -93,7 +94,7 @@ export default async function ingestBench(args: string[]): Promise<BenchResult> 
       const batch = bareBatch(synthetic, batchSize);
       const valueBytes = batch.reduce((s, m) => s + (m.value as Buffer).length, 0) / batch.length;
       // Warm-up of both paths (JIT, connections, metadata, broker page cache) on other topics.
-      await ingestPath(ingestProducer, warmTopics.prices, warmup, batchSize);
+      await ingestPath(ingestProducer, warmTopics.prices, partitions, warmup, batchSize);
       await sendBare(bareProducer, warmTopics.predictions, batch, warmup.ticks);
 
       let bareMs = 0;
@@ -118,7 +119,7 @@ export default async function ingestBench(args: string[]): Promise<BenchResult> 
         };
         if (bareFirst) await bare();
         const cpu0 = cpuUs();
-        ingestMs += await ingestPath(ingestProducer, ingestTopics.prices, round, batchSize);
+        ingestMs += await ingestPath(ingestProducer, ingestTopics.prices, partitions, round, batchSize);
         ingestCpuUs += cpuUs() - cpu0;
         if (!bareFirst) await bare();
         done += n;
