@@ -43,7 +43,9 @@ export async function ensureTopics(admin: Admin, topics: Topics, partitions: num
   const existing = new Set(await admin.listTopics());
   const missing: ITopicConfig[] = names
     .filter((t) => !existing.has(t))
-    .map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 }));
+    // Messages carry their event's time; Kafka 4 refuses times more than 1 h ahead by default, while ingest
+    // accepts ticks up to a day ahead (time zones, early settlements).
+    .map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'message.timestamp.after.max.ms', value: String(2 * 86_400_000) }] }));
   if (missing.length === 0) return [];
   try {
     await admin.createTopics({ topics: missing, waitForLeaders: false });

@@ -97,7 +97,8 @@ export async function runEmbedded(config: Config, options: EmbeddedOptions, log:
     resolveExit(1);
   };
 
-  const gatewayConfig = loadGatewayConfig(config);
+  // One process: its internal endpoint only needs to exist, on any free port unless one is configured.
+  const gatewayConfig = loadGatewayConfig(process.env.CARBON_GRPC_INTERNAL_PORT_BASE === undefined ? { ...config, grpc: { ...config.grpc, internalPortBase: 0 } } : config);
   const edges = await openEdges(config, log, 'embedded');
   const poison = config.chaosEnabled ? new PoisonTicks() : undefined;
   let core: WorkerCore | undefined;
