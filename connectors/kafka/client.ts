@@ -67,10 +67,16 @@ async function waitForLeaders(admin: Admin, names: readonly string[], timeoutMs 
   for (let delayMs = 50; ; delayMs = Math.min(1_000, delayMs * 2)) {
     try {
       const { topics } = await admin.fetchTopicMetadata({ topics: [...names] });
-      if (topics.length === names.length && topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      const led = topics.length === names.length && topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      // Metadata can name a leader before it serves: ListOffsets goes to the leader itself and fails until it does
+      // (a produce then would be retried by kafkajs, which can duplicate messages).
+      if (led) {
+        await Promise.all(names.map((t) => admin.fetchTopicOffsets(t)));
+        return;
+      }
     } catch (err) {
       const type = (err as { type?: unknown }).type;
-      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw err;
+      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE' && type !== 'NOT_LEADER_FOR_PARTITION') throw err;
     }
     if (Date.now() > deadline) throw new Error(`topics ${names.join(', ')} have no leader after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, delayMs));
