@@ -67,8 +67,19 @@ export class DlqWriter {
     if (this.pending.length >= this.batchSize) await this.flush();
   }
 
-  /** Sends everything buffered; resolves when the broker has acknowledged it (acks=all). */
-  async flush(): Promise<void> {
+  /**
+   * Sends everything buffered; resolves when the broker has acknowledged it (acks=all). Flushes run one after
+   * another: two at once would both send the records buffered before either removed them.
+   */
+  flush(): Promise<void> {
+    const run = this.flushing.catch(() => undefined).then(() => this.sendPending());
+    this.flushing = run;
+    return run;
+  }
+
+  private flushing: Promise<void> = Promise.resolve();
+
+  private async sendPending(): Promise<void> {
     while (this.pending.length > 0) {
       const batch = this.pending.slice(0, this.batchSize);
       const byTopic = new Map<string, Message[]>();
