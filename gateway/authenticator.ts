@@ -28,23 +28,23 @@ export class Authenticator {
     private readonly nowMs: () => number = Date.now,
   ) {}
 
-  /** The caller's tenant, after its rate limit; throws UNAUTHENTICATED or RATE_LIMITED. */
-  authenticate(metadata: Metadata, method: string, peer: string): Tenant {
+  /** The caller's tenant, after its rate limit; throws UNAUTHENTICATED or RATE_LIMITED. `peer` is read on failures only. */
+  authenticate(metadata: Metadata, method: string, peer: () => string): Tenant {
     const values = metadata.get('authorization');
     const tenant = values.length === 0 ? this.directory.anonymous : this.tenantOf(values, method, peer);
     if (tenant === undefined) {
-      this.onFailure({ action: 'auth.unauthenticated', actor: 'anonymous', subject: method, details: { reason: 'no token', peer } });
+      this.onFailure({ action: 'auth.unauthenticated', actor: 'anonymous', subject: method, details: { reason: 'no token', peer: peer() } });
       throw new GatewayError('UNAUTHENTICATED', 'no credentials: send metadata "authorization: Bearer <token>"');
     }
     this.rateLimit(tenant);
     return tenant;
   }
 
-  private tenantOf(values: readonly (string | Buffer)[], method: string, peer: string): Tenant {
+  private tenantOf(values: readonly (string | Buffer)[], method: string, peer: () => string): Tenant {
     const header = values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined;
     const token = header === undefined ? undefined : bearer.exec(header)?.[1];
     if (token === undefined) {
-      this.onFailure({ action: 'auth.unauthenticated', actor: 'anonymous', subject: method, details: { reason: 'malformed authorization', peer } });
+      this.onFailure({ action: 'auth.unauthenticated', actor: 'anonymous', subject: method, details: { reason: 'malformed authorization', peer: peer() } });
       throw new GatewayError('UNAUTHENTICATED', 'malformed credentials: send exactly one "authorization: Bearer <token>"');
     }
     let tenant = this.tenantOfToken.get(token);
@@ -55,7 +55,7 @@ export class Authenticator {
     }
     if (tenant === null) {
       // The audit row names the token by a hash prefix only: enough to correlate, useless to replay.
-      this.onFailure({ action: 'auth.unauthenticated', actor: 'anonymous', subject: method, details: { reason: 'unknown token', tokenSha256Prefix: sha256Hex(token).slice(0, 12), peer } });
+      this.onFailure({ action: 'auth.unauthenticated', actor: 'anonymous', subject: method, details: { reason: 'unknown token', tokenSha256Prefix: sha256Hex(token).slice(0, 12), peer: peer() } });
       throw new GatewayError('UNAUTHENTICATED', 'unknown token: check the token, or ask an operator for one');
     }
     return tenant;

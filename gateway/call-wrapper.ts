@@ -49,7 +49,7 @@ function deadlineMs(call: { getDeadline(): Date | number }, defaultMs: number, n
 function begin(deps: WrapperDeps, method: string, call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): CallContext {
   if (deps.draining()) throw new GatewayError('DRAINING', 'this worker is draining (shutting down): retry, another worker answers');
   const now = Date.now();
-  const tenant = deps.auth.authenticate(call.metadata, method, call.getPeer());
+  const tenant = deps.auth.authenticate(call.metadata, method, () => call.getPeer());
   return { tenant, method, deadlineMs: deadlineMs(call, deps.defaultDeadlineMs, now), path: 'none' };
 }
 

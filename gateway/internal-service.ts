@@ -5,18 +5,16 @@
  */
 import type { handleUnaryCall, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import type { OnlineStore } from '../connectors/redis/online-store.ts';
 import type { Logger } from '../platform/logger.ts';
 import { OwnerSnapshotOutcome, type GatewayInternalServer, type OwnerSnapshotRequest, type OwnerSnapshotResponse } from '../proto/gen/carbon/v1/internal.ts';
-import { localState, type LocalPipeline } from './local-owner.ts';
+import type { LocalState } from './local-owner.ts';
 import type { OwnershipView } from './ownership-view.ts';
 
 export interface InternalServiceDeps {
-  readonly pipeline: LocalPipeline;
-  readonly online: OnlineStore;
+  /** The state of a commodity of a partition this worker owns (Router.localState). */
+  readonly localState: (partition: number, commodity: string, timeoutMs: number) => Promise<LocalState>;
   readonly view: OwnershipView;
   readonly workerId: string;
-  readonly modelVersionOf: (commodity: string) => number;
   readonly draining: () => boolean;
   readonly ownerTimeoutMs: number;
   readonly log: Logger;
@@ -36,7 +34,7 @@ export function internalService(deps: InternalServiceDeps): GatewayInternalServe
     if (!deps.view.isLocal(partition)) return callback(null, notOwner);
     const timeoutMs = Math.min(deps.ownerTimeoutMs, deadlineOf(call) - Date.now());
     if (!(timeoutMs >= 1)) return callback({ code: status.DEADLINE_EXCEEDED, details: 'no time left' });
-    localState(deps.pipeline, deps.online, deps.modelVersionOf, partition, commodity, timeoutMs).then(
+    deps.localState(partition, commodity, timeoutMs).then(
       (s) => callback(null, { outcome: OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_OWNED, features: s.features, prediction: s.prediction, modelVersion: s.modelVersion, fromActor: s.fromActor, owner: deps.workerId }),
       (err: unknown) => {
         deps.log.debug('gateway_internal_snapshot_failed', { commodity, partition, err });

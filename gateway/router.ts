@@ -13,10 +13,11 @@ import type { Logger } from '../platform/logger.ts';
 import type { Features } from '../proto/gen/carbon/v1/features.ts';
 import type { Prediction } from '../proto/gen/carbon/v1/prediction.ts';
 import { GatewayError } from './errors.ts';
-import { localState, type LocalPipeline } from './local-owner.ts';
+import { localState, type LocalPipeline, type LocalState } from './local-owner.ts';
 import { remainingMs, type Budget, type OwnerAnswer } from './owner-answer.ts';
 import type { OwnerClients } from './owner-client.ts';
 import type { OwnershipView } from './ownership-view.ts';
+import { SingleFlight } from './single-flight.ts';
 import { TimeoutError, withTimeout } from './with-timeout.ts';
 
 export interface RouterDeps {
@@ -37,6 +38,7 @@ const OWNER_SHARE = 0.6;
 
 export class Router {
   private readonly partitions = new Map<string, number>();
+  private readonly localReads = new SingleFlight<LocalState>();
 
   constructor(private readonly deps: RouterDeps) {}
 
@@ -55,13 +57,23 @@ export class Router {
     return this.deps.replicas.replicaFor(commodity)?.version ?? 0;
   }
 
+  /**
+   * The state of a commodity of a local partition (its actor's, or the online store's when no actor holds it),
+   * within `timeoutMs`; concurrent asks of the same commodity share one actor query (single-flight.ts). Serves
+   * this worker's own calls and its peers' forwarded ones.
+   */
+  localState(partition: number, commodity: string, timeoutMs: number): Promise<LocalState> {
+    return this.localReads.run(`${partition}|${commodity}`, Date.now() + timeoutMs, () =>
+      localState(this.deps.pipeline, this.deps.online, (c) => this.modelVersionOf(c), partition, commodity, timeoutMs));
+  }
+
   async resolve(commodity: string, budget: Budget): Promise<OwnerAnswer> {
     const partition = this.partitionOf(commodity);
     const ownerBudgetMs = Math.min(this.deps.ownerTimeoutMs, remainingMs(budget) * OWNER_SHARE);
     if (ownerBudgetMs < 1) throw new GatewayError('DEADLINE_EXCEEDED', `the call's deadline leaves no time to ask the owner of ${commodity}`);
     if (this.deps.view.isLocal(partition)) {
       try {
-        const s = await localState(this.deps.pipeline, this.deps.online, (c) => this.modelVersionOf(c), partition, commodity, ownerBudgetMs);
+        const s = await this.localState(partition, commodity, ownerBudgetMs);
         return { path: 'local', partition, owner: this.deps.workerId, ...s };
       } catch (err) {
         this.deps.log.debug('gateway_local_owner_failed', { commodity, partition, err });

@@ -81,6 +81,9 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
+/** Channelz (per-call tracing kept in memory for a channelz client) costs every call and nobody reads it here. */
+const serverOptions = { 'grpc.enable_channelz': 0 };
+
 function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
@@ -117,7 +120,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     drained = resolve;
   });
 
-  const internal = new Server({ 'grpc.max_receive_message_length': 4_096 });
+  const internal = new Server({ ...serverOptions, 'grpc.max_receive_message_length': 4_096 });
   const { listener, port: internalPort } = await listenInternal(internal, config);
   const internalEndpoint = hostPort(config.advertisedHost, internalPort);
   const registry = deps.ownership({ workerId, endpoint: internalEndpoint });
@@ -140,11 +143,9 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     log,
   });
   internal.addService(GatewayInternalService, internalService({
-    pipeline: deps.pipeline,
-    online: deps.online,
+    localState: (partition, commodity, timeoutMs) => router.localState(partition, commodity, timeoutMs),
     view,
     workerId,
-    modelVersionOf: (c) => router.modelVersionOf(c),
     draining: () => state === 'stopped',
     ownerTimeoutMs: config.ownerTimeoutMs,
     log,
@@ -165,12 +166,12 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     listModels: unary(wrap, 'ListModels', listModelsHandler({ models: deps.models ?? sqlModelStore(deps.sql), auth })),
   };
 
-  const server = new Server({ 'grpc.max_receive_message_length': config.maxRequestBytes });
+  const server = new Server({ ...serverOptions, 'grpc.max_receive_message_length': config.maxRequestBytes });
   server.addService(PredictionServiceService, handlers);
   const health = addHealthAndReflection(server);
   const port = await bind(server, config.host, config.port, serverCredentials(config));
   // Health only, in plaintext, for probes that cannot speak TLS (the kubelet's); shared by the cluster's workers.
-  const healthServer = config.healthPort === 0 ? undefined : new Server({ 'grpc.max_receive_message_length': 1_024 });
+  const healthServer = config.healthPort === 0 ? undefined : new Server({ ...serverOptions, 'grpc.max_receive_message_length': 1_024 });
   let healthPort: number | undefined;
   if (healthServer !== undefined) {
     health.addTo(healthServer);

@@ -11,7 +11,7 @@ export function serverCredentials(config: GatewayConfig): ServerCredentials {
 /** How one worker reaches another's internal endpoint: the same certificates, trusting the CA (or the cert). */
 export function peerChannel(config: GatewayConfig): { credentials: ChannelCredentials; options: ChannelOptions } {
   const s = config.security;
-  const options: ChannelOptions = { 'grpc.keepalive_time_ms': 30_000 };
+  const options: ChannelOptions = { 'grpc.keepalive_time_ms': 30_000, 'grpc.enable_channelz': 0 };
   if (s.kind === 'plaintext') return { credentials: ChannelCredentials.createInsecure(), options };
   if (config.tlsServerName !== undefined) options['grpc.ssl_target_name_override'] = config.tlsServerName;
   return {
