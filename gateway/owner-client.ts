@@ -1,58 +1,159 @@
 /**
- * Forwarding to the owner: one GatewayInternal client per peer endpoint (a channel multiplexes every call),
- * each call under the deadline the router gives it; concurrent forwards of one commodity to one owner share a
- * call (single-flight.ts). Failures come back as a reason, never thrown: the router answers degraded instead.
+ * Forwarding to the owner: GatewayInternal/OwnerSnapshot on the peer's internal endpoint, spoken as plain gRPC
+ * over one HTTP/2 session per peer with node:http2. The method is one fixed unary call, and grpc-js's client
+ * stack (resolver, load balancer, retry and interceptor layers) cost twice the CPU of the call itself on the
+ * forwarded hop of every second request; the wire format is gRPC's (length-prefixed message, grpc-timeout,
+ * grpc-status trailers), so the peer stays a grpc-js server. Concurrent forwards of one commodity to one owner
+ * share a call (single-flight.ts). Failures come back as a reason, never thrown: the router answers degraded.
  */
-import { Metadata, type ChannelCredentials, type ChannelOptions, type ServiceError } from '@grpc/grpc-js';
-import { GatewayInternalClient, OwnerSnapshotOutcome, type OwnerSnapshotResponse } from '../proto/gen/carbon/v1/internal.ts';
+import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+import { OwnerSnapshotOutcome, OwnerSnapshotRequest, OwnerSnapshotResponse } from '../proto/gen/carbon/v1/internal.ts';
 import { SingleFlight } from './single-flight.ts';
+import type { PeerTransport } from './transport-credentials.ts';
 
 export type ForwardResult =
   | { readonly ok: true; readonly response: OwnerSnapshotResponse }
   | { readonly ok: false; readonly reason: string };
 
+const PATH = '/carbon.v1.GatewayInternal/OwnerSnapshot';
+/** Largest answer accepted from a peer (an answer is a few hundred bytes). */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** A gRPC message frame: compressed flag 0, big-endian length, the message. */
+export function grpcFrame(message: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(5 + message.length);
+  frame[0] = 0;
+  frame.writeUInt32BE(message.length, 1);
+  frame.set(message, 5);
+  return frame;
+}
+
+/** The one message of a unary response body, or why there is none. */
+export function unframe(body: Buffer): Uint8Array | string {
+  if (body.length < 5) return `response of ${body.length} bytes holds no message`;
+  if (body[0] !== 0) return 'compressed response (none was asked for)';
+  const length = body.readUInt32BE(1);
+  if (body.length !== 5 + length) return `response frame says ${length} bytes, body has ${body.length - 5}`;
+  return body.subarray(5);
+}
+
+function statusOf(headers: IncomingHttpHeaders): { code: number; message: string } | undefined {
+  const code = headers['grpc-status'];
+  if (code === undefined) return undefined;
+  const raw = String(headers['grpc-message'] ?? '');
+  let message = raw;
+  try {
+    message = decodeURIComponent(raw);
+  } catch {
+    // grpc-message is percent-encoded; a malformed one is shown as sent.
+  }
+  return { code: Number(code), message };
+}
+
 export class OwnerClients {
-  private readonly clients = new Map<string, GatewayInternalClient>();
-  private readonly metadata = new Metadata();
+  private readonly sessions = new Map<string, ClientHttp2Session>();
   private readonly inFlight = new SingleFlight<ForwardResult>();
 
-  constructor(private readonly credentials: ChannelCredentials, private readonly options: ChannelOptions) {}
+  constructor(private readonly transport: PeerTransport) {}
 
-  private client(endpoint: string): GatewayInternalClient {
-    let c = this.clients.get(endpoint);
-    if (c === undefined) {
-      c = new GatewayInternalClient(endpoint, this.credentials, this.options);
-      this.clients.set(endpoint, c);
+  private session(endpoint: string): ClientHttp2Session {
+    let s = this.sessions.get(endpoint);
+    if (s === undefined || s.closed || s.destroyed) {
+      const created = connect(`${this.transport.scheme}://${endpoint}`, this.transport.options);
+      const forget = () => {
+        if (this.sessions.get(endpoint) === created) this.sessions.delete(endpoint);
+      };
+      // A broken session fails its calls (each stream reports it) and is replaced on the next call.
+      created.on('error', forget);
+      created.on('goaway', forget);
+      created.on('close', forget);
+      created.unref();
+      this.sessions.set(endpoint, created);
+      s = created;
     }
-    return c;
+    return s;
   }
 
   forward(endpoint: string, commodity: string, partition: number, timeoutMs: number): Promise<ForwardResult> {
-    const deadline = Date.now() + timeoutMs;
-    return this.inFlight.run(`${endpoint}|${partition}|${commodity}`, deadline, () => this.call(endpoint, commodity, partition, deadline));
+    return this.inFlight.run(`${endpoint}|${partition}|${commodity}`, Date.now() + timeoutMs, () => this.call(endpoint, commodity, partition, timeoutMs));
   }
 
-  private call(endpoint: string, commodity: string, partition: number, deadline: number): Promise<ForwardResult> {
+  private call(endpoint: string, commodity: string, partition: number, timeoutMs: number): Promise<ForwardResult> {
     return new Promise((resolve) => {
-      this.client(endpoint).ownerSnapshot({ commodity, partition }, this.metadata, { deadline }, (err: ServiceError | null, response: OwnerSnapshotResponse) => {
-        if (err) resolve({ ok: false, reason: `${endpoint}: ${err.details || err.message}` });
-        else if (response.outcome !== OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_OWNED) resolve({ ok: false, reason: `${endpoint}: ${response.outcome === OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_DRAINING ? 'draining' : 'not the owner'}` });
-        else resolve({ ok: true, response });
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (r: ForwardResult) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(r);
+      };
+      const fail = (why: string) => settle({ ok: false, reason: `${endpoint}: ${why}` });
+      const budgetMs = Math.max(1, Math.floor(timeoutMs));
+      let stream: ReturnType<ClientHttp2Session['request']>;
+      try {
+        stream = this.session(endpoint).request({
+          ':method': 'POST',
+          ':path': PATH,
+          'content-type': 'application/grpc',
+          te: 'trailers',
+          'grpc-timeout': `${budgetMs}m`,
+        });
+      } catch (err) {
+        return fail(`cannot open a stream: ${(err as Error).message}`);
+      }
+      timer = setTimeout(() => {
+        stream.close(constants.NGHTTP2_CANCEL);
+        fail(`no answer within ${budgetMs} ms`);
+      }, budgetMs);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let status: { code: number; message: string } | undefined;
+      stream.on('response', (headers) => {
+        // Trailers-only: an error status comes with the headers and no body.
+        status = statusOf(headers);
       });
+      stream.on('trailers', (trailers) => {
+        status ??= statusOf(trailers);
+      });
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_RESPONSE_BYTES) {
+          stream.close(constants.NGHTTP2_CANCEL);
+          return fail(`answer larger than ${MAX_RESPONSE_BYTES} bytes`);
+        }
+        chunks.push(chunk);
+      });
+      stream.on('error', (err: Error) => fail(err.message));
+      stream.on('close', () => {
+        if (status === undefined) return fail('the stream ended without a gRPC status');
+        if (status.code !== 0) return fail(status.message || `gRPC status ${status.code}`);
+        const message = unframe(Buffer.concat(chunks, size));
+        if (typeof message === 'string') return fail(message);
+        let response: OwnerSnapshotResponse;
+        try {
+          response = OwnerSnapshotResponse.decode(message);
+        } catch (err) {
+          return fail(`undecodable answer: ${(err as Error).message}`);
+        }
+        if (response.outcome === OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_OWNED) settle({ ok: true, response });
+        else fail(response.outcome === OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_DRAINING ? 'draining' : 'not the owner');
+      });
+      stream.end(grpcFrame(OwnerSnapshotRequest.encode({ commodity, partition }).finish()));
     });
   }
 
-  /** Drops the client of a peer that went away (its endpoint is not in the ownership table any more). */
+  /** Drops the session of a peer that went away (its endpoint is not in the ownership table any more). */
   retainOnly(endpoints: ReadonlySet<string>): void {
-    for (const [endpoint, c] of this.clients) {
+    for (const [endpoint, s] of this.sessions) {
       if (endpoints.has(endpoint)) continue;
-      c.close();
-      this.clients.delete(endpoint);
+      s.close();
+      this.sessions.delete(endpoint);
     }
   }
 
   close(): void {
-    for (const c of this.clients.values()) c.close();
-    this.clients.clear();
+    for (const s of this.sessions.values()) s.close();
+    this.sessions.clear();
   }
 }

@@ -39,7 +39,7 @@ import { OwnershipView } from './ownership-view.ts';
 import { PredictionFeed } from './prediction-feed.ts';
 import { Router } from './router.ts';
 import { anonymousDirectory, loadTenantsFile, type TenantDirectory } from './tenants.ts';
-import { peerChannel, serverCredentials } from './transport-credentials.ts';
+import { peerTransport, serverCredentials } from './transport-credentials.ts';
 
 /** Lifecycle: `serving` answers calls; `draining` refuses new ones (UNAVAILABLE) and reports NOT_SERVING; `stopped`. */
 export type GatewayState = 'serving' | 'draining' | 'stopped';
@@ -124,8 +124,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const { listener, port: internalPort } = await listenInternal(internal, config);
   const internalEndpoint = hostPort(config.advertisedHost, internalPort);
   const registry = deps.ownership({ workerId, endpoint: internalEndpoint });
-  const { credentials, options } = peerChannel(config);
-  const peers = new OwnerClients(credentials, options);
+  const peers = new OwnerClients(peerTransport(config));
   const view = new OwnershipView(registry, deps.partitionCount, config.ownershipLeaseMs, config.ownershipRefreshMs, log, (owners) => {
     peers.retainOnly(new Set(owners.flatMap((o) => (o === undefined ? [] : [o.endpoint]))));
   });

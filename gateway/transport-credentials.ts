@@ -1,5 +1,6 @@
-/** gRPC credentials from the gateway's transport security: the public and internal servers, and peer channels. */
-import { ChannelCredentials, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
+/** Transport security from the gateway's config: the public and internal servers, and the peer connections. */
+import { ServerCredentials } from '@grpc/grpc-js';
+import type { SecureClientSessionOptions } from 'node:http2';
 import type { GatewayConfig } from './gateway-config.ts';
 
 export function serverCredentials(config: GatewayConfig): ServerCredentials {
@@ -8,14 +9,23 @@ export function serverCredentials(config: GatewayConfig): ServerCredentials {
   return ServerCredentials.createSsl(s.caPem ?? null, [{ cert_chain: s.certPem, private_key: s.keyPem }], s.mutual);
 }
 
-/** How one worker reaches another's internal endpoint: the same certificates, trusting the CA (or the cert). */
-export function peerChannel(config: GatewayConfig): { credentials: ChannelCredentials; options: ChannelOptions } {
+/** How one worker reaches another's internal endpoint (HTTP/2): the same certificates, trusting the CA (or the cert). */
+export interface PeerTransport {
+  readonly scheme: 'http' | 'https';
+  readonly options: SecureClientSessionOptions;
+}
+
+export function peerTransport(config: GatewayConfig): PeerTransport {
   const s = config.security;
-  const options: ChannelOptions = { 'grpc.keepalive_time_ms': 30_000, 'grpc.enable_channelz': 0 };
-  if (s.kind === 'plaintext') return { credentials: ChannelCredentials.createInsecure(), options };
-  if (config.tlsServerName !== undefined) options['grpc.ssl_target_name_override'] = config.tlsServerName;
+  if (s.kind === 'plaintext') return { scheme: 'http', options: {} };
   return {
-    credentials: ChannelCredentials.createSsl(s.caPem ?? s.certPem, s.mutual ? s.keyPem : null, s.mutual ? s.certPem : null),
-    options,
+    scheme: 'https',
+    options: {
+      ca: s.caPem ?? s.certPem,
+      ...(s.mutual ? { cert: s.certPem, key: s.keyPem } : {}),
+      // The name the peer's certificate must carry (workers dial each other by address, which certificates rarely name).
+      ...(config.tlsServerName === undefined ? {} : { servername: config.tlsServerName }),
+      ALPNProtocols: ['h2'],
+    },
   };
 }
