@@ -7,7 +7,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createKafka, ensureTopics } from '../connectors/kafka/client.ts';
+import { createKafka, prepareTopics } from '../connectors/kafka/client.ts';
 import { topicNames, type Topics } from '../connectors/kafka/topics.ts';
 
 const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -48,10 +48,7 @@ export async function benchEnvironment(partitions: number, extraEnv: Record<stri
   url.pathname = `/${name}`;
   const prefix = `${name}.`;
   const topics = topicNames(prefix);
-  const kafkaAdmin = createKafka(BROKERS, 'carbon-bench').admin();
-  await kafkaAdmin.connect();
-  await ensureTopics(kafkaAdmin, topics, partitions);
-  await kafkaAdmin.disconnect();
+  await prepareTopics(createKafka(BROKERS, 'carbon-bench'), topics, partitions);
   const db = new pg.Pool({ connectionString: url.toString(), max: 2 });
   return {
     name,

@@ -3,7 +3,7 @@
  * tenant's rate limit, the deadline budget, the mapping of errors to statuses (never INTERNAL for bad input,
  * never a crash), and the metrics (carbon_grpc_calls_total{method,code,path}, carbon_grpc_call_seconds{method}).
  */
-import { status, type handleServerStreamingCall, type handleUnaryCall, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
+import { status, type handleServerStreamingCall, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../platform/logger.ts';
 import { grpcCalls, grpcSeconds } from '../platform/metrics.ts';
@@ -29,13 +29,16 @@ export interface WrapperDeps {
 const statusName: Record<number, string> = Object.fromEntries(Object.entries(status).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v, k]));
 
 /** Label children resolved once per (method, code, path): prom-client would otherwise hash labels on every call. */
-const counters = new Map<string, { inc(): void }>();
+const counters = new Map<string, Map<number, Map<string, { inc(): void }>>>();
 function countCall(method: string, code: status, path: string): void {
-  const key = `${method}|${code}|${path}`;
-  let c = counters.get(key);
+  let byCode = counters.get(method);
+  if (byCode === undefined) counters.set(method, (byCode = new Map()));
+  let byPath = byCode.get(code);
+  if (byPath === undefined) byCode.set(code, (byPath = new Map()));
+  let c = byPath.get(path);
   if (c === undefined) {
     c = grpcCalls.labels(method, statusName[code] ?? String(code), path);
-    counters.set(key, c);
+    byPath.set(path, c);
   }
   c.inc();
 }
@@ -61,25 +64,31 @@ function failure(deps: WrapperDeps, method: string, err: unknown): GatewayError 
 
 export function unary<Req, Res>(deps: WrapperDeps, method: string, handle: (request: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
   const seconds = grpcSeconds.labels(method);
+  // Defined once per method, not per call: the per-call closures below are inline and unnamed.
+  const fail = (started: number, ctx: CallContext | undefined, callback: sendUnaryData<Res>, err: unknown): void => {
+    const e = failure(deps, method, err);
+    countCall(method, statusOfCode[e.code].status, ctx?.path ?? 'none');
+    seconds.observe((performance.now() - started) / 1_000);
+    callback(toServiceError(e));
+  };
+  const succeed = (started: number, ctx: CallContext, callback: sendUnaryData<Res>, response: Res): void => {
+    countCall(method, status.OK, ctx.path);
+    seconds.observe((performance.now() - started) / 1_000);
+    callback(null, response);
+  };
   return (call, callback) => {
     const started = performance.now();
-    let ctx: CallContext | undefined;
-    const fail = (err: unknown) => {
-      const e = failure(deps, method, err);
-      countCall(method, statusOfCode[e.code].status, ctx?.path ?? 'none');
-      seconds.observe((performance.now() - started) / 1_000);
-      callback(toServiceError(e));
-    };
+    let ctx: CallContext;
     try {
       ctx = begin(deps, method, call);
-      handle(call.request, ctx).then((response) => {
-        countCall(method, status.OK, (ctx as CallContext).path);
-        seconds.observe((performance.now() - started) / 1_000);
-        callback(null, response);
-      }, fail);
     } catch (err) {
-      fail(err);
+      fail(started, undefined, callback, err);
+      return;
     }
+    handle(call.request, ctx).then(
+      (response) => succeed(started, ctx, callback, response),
+      (err: unknown) => fail(started, ctx, callback, err),
+    );
   };
 }
 

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ExecutionContext } from 'ava';
 import pg from 'pg';
-import { createKafka, ensureTopics } from '../connectors/kafka/client.ts';
+import { createKafka, prepareTopics } from '../connectors/kafka/client.ts';
 import { topicNames, type Topics } from '../connectors/kafka/topics.ts';
 
 export const KAFKA_BROKERS = (process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -44,13 +44,7 @@ export async function freshDatabase(t: ExecutionContext): Promise<string> {
 export async function freshTopics(t: ExecutionContext, partitions = 3): Promise<{ prefix: string; topics: Topics }> {
   const prefix = `${uniqueName('t')}.`;
   const topics = topicNames(prefix);
-  const admin = createKafka(KAFKA_BROKERS, 'carbon-test').admin();
-  await admin.connect();
-  try {
-    await ensureTopics(admin, topics, partitions);
-  } finally {
-    await admin.disconnect();
-  }
+  await prepareTopics(createKafka(KAFKA_BROKERS, 'carbon-test'), topics, partitions);
   t.teardown(async () => {
     const a = createKafka(KAFKA_BROKERS, 'carbon-test').admin();
     await a.connect();

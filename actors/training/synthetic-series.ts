@@ -2,19 +2,11 @@
  * Test support (no production code imports this): price series with a known answer. Returns follow an AR(1)
  * process r_t = phi r_{t-1} + sigma e_t with Gaussian e_t; phi = 0 is a pure random walk in log price.
  */
+import { seededRandom } from '../features/random-series.ts';
 import type { PricePoint } from '../features/window.ts';
 
-/** mulberry32, a small seeded uniform generator in [0, 1). */
-export function seededUniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform draws in [0, 1) (the property tests' generator). */
+export const seededUniform = seededRandom;
 
 /** Standard normal draws by Box-Muller. */
 export function seededGaussian(seed: number): () => number {

@@ -12,7 +12,7 @@ import { CsvSource } from '../../actors/ingest/sources/csv-source.ts';
 import { HttpSource, type HttpFormat } from '../../actors/ingest/sources/http-source.ts';
 import { SyntheticSource } from '../../actors/ingest/sources/synthetic-source.ts';
 import { parseDateMs, validationContext } from '../../actors/ingest/validate.ts';
-import { ensureTopics, kafkaFromConfig } from '../../connectors/kafka/client.ts';
+import { kafkaFromConfig, prepareTopics } from '../../connectors/kafka/client.ts';
 import { connectKafkaTickPublisher, DEFAULT_TICK_BATCH_SIZE, PublishError, type TickPublisher } from '../../connectors/kafka/tick-publisher.ts';
 import { topicNames } from '../../connectors/kafka/topics.ts';
 import { loadConfig, parseDurationMs } from '../../platform/config.ts';
@@ -131,13 +131,7 @@ async function ingest(makeSource: () => RowSource, options: CommonOptions & { un
       const kafka = kafkaFromConfig(config);
       const topics = topicNames(config.kafka.topicPrefix);
       try {
-        const admin = kafka.admin();
-        await admin.connect();
-        try {
-          await ensureTopics(admin, topics, config.kafka.topicPartitions);
-        } finally {
-          await admin.disconnect();
-        }
+        await prepareTopics(kafka, topics, config.kafka.topicPartitions);
       } catch (err) {
         throw new PublishError(`creating the topics on ${config.kafkaBrokers.join(',')} failed: ${(err as Error).message}`, { cause: err });
       }

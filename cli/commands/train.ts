@@ -16,7 +16,7 @@ import { trainCommodities, type CommodityOutcome } from '../../actors/training/t
 import { DEFAULT_TRAIN_PARAMS, resolveTrainParams, TrainParamsError, type TrainParams } from '../../actors/training/train-params.ts';
 import type { TrainRegressors } from '../../actors/training/walk-forward.ts';
 import type { CompactForest } from '../../actors/model/forest/compact-forest.ts';
-import { ensureTopics, kafkaFromConfig } from '../../connectors/kafka/client.ts';
+import { kafkaFromConfig, prepareTopics } from '../../connectors/kafka/client.ts';
 import { kafkaProducer } from '../../connectors/kafka/kafka-producer.ts';
 import { topicNames } from '../../connectors/kafka/topics.ts';
 import type { MessageProducer } from '../../connectors/message-bus.ts';
@@ -113,13 +113,7 @@ export async function openPublisher(config: Config): Promise<{ publisher: ModelU
   if (config.kafkaBrokers === undefined) return undefined;
   const kafka = kafkaFromConfig(config);
   const topics = topicNames(config.kafka.topicPrefix);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureTopics(admin, topics, config.kafka.topicPartitions);
-  } finally {
-    await admin.disconnect();
-  }
+  await prepareTopics(kafka, topics, config.kafka.topicPartitions);
   const producer = await kafkaProducer(kafka);
   return { publisher: modelUpdatePublisher(producer, topics.modelUpdates), producer };
 }

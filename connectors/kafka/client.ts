@@ -59,6 +59,22 @@ export async function ensureTopics(admin: Admin, topics: Topics, partitions: num
 }
 
 /**
+ * Creates the platform's topics where missing, with its own short-lived admin client, and returns the partition
+ * count of the prices topic (the partitioner's modulus: an existing topic keeps the count it has).
+ */
+export async function prepareTopics(kafka: Kafka, topics: Topics, partitions: number): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, topics, partitions);
+    const [meta] = (await admin.fetchTopicMetadata({ topics: [topics.prices] })).topics;
+    return meta?.partitions.length ?? partitions;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
  * A new topic is usable once every partition has a leader; until its metadata has spread the broker answers
  * UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE, which kafkajs's own waitForLeaders does not retry.
  */

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PartitionedPipeline } from '../../connectors/kafka/price-consumer.ts';
-import { createKafka, ensureTopics } from '../../connectors/kafka/client.ts';
+import { createKafka, prepareTopics } from '../../connectors/kafka/client.ts';
 import { dlqDeadLetterPort } from '../../connectors/kafka/dead-letter-port.ts';
 import { DlqWriter, dlqHeaders } from '../../connectors/kafka/dlq.ts';
 import { kafkaProducer } from '../../connectors/kafka/kafka-producer.ts';
@@ -148,16 +148,7 @@ export async function openEdges(config: Config, log: Logger, mode: 'cluster' | '
   }
 
   const kafka = createKafka(config.kafkaBrokers, `${config.kafka.clientId}-${process.pid}`);
-  const admin = kafka.admin();
-  await admin.connect();
-  let partitionCount: number;
-  try {
-    await ensureTopics(admin, topics, config.kafka.topicPartitions);
-    const [meta] = (await admin.fetchTopicMetadata({ topics: [topics.prices] })).topics;
-    partitionCount = meta?.partitions.length ?? config.kafka.topicPartitions;
-  } finally {
-    await admin.disconnect();
-  }
+  const partitionCount = await prepareTopics(kafka, topics, config.kafka.topicPartitions);
   const producer = await kafkaProducer(kafka);
   const dlqProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await dlqProducer.connect();
