@@ -1,0 +1,298 @@
+/**
+ * `npm run bench -- grpc [--rate 2000] [--seconds 20] [--inflight 64] [--closed-seconds 10] [--channels 8]`:
+ * Predict on a real `carbon start` cluster (2 workers, Kafka, Postgres, Redis) whose commodities have ticks and a
+ * trained model in service, against a bare grpc-js echo server in the same layout (a node:cluster primary with
+ * 2 workers sharing the port) that answers every Predict with a fixed real PredictResponse (same message sizes,
+ * same generated codecs), measured the same way by the same client in this process:
+ * - open loop: `rate` calls/s on a fixed schedule for `seconds`, latency of each call from its send: p50, p99;
+ * - closed loop: `inflight` calls always outstanding for `closed-seconds`: calls/s.
+ * Calls go round-robin over `channels` connections (each its own subchannel pool, so node:cluster spreads them
+ * over both workers) and round-robin over the commodities, so the gateway answers both locally and forwarded.
+ * With CARBON_BENCH_GRPC_ECHO_PORT set, this module is the echo server instead (the bench spawns it so).
+ */
+import cluster from 'node:cluster';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { credentials, Metadata, Server, ServerCredentials, status, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { ModelRegistry } from '../actors/model/registry.ts';
+import { sequentialForestTrainer } from '../actors/training/forest-trainer.ts';
+import { modelUpdatePublisher } from '../actors/training/model-update-publisher.ts';
+import { ar1PriceSeries } from '../actors/training/synthetic-series.ts';
+import { resolveTrainParams } from '../actors/training/train-params.ts';
+import { trainCommodities } from '../actors/training/train-job.ts';
+import { createKafka } from '../connectors/kafka/client.ts';
+import { kafkaProducer } from '../connectors/kafka/kafka-producer.ts';
+import { connectKafkaTickPublisher } from '../connectors/kafka/tick-publisher.ts';
+import { sqlModelStore } from '../connectors/postgres/model-store.ts';
+import { postgresStore } from '../connectors/postgres/sql-store.ts';
+import { createLogger } from '../platform/logger.ts';
+import type { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
+import { PredictionServiceClient, PredictionServiceService, PredictResponse, ServingPath } from '../proto/gen/carbon/v1/prediction_service.ts';
+import type { BenchResult } from './run.ts';
+import { BROKERS, argValue, benchEnvironment, freePort, percentile, progress, startBenchCluster } from './_cluster.ts';
+
+const COMMODITIES = ['WTI', 'BRENT', 'HENRY_HUB', 'GOLD', 'COPPER', 'SILVER'];
+const TRAIN_TICKS = 400;
+const SERVE_TICKS = 30;
+const ECHO_PORT_VARIABLE = 'CARBON_BENCH_GRPC_ECHO_PORT';
+const ECHO_RESPONSE_VARIABLE = 'CARBON_BENCH_GRPC_ECHO_RESPONSE';
+const ECHO_WORKERS = 2;
+
+// ---------------------------------------------------------------------------------------------------------------
+// The echo server (a child process: node:cluster primary + workers).
+
+async function runEchoServer(port: number, responseBase64: string): Promise<void> {
+  if (cluster.isPrimary) {
+    let listening = 0;
+    cluster.on('listening', () => {
+      if (++listening === ECHO_WORKERS) process.stdout.write('ready\n');
+    });
+    for (let i = 0; i < ECHO_WORKERS; i++) cluster.fork();
+    process.on('SIGTERM', () => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
+      process.exit(0);
+    });
+    return;
+  }
+  const response = PredictResponse.decode(Buffer.from(responseBase64, 'base64'));
+  const unimplemented = (_call: unknown, callback: (err: Partial<ServiceError>) => void) => callback({ code: status.UNIMPLEMENTED, details: 'echo server' });
+  const server = new Server();
+  const handlers: UntypedServiceImplementation = {
+    predict: (_call: unknown, callback: (err: null, res: PredictResponse) => void) => callback(null, response),
+    getFeatures: unimplemented,
+    listCommodities: unimplemented,
+    listModels: unimplemented,
+    streamPredictions: (call: { emit(event: 'error', err: Partial<ServiceError>): void }) => call.emit('error', { code: status.UNIMPLEMENTED, details: 'echo server' }),
+  };
+  server.addService(PredictionServiceService, handlers);
+  await new Promise<void>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
+  process.on('SIGTERM', () => server.forceShutdown());
+}
+
+async function startEchoServer(response: PredictResponse): Promise<{ address: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname], {
+    env: { ...process.env, [ECHO_PORT_VARIABLE]: String(port), [ECHO_RESPONSE_VARIABLE]: Buffer.from(PredictResponse.encode(response).finish()).toString('base64') },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`echo server exited with ${code}`)));
+    child.stdout?.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) resolve();
+    });
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    address: `127.0.0.1:${port}`,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The load: the same client code for the gateway and the echo server.
+
+interface Target {
+  readonly clients: readonly PredictionServiceClient[];
+  close(): void;
+}
+
+function connect(address: string, channels: number): Target {
+  const clients = Array.from({ length: channels }, (_, i) => new PredictionServiceClient(address, credentials.createInsecure(), {
+    'grpc.use_local_subchannel_pool': 1,
+    'grpc.primary_user_agent': `carbon-bench-grpc/${i}`,
+  }));
+  return { clients, close: () => clients.forEach((c) => c.close()) };
+}
+
+const metadata = new Metadata();
+let sent = 0;
+
+/** One Predict, round-robin over the channels and the commodities; resolves with its latency in ms and its path (or status name). */
+function call(target: Target): Promise<{ ms: number; path: ServingPath | undefined; error?: string }> {
+  const n = sent++;
+  const client = target.clients[n % target.clients.length] as PredictionServiceClient;
+  const commodity = COMMODITIES[n % COMMODITIES.length] as string;
+  const started = performance.now();
+  return new Promise((resolve) => {
+    client.predict({ commodity, acceptStale: true }, metadata, { deadline: Date.now() + 5_000 }, (err: ServiceError | null, res) => {
+      const ms = performance.now() - started;
+      resolve(err ? { ms, path: undefined, error: status[err.code] ?? String(err.code) } : { ms, path: res.meta?.path });
+    });
+  });
+}
+
+interface OpenLoop {
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+  readonly achievedRate: number;
+  readonly paths: Record<string, number>;
+  /** Worst lateness of a send against its schedule (the client's own delay), ms. */
+  readonly maxSendLagMs: number;
+}
+
+/** `rate` calls/s on a fixed schedule for `seconds`: every millisecond tick sends the calls that are due. */
+async function openLoop(target: Target, rate: number, seconds: number): Promise<OpenLoop> {
+  const total = Math.round(rate * seconds);
+  const pending: Promise<{ ms: number; path: ServingPath | undefined; error?: string }>[] = [];
+  const started = performance.now();
+  let issued = 0;
+  let maxSendLagMs = 0;
+  while (issued < total) {
+    const elapsed = performance.now() - started;
+    const due = Math.min(total, Math.floor((elapsed * rate) / 1_000) + 1);
+    if (due > issued) maxSendLagMs = Math.max(maxSendLagMs, elapsed - (issued * 1_000) / rate);
+    while (issued < due) {
+      pending.push(call(target));
+      issued++;
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  const results = await Promise.all(pending);
+  const elapsedS = (performance.now() - started) / 1_000;
+  const latencies = results.filter((r) => r.error === undefined).map((r) => r.ms).sort((a, b) => a - b);
+  const paths: Record<string, number> = {};
+  for (const r of results) {
+    const key = r.error ?? (r.path === undefined ? 'none' : ServingPath[r.path]);
+    paths[key] = (paths[key] ?? 0) + 1;
+  }
+  return {
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    errors: results.length - latencies.length,
+    achievedRate: total / elapsedS,
+    paths,
+    maxSendLagMs,
+  };
+}
+
+/** `inflight` calls always outstanding for `seconds`: calls completed per second. */
+async function closedLoop(target: Target, inflight: number, seconds: number): Promise<{ qps: number; errors: number }> {
+  const endAt = performance.now() + seconds * 1_000;
+  let done = 0;
+  let errors = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: inflight }, async () => {
+    while (performance.now() < endAt) {
+      const r = await call(target);
+      if (r.error === undefined) done++;
+      else errors++;
+    }
+  }));
+  return { qps: done / ((performance.now() - started) / 1_000), errors };
+}
+
+async function warmUp(target: Target): Promise<void> {
+  await closedLoop(target, 16, 2);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The platform under test: a cluster with ticks and a model of each commodity.
+
+async function feedAndTrain(env: Awaited<ReturnType<typeof benchEnvironment>>): Promise<void> {
+  const publisher = await connectKafkaTickPublisher(createKafka(BROKERS, 'carbon-bench-grpc'), { topic: env.topics.prices, maxMessageBytes: 64 * 1024, batchSize: 2_000 });
+  const series = COMMODITIES.map((commodity, i) => ar1PriceSeries({ length: TRAIN_TICKS + SERVE_TICKS, phi: 0.2, seed: 100 + i }).map((p): PriceTick => ({ commodity, tsMs: p.tsMs, price: p.price, unit: 'USD', source: 'bench:grpc' })));
+  const waitForFeatures = async (n: number) => {
+    for (;;) {
+      const { rows } = await env.db.query<{ n: string }>('SELECT count(*) AS n FROM features');
+      if (Number(rows[0]?.n ?? 0) >= n) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+  await publisher.publish(series.flatMap((s) => s.slice(0, TRAIN_TICKS)));
+  await publisher.flush();
+  await waitForFeatures(COMMODITIES.length * TRAIN_TICKS);
+  progress(`${COMMODITIES.length * TRAIN_TICKS} ticks stored; training ${COMMODITIES.length} models`);
+  const store = postgresStore(env.databaseUrl);
+  const producer = await kafkaProducer(createKafka(BROKERS, 'carbon-bench-grpc-models'));
+  try {
+    const registry = new ModelRegistry(sqlModelStore(store), modelUpdatePublisher(producer, env.topics.modelUpdates));
+    const params = resolveTrainParams({ forest: { trees: 20, maxDepth: 6, seed: 1 } });
+    const outcomes = await trainCommodities(COMMODITIES, params, { sql: store, registry, train: sequentialForestTrainer(params.forest), log: createLogger({}, () => undefined), actor: 'bench' });
+    for (const o of outcomes) {
+      if (!o.ok) throw new Error(`training ${o.commodity} failed: ${o.error.message}`);
+      if (o.status !== 'active') await registry.promote(o.version, { actor: 'bench', reason: 'grpc bench: a model in service' });
+    }
+  } finally {
+    await producer.close();
+    await store.close();
+  }
+  // Replicas swap on model-updates; the ticks after that get predictions.
+  await new Promise((r) => setTimeout(r, 2_000));
+  await publisher.publish(series.flatMap((s) => s.slice(TRAIN_TICKS)));
+  await publisher.close();
+  await waitForFeatures(COMMODITIES.length * (TRAIN_TICKS + SERVE_TICKS));
+}
+
+export default async function grpcBench(args: string[]): Promise<BenchResult> {
+  const rate = argValue(args, 'rate', 2_000);
+  const seconds = argValue(args, 'seconds', 20);
+  const inflight = argValue(args, 'inflight', 64);
+  const closedSeconds = argValue(args, 'closed-seconds', 10);
+  const channels = argValue(args, 'channels', 8);
+  // BENCH_LOG_LEVEL=debug shows why calls were answered degraded (the cluster log is /tmp/<database>.log).
+  const env = await benchEnvironment(4, { CARBON_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' });
+  const grpcPort = await freePort();
+  progress(`database ${env.name}; starting 2 workers, gRPC on ${grpcPort}`);
+  const platform = await startBenchCluster(env, 2, { CARBON_GRPC_PORT: String(grpcPort), CARBON_GRPC_INTERNAL_PORT_BASE: '0' });
+  let echo: Awaited<ReturnType<typeof startEchoServer>> | undefined;
+  try {
+    await feedAndTrain(env);
+    const gateway = connect(`127.0.0.1:${grpcPort}`, channels);
+    // Every commodity must be served with a prediction before measuring.
+    let sample: PredictResponse | undefined;
+    for (const commodity of COMMODITIES) {
+      for (let attempt = 0; ; attempt++) {
+        const r = await new Promise<{ err: ServiceError | null; res: PredictResponse }>((resolve) => {
+          gateway.clients[0]?.predict({ commodity, acceptStale: true }, metadata, { deadline: Date.now() + 5_000 }, (err: ServiceError | null, res) => resolve({ err, res }));
+        });
+        if (!r.err && r.res.prediction !== undefined) {
+          sample ??= r.res;
+          break;
+        }
+        if (attempt > 100) throw new Error(`${commodity} has no prediction: ${r.err?.details ?? 'none'}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+    echo = await startEchoServer(sample as PredictResponse);
+    const bare = connect(echo.address, channels);
+    progress(`Predict answers ${PredictResponse.encode(sample as PredictResponse).finish().length} bytes; warming up both servers`);
+    await warmUp(gateway);
+    await warmUp(bare);
+
+    progress(`open loop: ${rate} calls/s for ${seconds} s, gateway then echo`);
+    const open = await openLoop(gateway, rate, seconds);
+    const openEcho = await openLoop(bare, rate, seconds);
+    progress(`gateway p50 ${open.p50Ms.toFixed(3)} ms p99 ${open.p99Ms.toFixed(3)} ms (${JSON.stringify(open.paths)}, send lag max ${open.maxSendLagMs.toFixed(1)} ms); echo p50 ${openEcho.p50Ms.toFixed(3)} ms p99 ${openEcho.p99Ms.toFixed(3)} ms`);
+    progress(`closed loop: ${inflight} in flight for ${closedSeconds} s, gateway then echo`);
+    const closed = await closedLoop(gateway, inflight, closedSeconds);
+    const closedEcho = await closedLoop(bare, inflight, closedSeconds);
+    progress(`gateway ${closed.qps.toFixed(0)} calls/s (${closed.errors} errors); echo ${closedEcho.qps.toFixed(0)} calls/s`);
+    gateway.close();
+    bare.close();
+    return {
+      bench: 'grpc',
+      rate,
+      p50_ms: Number(open.p50Ms.toFixed(3)),
+      p99_ms: Number(open.p99Ms.toFixed(3)),
+      qps: Math.round(closed.qps),
+      echo_qps: Math.round(closedEcho.qps),
+      ratio: Number((closed.qps / closedEcho.qps).toFixed(3)),
+      echo_p50_ms: Number(openEcho.p50Ms.toFixed(3)),
+      echo_p99_ms: Number(openEcho.p99Ms.toFixed(3)),
+      errors: open.errors + closed.errors,
+      local_share: Number(((open.paths.SERVING_PATH_LOCAL ?? 0) / (rate * seconds)).toFixed(3)),
+      forwarded_share: Number(((open.paths.SERVING_PATH_FORWARDED ?? 0) / (rate * seconds)).toFixed(3)),
+    };
+  } finally {
+    await echo?.stop();
+    await platform.stop();
+    await env.cleanup();
+  }
+}
+
+const echoPort = process.env[ECHO_PORT_VARIABLE];
+if (echoPort !== undefined) await runEchoServer(Number(echoPort), process.env[ECHO_RESPONSE_VARIABLE] ?? '');
