@@ -1,11 +1,13 @@
 /**
- * `npm run bench -- grpc [--rate 2000] [--seconds 20] [--inflight 64] [--closed-seconds 10] [--channels 8]`:
+ * `npm run bench -- grpc [--rate 2000] [--seconds 20] [--inflight 64] [--closed-seconds 10] [--channels 8] [--rounds 4]`:
  * Predict on a real `carbon start` cluster (2 workers, Kafka, Postgres, Redis) whose commodities have ticks and a
  * trained model in service, against a bare grpc-js echo server in the same layout (a node:cluster primary with
  * 2 workers sharing the port) that answers every Predict with a fixed real PredictResponse (same message sizes,
  * same generated codecs), measured the same way by the same client in this process:
  * - open loop: `rate` calls/s on a fixed schedule for `seconds`, latency of each call from its send: p50, p99;
  * - closed loop: `inflight` calls always outstanding for `closed-seconds`: calls/s.
+ * Each loop runs in `rounds` alternating rounds (gateway, echo, gateway, ...) so that both servers see the same
+ * load of a shared machine; a server's rounds are pooled.
  * Calls go round-robin over `channels` connections (each its own subchannel pool, so node:cluster spreads them
  * over both workers) and round-robin over the commodities, so the gateway answers both locally and forwarded.
  * With CARBON_BENCH_GRPC_ECHO_PORT set, this module is the echo server instead (the bench spawns it so).
@@ -110,8 +112,15 @@ function connect(address: string, channels: number): Target {
 const metadata = new Metadata();
 let sent = 0;
 
-/** One Predict, round-robin over the channels and the commodities; resolves with its latency in ms and its path (or status name). */
-function call(target: Target): Promise<{ ms: number; path: ServingPath | undefined; error?: string }> {
+interface CallResult {
+  readonly ms: number;
+  readonly path: ServingPath | undefined;
+  /** Status name and details of a failed call. */
+  readonly error?: { readonly code: string; readonly details: string };
+}
+
+/** One Predict, round-robin over the channels and the commodities; resolves with its latency in ms and its path or error. */
+function call(target: Target): Promise<CallResult> {
   const n = sent++;
   const client = target.clients[n % target.clients.length] as PredictionServiceClient;
   const commodity = COMMODITIES[n % COMMODITIES.length] as string;
@@ -119,74 +128,95 @@ function call(target: Target): Promise<{ ms: number; path: ServingPath | undefin
   return new Promise((resolve) => {
     client.predict({ commodity, acceptStale: true }, metadata, { deadline: Date.now() + 5_000 }, (err: ServiceError | null, res) => {
       const ms = performance.now() - started;
-      resolve(err ? { ms, path: undefined, error: status[err.code] ?? String(err.code) } : { ms, path: res.meta?.path });
+      resolve(err ? { ms, path: undefined, error: { code: status[err.code] ?? String(err.code), details: err.details } } : { ms, path: res.meta?.path });
     });
   });
 }
 
-interface OpenLoop {
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly errors: number;
-  readonly achievedRate: number;
-  readonly paths: Record<string, number>;
+/** What a server did over the rounds of one loop. */
+class Tally {
+  readonly latencies: number[] = [];
+  readonly outcomes: Record<string, number> = {};
+  /** The first details seen of each error status. */
+  readonly errorDetails: Record<string, string> = {};
+  errors = 0;
+  completed = 0;
+  seconds = 0;
   /** Worst lateness of a send against its schedule (the client's own delay), ms. */
-  readonly maxSendLagMs: number;
+  maxSendLagMs = 0;
+
+  add(r: CallResult): void {
+    if (r.error !== undefined) {
+      this.errors++;
+      this.outcomes[r.error.code] = (this.outcomes[r.error.code] ?? 0) + 1;
+      this.errorDetails[r.error.code] ??= r.error.details;
+      return;
+    }
+    this.completed++;
+    this.latencies.push(r.ms);
+    const path = r.path === undefined ? 'none' : ServingPath[r.path];
+    this.outcomes[path] = (this.outcomes[path] ?? 0) + 1;
+  }
+
+  percentileMs(q: number): number {
+    this.latencies.sort((a, b) => a - b);
+    return percentile(this.latencies, q);
+  }
+
+  get qps(): number {
+    return this.completed / this.seconds;
+  }
 }
 
 /** `rate` calls/s on a fixed schedule for `seconds`: every millisecond tick sends the calls that are due. */
-async function openLoop(target: Target, rate: number, seconds: number): Promise<OpenLoop> {
+async function openLoop(target: Target, rate: number, seconds: number, tally: Tally): Promise<void> {
   const total = Math.round(rate * seconds);
-  const pending: Promise<{ ms: number; path: ServingPath | undefined; error?: string }>[] = [];
+  const pending: Promise<void>[] = [];
   const started = performance.now();
   let issued = 0;
-  let maxSendLagMs = 0;
   while (issued < total) {
     const elapsed = performance.now() - started;
     const due = Math.min(total, Math.floor((elapsed * rate) / 1_000) + 1);
-    if (due > issued) maxSendLagMs = Math.max(maxSendLagMs, elapsed - (issued * 1_000) / rate);
+    if (due > issued) tally.maxSendLagMs = Math.max(tally.maxSendLagMs, elapsed - (issued * 1_000) / rate);
     while (issued < due) {
-      pending.push(call(target));
+      pending.push(call(target).then((r) => tally.add(r)));
       issued++;
     }
     await new Promise((r) => setTimeout(r, 1));
   }
-  const results = await Promise.all(pending);
-  const elapsedS = (performance.now() - started) / 1_000;
-  const latencies = results.filter((r) => r.error === undefined).map((r) => r.ms).sort((a, b) => a - b);
-  const paths: Record<string, number> = {};
-  for (const r of results) {
-    const key = r.error ?? (r.path === undefined ? 'none' : ServingPath[r.path]);
-    paths[key] = (paths[key] ?? 0) + 1;
-  }
-  return {
-    p50Ms: percentile(latencies, 0.5),
-    p99Ms: percentile(latencies, 0.99),
-    errors: results.length - latencies.length,
-    achievedRate: total / elapsedS,
-    paths,
-    maxSendLagMs,
-  };
+  await Promise.all(pending);
+  tally.seconds += (performance.now() - started) / 1_000;
 }
 
-/** `inflight` calls always outstanding for `seconds`: calls completed per second. */
-async function closedLoop(target: Target, inflight: number, seconds: number): Promise<{ qps: number; errors: number }> {
-  const endAt = performance.now() + seconds * 1_000;
-  let done = 0;
-  let errors = 0;
+/** `inflight` calls always outstanding for `seconds`. */
+async function closedLoop(target: Target, inflight: number, seconds: number, tally: Tally): Promise<void> {
   const started = performance.now();
+  const endAt = started + seconds * 1_000;
   await Promise.all(Array.from({ length: inflight }, async () => {
-    while (performance.now() < endAt) {
-      const r = await call(target);
-      if (r.error === undefined) done++;
-      else errors++;
-    }
+    while (performance.now() < endAt) tally.add(await call(target));
   }));
-  return { qps: done / ((performance.now() - started) / 1_000), errors };
+  tally.seconds += (performance.now() - started) / 1_000;
+}
+
+/**
+ * Both servers in alternating rounds (gateway, echo, gateway, ...), so that both see the same machine load on a
+ * shared machine; the samples of a server's rounds are pooled.
+ */
+async function alternate(rounds: number, gateway: Target, echo: Target, run: (target: Target, tally: Tally) => Promise<void>): Promise<{ gateway: Tally; echo: Tally }> {
+  const tallies = { gateway: new Tally(), echo: new Tally() };
+  for (let i = 0; i < rounds; i++) {
+    await run(gateway, tallies.gateway);
+    await run(echo, tallies.echo);
+  }
+  return tallies;
+}
+
+function describe(t: Tally): string {
+  return `p50 ${t.percentileMs(0.5).toFixed(3)} ms p99 ${t.percentileMs(0.99).toFixed(3)} ms ${t.qps.toFixed(0)} calls/s ${JSON.stringify(t.outcomes)}${t.errors > 0 ? ` errors ${JSON.stringify(t.errorDetails)}` : ''}, send lag max ${t.maxSendLagMs.toFixed(1)} ms`;
 }
 
 async function warmUp(target: Target): Promise<void> {
-  await closedLoop(target, 16, 2);
+  await closedLoop(target, 16, 2, new Tally());
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -233,6 +263,7 @@ export default async function grpcBench(args: string[]): Promise<BenchResult> {
   const inflight = argValue(args, 'inflight', 64);
   const closedSeconds = argValue(args, 'closed-seconds', 10);
   const channels = argValue(args, 'channels', 8);
+  const rounds = argValue(args, 'rounds', 4);
   // BENCH_LOG_LEVEL=debug shows why calls were answered degraded (the cluster log is /tmp/<database>.log).
   const env = await benchEnvironment(4, { CARBON_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' });
   const grpcPort = await freePort();
@@ -263,29 +294,31 @@ export default async function grpcBench(args: string[]): Promise<BenchResult> {
     await warmUp(gateway);
     await warmUp(bare);
 
-    progress(`open loop: ${rate} calls/s for ${seconds} s, gateway then echo`);
-    const open = await openLoop(gateway, rate, seconds);
-    const openEcho = await openLoop(bare, rate, seconds);
-    progress(`gateway p50 ${open.p50Ms.toFixed(3)} ms p99 ${open.p99Ms.toFixed(3)} ms (${JSON.stringify(open.paths)}, send lag max ${open.maxSendLagMs.toFixed(1)} ms); echo p50 ${openEcho.p50Ms.toFixed(3)} ms p99 ${openEcho.p99Ms.toFixed(3)} ms`);
-    progress(`closed loop: ${inflight} in flight for ${closedSeconds} s, gateway then echo`);
-    const closed = await closedLoop(gateway, inflight, closedSeconds);
-    const closedEcho = await closedLoop(bare, inflight, closedSeconds);
-    progress(`gateway ${closed.qps.toFixed(0)} calls/s (${closed.errors} errors); echo ${closedEcho.qps.toFixed(0)} calls/s`);
+    progress(`open loop: ${rate} calls/s for ${seconds} s on each server, in ${rounds} alternating rounds`);
+    const open = await alternate(rounds, gateway, bare, (target, tally) => openLoop(target, rate, seconds / rounds, tally));
+    progress(`open loop, gateway: ${describe(open.gateway)}`);
+    progress(`open loop, echo:    ${describe(open.echo)}`);
+    progress(`closed loop: ${inflight} in flight for ${closedSeconds} s on each server, in ${rounds} alternating rounds`);
+    const closed = await alternate(rounds, gateway, bare, (target, tally) => closedLoop(target, inflight, closedSeconds / rounds, tally));
+    progress(`closed loop, gateway: ${describe(closed.gateway)}`);
+    progress(`closed loop, echo:    ${describe(closed.echo)}`);
     gateway.close();
     bare.close();
+    const calls = open.gateway.completed + open.gateway.errors;
     return {
       bench: 'grpc',
       rate,
-      p50_ms: Number(open.p50Ms.toFixed(3)),
-      p99_ms: Number(open.p99Ms.toFixed(3)),
-      qps: Math.round(closed.qps),
-      echo_qps: Math.round(closedEcho.qps),
-      ratio: Number((closed.qps / closedEcho.qps).toFixed(3)),
-      echo_p50_ms: Number(openEcho.p50Ms.toFixed(3)),
-      echo_p99_ms: Number(openEcho.p99Ms.toFixed(3)),
-      errors: open.errors + closed.errors,
-      local_share: Number(((open.paths.SERVING_PATH_LOCAL ?? 0) / (rate * seconds)).toFixed(3)),
-      forwarded_share: Number(((open.paths.SERVING_PATH_FORWARDED ?? 0) / (rate * seconds)).toFixed(3)),
+      p50_ms: Number(open.gateway.percentileMs(0.5).toFixed(3)),
+      p99_ms: Number(open.gateway.percentileMs(0.99).toFixed(3)),
+      qps: Math.round(closed.gateway.qps),
+      echo_qps: Math.round(closed.echo.qps),
+      ratio: Number((closed.gateway.qps / closed.echo.qps).toFixed(3)),
+      echo_p50_ms: Number(open.echo.percentileMs(0.5).toFixed(3)),
+      echo_p99_ms: Number(open.echo.percentileMs(0.99).toFixed(3)),
+      errors: open.gateway.errors + closed.gateway.errors,
+      local_share: Number(((open.gateway.outcomes.SERVING_PATH_LOCAL ?? 0) / calls).toFixed(3)),
+      forwarded_share: Number(((open.gateway.outcomes.SERVING_PATH_FORWARDED ?? 0) / calls).toFixed(3)),
+      degraded_share: Number(((open.gateway.outcomes.SERVING_PATH_DEGRADED ?? 0) / calls).toFixed(3)),
     };
   } finally {
     await echo?.stop();
