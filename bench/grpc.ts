@@ -73,7 +73,9 @@ async function runEchoServer(port: number, responseBase64: string): Promise<void
 
 async function startEchoServer(response: PredictResponse): Promise<{ address: string; stop(): Promise<void> }> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname], {
+  // CARBON_WORKER_NODE_ARGS (e.g. --cpu-prof) applies to the echo workers as to the platform's, for comparison.
+  const nodeArgs = (process.env.CARBON_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', new URL(import.meta.url).pathname], {
     env: { ...process.env, [ECHO_PORT_VARIABLE]: String(port), [ECHO_RESPONSE_VARIABLE]: Buffer.from(PredictResponse.encode(response).finish()).toString('base64') },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
