@@ -1,7 +1,8 @@
 /**
  * Live predictions for StreamPredictions: one poller per worker, whatever the number of streams. Every
  * `pollMs` it asks the owners (through the router, so forwarded or degraded like any call) for the commodities
- * that some stream follows, and hands each stream the predictions it has not seen yet (a new tick, a new model).
+ * that some stream follows, and hands each stream the predictions newer than the last it was sent (a new tick, a
+ * new model), so that a stream never goes back in time.
  */
 import type { Logger } from '../platform/logger.ts';
 import type { Prediction } from '../proto/gen/carbon/v1/prediction.ts';
@@ -17,12 +18,17 @@ export interface FeedSubscriber {
   readonly deliver: (answer: OwnerAnswer & { prediction: Prediction }) => boolean;
 }
 
-function keyOf(p: Prediction): string {
-  return `${p.tickTsMs}|${p.modelVersion}|${p.predictedAtMs}`;
+/**
+ * Whether `p` is newer than `last` (the last one sent): a later tick, or the same tick predicted again later (a
+ * new model). A degraded answer may carry an older stored prediction than one already sent: never sent again.
+ */
+export function isNewer(p: Prediction, last: Prediction | undefined): boolean {
+  if (last === undefined) return true;
+  return p.tickTsMs > last.tickTsMs || (p.tickTsMs === last.tickTsMs && p.predictedAtMs > last.predictedAtMs);
 }
 
 export class PredictionFeed {
-  private readonly subscribers = new Map<FeedSubscriber, Map<string, string>>();
+  private readonly subscribers = new Map<FeedSubscriber, Map<string, Prediction>>();
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
 
@@ -66,10 +72,9 @@ export class PredictionFeed {
       for (const a of answers) {
         const p = a?.prediction;
         if (a === undefined || p === undefined) continue;
-        const key = keyOf(p);
         for (const [s, sent] of this.subscribers) {
-          if (!(s.commodities?.includes(p.commodity) ?? true) || !s.allowed(p.commodity) || sent.get(p.commodity) === key) continue;
-          if (s.deliver({ ...a, prediction: p })) sent.set(p.commodity, key);
+          if (!(s.commodities?.includes(p.commodity) ?? true) || !s.allowed(p.commodity) || !isNewer(p, sent.get(p.commodity))) continue;
+          if (s.deliver({ ...a, prediction: p })) sent.set(p.commodity, p);
         }
       }
     } finally {
