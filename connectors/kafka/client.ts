@@ -4,7 +4,7 @@
 import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
 import type { Config } from '../../platform/config.ts';
 import { logger } from '../../platform/logger.ts';
-import { allTopicNames, type Topics } from './topics.ts';
+import { allTopicNames, topicConfig, type Topics } from './topics.ts';
 
 const log = logger.child({ component: 'kafkajs' });
 
@@ -43,9 +43,12 @@ export async function ensureTopics(admin: Admin, topics: Topics, partitions: num
   const existing = new Set(await admin.listTopics());
   const missing: ITopicConfig[] = names
     .filter((t) => !existing.has(t))
-    // Messages carry their event's time; Kafka 4 refuses times more than 1 h ahead by default, while ingest
-    // accepts ticks up to a day ahead (time zones, early settlements).
-    .map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'message.timestamp.after.max.ms', value: String(2 * 86_400_000) }] }));
+    .map((topic) => ({
+      topic,
+      numPartitions: partitions,
+      replicationFactor: 1,
+      configEntries: Object.entries(topicConfig).map(([name, value]) => ({ name, value })),
+    }));
   if (missing.length === 0) return [];
   try {
     await admin.createTopics({ topics: missing, waitForLeaders: false });

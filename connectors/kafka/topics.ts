@@ -22,6 +22,18 @@ export function topicNames(prefix = ''): Topics {
   };
 }
 
+/**
+ * Settings of every topic the platform creates (the Strimzi KafkaTopics in deploy/k8s carry the same).
+ * Messages carry their event's time (a tick's observation time: decades back for a CSV replay), so retention is
+ * by size, never by time: time-based retention would delete a replayed history before the workers read it.
+ * And Kafka 4 refuses message times more than 1 h ahead by default, while ingest accepts ticks up to a day ahead.
+ */
+export const topicConfig: Readonly<Record<string, string>> = {
+  'retention.ms': '-1',
+  'retention.bytes': String(1024 ** 3),
+  'message.timestamp.after.max.ms': String(2 * 86_400_000),
+};
+
 /** Where rejected messages of `topic` go, with the original bytes and reason headers. */
 export function dlqOf(topic: string): string {
   return `${topic}.dlq`;
