@@ -1,8 +1,8 @@
 /**
  * `npm run bench -- recovery [--commodities 200] [--rate 3000] [--seconds 80] [--crashes 200] [--kills 5]
- * [--partitions 12] [--kill-spacing-s 16]`: a steady synthetic stream through a real 2-worker `carbon start`
- * cluster (CARBON_KAFKA_SESSION_TIMEOUT 2s, heartbeat 300ms) while the chaos control crashes commodity actors and
- * the bench SIGKILLs a worker now and then (the primary restarts it).
+ * [--partitions 12] [--kill-spacing-s 16] [--start-ms <first tick time>]`: a steady synthetic stream through a
+ * real 2-worker `carbon start` cluster (CARBON_KAFKA_SESSION_TIMEOUT 2s, heartbeat 300ms) while the chaos control
+ * crashes commodity actors and the bench SIGKILLs a worker now and then (the primary restarts it).
  *
  * - actor_restart_p99_ms: the p99 of carbon_recovery_seconds over the run, interpolated within its buckets as
  *   Prometheus' histogram_quantile does (so only as exact as the bucket it lands in, which is given too). The
@@ -42,6 +42,13 @@ const WINDOW_SIZE = 50; // the platform's default CARBON_WINDOW_SIZE, which the 
 const SESSION_TIMEOUT = '2s';
 const HEARTBEAT_INTERVAL = '300ms';
 const SCRAPE_INTERVAL_MS = 250;
+/**
+ * Steps of the synthetic series. The tick publisher stamps each Kafka message with its tick's time, and the
+ * broker's time-based retention deletes records older than retention.ms at its next check (every 5 minutes),
+ * read or not: old tick times would lose whatever a consumer has not fetched yet at that moment. So by default
+ * the series ends about now (second steps); --start-ms 946684800000 (2000-01-01) shows that loss.
+ */
+const TICK_INTERVAL_MS = 1_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -408,6 +415,7 @@ export default async function recoveryBench(args: string[]): Promise<BenchResult
   // workerProcessPolicy allows 5 worker restarts in 60 s: kills 16 s apart leave room for one exit of the
   // platform's own in any 60 s, so that the bench alone does not exhaust it.
   const killSpacingS = argValue(args, 'kill-spacing-s', 16);
+  const startMs = args.includes('--start-ms') ? argValue(args, 'start-ms', 1) : undefined;
   const loadAtStart = loadavg()[0] ?? 0;
 
   const env = await benchEnvironment(partitions);
@@ -563,7 +571,9 @@ export default async function recoveryBench(args: string[]): Promise<BenchResult
     // The stream: paced slices, until the planned duration has passed and every kill was taken over.
     const series = new Map<string, SentTick[]>();
     const slice = Math.max(1, Math.round(rate / 20));
-    const ticks = syntheticTicks({ seed: 254, commodities, ticks: Math.round(rate * durationS * 4), startMs: Date.UTC(2000, 0, 1), intervalMs: 60_000 });
+    const maxTicks = Math.round(rate * durationS * 4);
+    const firstTickMs = startMs ?? Date.now() - Math.ceil(maxTicks / commodities / 0.9) * TICK_INTERVAL_MS;
+    const ticks = syntheticTicks({ seed: 254, commodities, ticks: maxTicks, startMs: firstTickMs, intervalMs: TICK_INTERVAL_MS });
     let sent = 0;
     let lastReport = performance.now();
     const streaming = (async () => {
@@ -710,6 +720,7 @@ export default async function recoveryBench(args: string[]): Promise<BenchResult
       worker_takeover_all_s: takeoverDurableS.map((s) => s.toFixed(2)).join(' '),
       worker_takeover_processed_max_s: round(Math.max(...takeoverProcessedS), 2),
       worker_takeover_processed_all_s: takeoverProcessedS.map((s) => s.toFixed(2)).join(' '),
+      first_tick_iso: new Date(firstTickMs).toISOString(),
       session_timeout: SESSION_TIMEOUT,
       heartbeat_interval: HEARTBEAT_INTERVAL,
       ticks: sent,
