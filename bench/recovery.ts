@@ -420,15 +420,21 @@ export default async function recoveryBench(args: string[]): Promise<BenchResult
 
   const env = await benchEnvironment(partitions);
   progress(`database ${env.name}, ${partitions} partitions; starting ${WORKERS} workers (session timeout ${SESSION_TIMEOUT}, heartbeat ${HEARTBEAT_INTERVAL})`);
-  const cluster = await startBenchCluster(env, WORKERS, {
-    CARBON_CHAOS: 'true',
-    CARBON_KAFKA_SESSION_TIMEOUT: SESSION_TIMEOUT,
-    CARBON_KAFKA_HEARTBEAT_INTERVAL: HEARTBEAT_INTERVAL,
-    // The workers serve gRPC; the default ports (50051, 50100 + slot) collide with any other cluster on the
-    // machine, and a restarted worker that cannot bind exits, which spends the primary's restart budget.
-    CARBON_GRPC_PORT: String(await freePort()),
-    CARBON_GRPC_INTERNAL_PORT_BASE: '0',
-  });
+  let cluster: BenchCluster;
+  try {
+    cluster = await startBenchCluster(env, WORKERS, {
+      CARBON_CHAOS: 'true',
+      CARBON_KAFKA_SESSION_TIMEOUT: SESSION_TIMEOUT,
+      CARBON_KAFKA_HEARTBEAT_INTERVAL: HEARTBEAT_INTERVAL,
+      // The workers serve gRPC; the default ports (50051, 50100 + slot) collide with any other cluster on the
+      // machine, and a restarted worker that cannot bind exits, which spends the primary's restart budget.
+      CARBON_GRPC_PORT: String(await freePort()),
+      CARBON_GRPC_INTERNAL_PORT_BASE: '0',
+    });
+  } catch (err) {
+    await env.cleanup();
+    throw err;
+  }
   const primaryExited = new Promise<never>((_, reject) => {
     cluster.child.once('exit', (code) => reject(new Error(`the cluster primary exited (code ${code}) during the run; see /tmp/${env.name}.log`)));
   });
