@@ -1,8 +1,10 @@
 /**
  * `carbon ingest csv|http|synthetic`: reads prices, validates them, publishes PriceTicks to `commodity-prices`
- * (key = commodity) and rejected rows to `commodity-prices.dlq`. Exit status: 0 when the run finished (even with
- * rejections), 1 for a bad option (as every commander usage error), 2 for a configuration error (KAFKA_BROKERS
- * unset, a bad environment variable), 3 when the source failed, 4 when Kafka failed.
+ * (key = commodity) and rejected rows to `commodity-prices.dlq`; a finished run pushes its row counts to the
+ * Pushgateway at CARBON_PUSHGATEWAY_URL when it is set (the CronJob's process is gone before Prometheus could
+ * scrape it). Exit status: 0 when the run finished (even with rejections), 1 for a bad option (as every commander
+ * usage error), 2 for a configuration error (KAFKA_BROKERS unset, a bad environment variable), 3 when the source
+ * failed, 4 when Kafka failed.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runIngest, type IngestSummary } from '../../actors/ingest/ingest-job.ts';
@@ -17,7 +19,9 @@ import { connectKafkaTickPublisher, DEFAULT_TICK_BATCH_SIZE, PublishError, type 
 import { topicNames } from '../../connectors/kafka/topics.ts';
 import { loadConfig, parseDurationMs } from '../../platform/config.ts';
 import { logger } from '../../platform/logger.ts';
+import { ingestTotal } from '../../platform/metrics.ts';
 import { createProgress, type Progress } from '../../platform/progress.ts';
+import { pushgatewayUrl, pushRunMetrics } from './train.ts';
 
 const log = logger.child({ component: 'ingest' });
 
@@ -121,6 +125,7 @@ async function ingest(makeSource: () => RowSource, options: CommonOptions & { un
     throw fail(1, 'carbon.ingest.options', `carbon ingest: ${(err as Error).message}`, err);
   }
   const config = loadConfig();
+  const pushTo = options.dryRun ? undefined : pushgatewayUrl();
   if (!options.dryRun && !config.kafkaBrokers) {
     throw fail(2, 'carbon.ingest.config', 'carbon ingest: KAFKA_BROKERS is not set (e.g. KAFKA_BROKERS=127.0.0.1:9092); use --dry-run to only validate', undefined);
   }
@@ -152,6 +157,7 @@ async function ingest(makeSource: () => RowSource, options: CommonOptions & { un
     progress.stop({ published: summary.published, rejected: summary.rejectedTotal });
     log.info('ingest_summary', { ...summary });
     printSummary(summary, options.json === true);
+    await pushRunMetrics(pushTo, 'carbon-ingest', [ingestTotal]);
   } catch (err) {
     progress?.stop({ failed: true });
     if (publisher) {
@@ -184,8 +190,10 @@ Every row read ends up published, rejected to the DLQ with a reason (unparseable
 non_finite_price, future_timestamp, malformed_commodity, duplicate, oversized_row), filtered (--from/--to)
 or, for empty cells of wide files, counted as absent. Negative prices are data. Re-running the same ingest
 publishes identical messages (same keys, values and timestamps), so downstream upserts dedupe them.
-Needs KAFKA_BROKERS unless --dry-run. Exit status: 0 finished (even with rejections), 1 bad option,
-2 bad configuration (e.g. KAFKA_BROKERS unset), 3 source failed, 4 Kafka failed.
+Needs KAFKA_BROKERS unless --dry-run. With CARBON_PUSHGATEWAY_URL set, a finished run pushes its row counts
+(carbon_ingest_ticks_total by outcome) to that Prometheus Pushgateway as job carbon-ingest.
+Exit status: 0 finished (even with rejections), 1 bad option, 2 bad configuration (e.g. KAFKA_BROKERS unset
+or a bad CARBON_PUSHGATEWAY_URL), 3 source failed, 4 Kafka failed.
 
 Examples:
   KAFKA_BROKERS=127.0.0.1:9092 carbon ingest csv ../shared/data

@@ -1,11 +1,13 @@
 /**
  * `carbon train`: trains a model per commodity from the feature store, scores it walk-forward against the
  * naive baselines, saves it in the registry and promotes it only when the promotion rule passes (announcing the
- * promotion on model-updates when KAFKA_BROKERS is set). Also the options and connections that `carbon backtest`
- * and `carbon models` share. Exit status: 0 every commodity trained (promoted or rejected), 1 a commodity
- * failed, 2 bad option or configuration.
+ * promotion on model-updates when KAFKA_BROKERS is set), and records a run that trained every commodity on the
+ * Pushgateway at CARBON_PUSHGATEWAY_URL when it is set. Also the options and connections that `carbon backtest`
+ * and `carbon models` share, and the Pushgateway push of the batch jobs (ingest too). Exit status: 0 every
+ * commodity trained (promoted or rejected), 1 a commodity failed, 2 bad option or configuration.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import client, { type Metric } from 'prom-client';
 import { isValidCommodityId } from '../../actors/ingest/commodity-id.ts';
 import { ModelRegistry, type ModelUpdatePublisher } from '../../actors/model/registry.ts';
 import { listFeatureCommodities } from '../../actors/training/feature-store-reader.ts';
@@ -118,6 +120,37 @@ export async function openPublisher(config: Config): Promise<{ publisher: ModelU
   return { publisher: modelUpdatePublisher(producer, topics.modelUpdates), producer };
 }
 
+/**
+ * Where a batch run (the ingest and train CronJobs) pushes its metrics at its end: CARBON_PUSHGATEWAY_URL, an
+ * http(s) URL, checked when the run starts so that a typo fails at once rather than after the work; undefined
+ * when unset (no push).
+ */
+export function pushgatewayUrl(env: Record<string, string | undefined> = process.env): string | undefined {
+  const raw = env.CARBON_PUSHGATEWAY_URL;
+  if (raw === undefined || raw === '') return undefined;
+  const protocol = URL.canParse(raw) ? new URL(raw).protocol : '';
+  if (protocol !== 'http:' && protocol !== 'https:') throw new ConfigError('CARBON_PUSHGATEWAY_URL', 'the http(s) URL of a Prometheus Pushgateway', raw);
+  return raw;
+}
+
+/**
+ * Ends a successful batch run by pushing `metrics` (this run's own counters) to the Pushgateway under `job`,
+ * replacing the previous run's (PUT): Prometheus cannot scrape a process that has exited, and the Pushgateway's
+ * push_time_seconds{job} says when the job last succeeded. A failed push is logged and does not fail the run: its
+ * work is done, and a push_time_seconds that stops moving is what the monitoring watches.
+ */
+export async function pushRunMetrics(url: string | undefined, job: 'carbon-ingest' | 'carbon-train', metrics: readonly Metric[]): Promise<void> {
+  if (url === undefined) return;
+  const registry = new client.Registry();
+  for (const metric of metrics) registry.registerMetric(metric);
+  try {
+    await new client.Pushgateway(url, { timeout: 10_000 }, registry).push({ jobName: job });
+    log.info('run_metrics_pushed', { job, pushgateway: url });
+  } catch (err) {
+    log.error('run_metrics_push_failed', { job, pushgateway: url, err });
+  }
+}
+
 export function operatorName(given: string | undefined): string {
   return given ?? process.env.USER ?? 'operator';
 }
@@ -158,7 +191,8 @@ promoted only when, on the walk-forward rows, its MAE beats the no-change foreca
 accuracy beats the majority baseline, and it beats the model in service; otherwise it is saved as rejected
 with the reasons (an audit row says why).
 
-Environment: DATABASE_URL (required), KAFKA_BROKERS (to announce promotions on model-updates).
+Environment: DATABASE_URL (required), KAFKA_BROKERS (to announce promotions on model-updates),
+CARBON_PUSHGATEWAY_URL (optional: when every commodity trained, the run is recorded on this Pushgateway).
 Exit status: 0 every commodity trained (promoted or rejected), 1 a commodity failed, 2 bad option or config.
 
 Examples:
@@ -169,6 +203,7 @@ Examples:
       if ((opts.commodity === undefined) === (opts.all !== true)) throw fail(2, 'carbon train: give either --commodity <id> or --all', undefined);
       const params = trainParamsFrom(opts);
       const config = loadConfig();
+      const pushTo = pushgatewayUrl();
       const sql = await openDatabase(config);
       let bus: Awaited<ReturnType<typeof openPublisher>>;
       try {
@@ -204,6 +239,8 @@ Examples:
           );
         }
         if (outcomes.some((o) => !o.ok)) process.exitCode = 1;
+        // Training has no counters of its own yet: the push records the time of the last run that trained all.
+        else await pushRunMetrics(pushTo, 'carbon-train', []);
       } finally {
         progress.stop();
         await bus?.producer.close();
