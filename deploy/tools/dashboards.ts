@@ -44,6 +44,13 @@ const ns = 'namespace=~"$namespace"';
 const rate = (metric: string, extra = '') => `rate(${metric}{${ns}${extra}}[$__rate_interval])`;
 const quantile = (q: number, histogram: string, by: readonly string[] = []) =>
   `histogram_quantile(${q}, sum by (${[...by, 'le'].join(', ')}) (${rate(`${histogram}_bucket`)}))`;
+/**
+ * A counter's increase over `window` by `by`, where a series that was absent `window` ago counts with its whole
+ * value: a labelled counter's series appears with its first event, at 1, and increase() needs two samples, so the
+ * first worker restart or escalation of a pod would otherwise show as 0. For rare events, where that one matters.
+ */
+const increaseCountingNewSeries = (metric: string, by: readonly string[], window: string) =>
+  `sum by (${by.join(', ')}) ((${metric}{${ns}} unless ${metric}{${ns}} offset ${window}) or increase(${metric}{${ns}}[${window}]))`;
 const latencyTargets = (histogram: string, by: readonly string[] = [], legendPrefix = ''): TargetSpec[] => [
   { expr: quantile(0.5, histogram, by), legend: `${legendPrefix}p50` },
   { expr: quantile(0.99, histogram, by), legend: `${legendPrefix}p99` },
@@ -103,14 +110,14 @@ export const dashboards: readonly DashboardSpec[] = [
         description: 'Workers restarted by the cluster primary, by exit reason (carbon_worker_restarts_total).',
         kind: 'timeseries',
         unit: 'short',
-        targets: [{ expr: `sum by (reason) (increase(carbon_worker_restarts_total{${ns}}[1h]))`, legend: '{{reason}}' }],
+        targets: [{ expr: increaseCountingNewSeries('carbon_worker_restarts_total', ['reason'], '1h'), legend: '{{reason}}' }],
       },
       {
         title: 'Escalations by level (1 h)',
         description: 'Restart intensity limits exceeded and handed to the level above (carbon_escalations_total).',
         kind: 'timeseries',
         unit: 'short',
-        targets: [{ expr: `sum by (level) (increase(carbon_escalations_total{${ns}}[1h]))`, legend: '{{level}}' }],
+        targets: [{ expr: increaseCountingNewSeries('carbon_escalations_total', ['level'], '1h'), legend: '{{level}}' }],
       },
     ],
   },
@@ -131,11 +138,13 @@ export const dashboards: readonly DashboardSpec[] = [
         ],
       },
       {
-        title: 'Ingest job rows by outcome (24 h)',
-        description: 'Rows read by the daily carbon ingest job, published or rejected (carbon_ingest_ticks_total, from the job).',
+        title: 'Ingest job: rows of its last run by outcome',
+        description:
+          'Rows the last successful carbon ingest run (the daily CronJob) published, rejected to the DLQ or filtered out ' +
+          '(carbon_ingest_ticks_total, pushed to the Pushgateway at the end of each run: a step per run).',
         kind: 'timeseries',
         unit: 'short',
-        targets: [{ expr: `sum by (outcome) (increase(carbon_ingest_ticks_total{${ns}}[1d]))`, legend: '{{outcome}}' }],
+        targets: [{ expr: `max by (outcome) (carbon_ingest_ticks_total{${ns}, job="carbon-ingest"})`, legend: '{{outcome}}' }],
       },
       {
         title: 'Consumer lag by partition',
