@@ -91,10 +91,14 @@ export interface BenchCluster {
 
 export async function startBenchCluster(env: BenchEnvironment, workers: number, extra: Record<string, string> = {}): Promise<BenchCluster> {
   const port = await freePort();
+  const grpcPort = await freePort();
   const logFile = `/tmp/${env.name}.log`;
   const log = createWriteStream(logFile);
   const child = spawn(process.execPath, ['cli/bin.js', 'start'], {
-    env: { ...process.env, ...env.env, CARBON_METRICS_PORT: String(port), CARBON_WORKERS: String(workers), ...extra },
+    env: {
+      ...process.env, ...env.env, CARBON_METRICS_PORT: String(port), CARBON_GRPC_PORT: String(grpcPort),
+      CARBON_GRPC_INTERNAL_PORT_BASE: '0', CARBON_WORKERS: String(workers), ...extra,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.pipe(log);
@@ -129,7 +133,10 @@ export async function startBenchCluster(env: BenchEnvironment, workers: number, 
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`cluster did not start within 60 s; see ${logFile}`);
+    if (Date.now() > deadline) {
+      await cluster.stop();
+      throw new Error(`cluster did not start within 60 s; see ${logFile}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   return cluster;

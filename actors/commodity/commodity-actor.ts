@@ -55,9 +55,19 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
   const partitionLabel = { partition: String(deps.partition) };
   let warnedNoModel = false;
 
+  /**
+   * The window before the first tick to process: from the ledger's memory after a restart (no I/O on the
+   * recovery path), from Postgres plus the ledger's undurable ticks the first time (a new assignment, a worker
+   * restart), which also seeds the ledger's memory.
+   */
   async function rebuild(state: CommodityState, firstTsMs: number): Promise<CommodityState> {
     // Snapshot the ledger first: whatever becomes durable while Postgres is read is then in one of the two.
     const undurable = ledger.undurable().filter((p) => p.tsMs < firstTsMs);
+    const cached = ledger.durableHistory();
+    if (cached) {
+      const ticks = [...cached.filter((p) => p.tsMs < firstTsMs), ...undurable];
+      return rebuiltState(state, { ticks, tickCount: ticks[ticks.length - 1]?.tickCount ?? 0 });
+    }
     let stored;
     try {
       // The model in service is part of what an actor rebuilds: a restart must not skip predictions.
@@ -68,7 +78,9 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
     const newest = undurable[undurable.length - 1];
     const storedNewest = stored.ticks[stored.ticks.length - 1];
     const tickCount = newest && (!storedNewest || newest.tsMs >= storedNewest.tsMs) ? newest.tickCount : stored.tickCount;
-    return rebuiltState(state, { ticks: [...stored.ticks, ...undurable], tickCount });
+    const next = rebuiltState(state, { ticks: [...stored.ticks, ...undurable], tickCount });
+    ledger.seedHistory(next.window.ticks, next.tickCount);
+    return next;
   }
 
   function predict(features: FeatureVector, tick: PriceTick): Prediction | undefined {

@@ -7,6 +7,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '../../platform/logger.ts';
 import { consumerLag } from '../../platform/metrics.ts';
+import { classifyCommitError } from './commit-errors.ts';
 
 /** A message as the pipeline needs it, free of kafkajs types. */
 export interface IncomingRecord {
@@ -95,7 +96,14 @@ export async function startPriceConsumer(opts: PriceConsumerOptions, pipeline: P
       const commitAt = await pipeline.handleBatch(batch.partition, records, heartbeat);
       const last = batch.messages[batch.messages.length - 1];
       if (commitAt !== undefined) {
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(commitAt) }]);
+        try {
+          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(commitAt) }]);
+        } catch (err) {
+          if (classifyCommitError(err) !== 'ownership_lost') throw err;
+          // Evicted or outpaced by a rebalance: the new owner redoes the batch (its outputs are idempotent).
+          opts.log.warn('commit_skipped_ownership_lost', { partition: batch.partition, offset: commitAt, err });
+          return;
+        }
         consumerLag.set({ partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - commitAt));
       }
       if (last) resolveOffset(last.offset);

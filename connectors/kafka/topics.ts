@@ -30,6 +30,9 @@ export function topicNames(prefix = ''): Topics {
  */
 export const topicConfig: Readonly<Record<string, string>> = {
   'retention.ms': '-1',
+  // Segments also roll on message-time gaps (segment.ms): with decades of tick times that would make thousands of
+  // tiny segments, so they roll by size alone.
+  'segment.ms': String(100 * 365 * 86_400_000),
   'retention.bytes': String(1024 ** 3),
   'message.timestamp.after.max.ms': String(2 * 86_400_000),
 };

@@ -39,6 +39,8 @@ export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
     slots.set(slot, worker);
     log.info('worker_forked', { slot, workerPid: worker.process.pid });
     worker.on('exit', (code, signal) => onExit(slot, worker, code, signal));
+    // An IPC write to a worker that is dying fails asynchronously; the exit handler above deals with the worker.
+    worker.on('error', (err) => log.warn('worker_channel_error', { slot, err }));
   };
 
   let resolveDone: (code: number) => void = () => undefined;

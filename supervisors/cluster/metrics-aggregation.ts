@@ -53,13 +53,14 @@ export async function clusterMetricsText(workers: readonly Worker[], timeoutMs =
       resolve(m.metrics);
     }
     w.on('message', onMessage);
-    try {
-      w.send({ type: REQUEST, id } satisfies MetricsRequest);
-    } catch {
+    const giveUp = (): void => {
       clearTimeout(timer);
       w.off('message', onMessage);
       resolve([]);
-    }
+    };
+    // A worker that is exiting cannot be asked: its channel fails (EPIPE), synchronously or in the callback.
+    if (!w.isConnected()) giveUp();
+    else w.send({ type: REQUEST, id } satisfies MetricsRequest, undefined, {}, (err) => { if (err) giveUp(); });
   })));
   const own = (await registry.getMetricsAsJSON()) as MetricsJson;
   const merged = client.AggregatorRegistry.aggregate([own, ...answers]);
