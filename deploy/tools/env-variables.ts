@@ -17,6 +17,7 @@ export const readElsewhere: ReadonlyMap<string, string> = new Map([
   ['CARBON_LOG_LEVEL', 'platform/logger.ts'],
   ['CARBON_WORKER_NODE_ARGS', 'supervisors/cluster/cluster-primary.ts'],
   ['CARBON_WORKER_SLOT', 'supervisors/cluster/cluster-primary.ts'],
+  ['CARBON_PUSHGATEWAY_URL', 'cli/commands/train.ts'],
 ]);
 
 const readerCall = /\.(?:string|optionalString|int|number|durationMs|sizeBytes|bool|list|url)\(\s*'([A-Z][A-Z0-9_]*)'/g;
