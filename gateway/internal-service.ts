@@ -1,12 +1,12 @@
 /**
- * GatewayInternal on the worker's internal endpoint: answers a peer's forwarded question for a partition this
- * worker owns, from the actor (or the online store when no actor holds the commodity yet). A worker that does
- * not own the partition says so instead of answering, so that the peer never serves another worker's view.
+ * GatewayInternal/OwnerSnapshot, what a worker answers on its internal endpoint: a peer's forwarded question for a
+ * partition this worker owns, from the actor (or the online store when no actor holds the commodity yet). A worker
+ * that does not own the partition says so instead of answering, so that the peer never serves another worker's
+ * view. The transport is internal-server.ts.
  */
-import type { handleUnaryCall, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import type { Logger } from '../platform/logger.ts';
-import { OwnerSnapshotOutcome, type GatewayInternalServer, type OwnerSnapshotRequest, type OwnerSnapshotResponse } from '../proto/gen/carbon/v1/internal.ts';
+import { OwnerSnapshotOutcome, type OwnerSnapshotRequest, type OwnerSnapshotResponse } from '../proto/gen/carbon/v1/internal.ts';
 import type { LocalState } from './local-owner.ts';
 import type { OwnershipView } from './ownership-view.ts';
 
@@ -20,27 +20,27 @@ export interface InternalServiceDeps {
   readonly log: Logger;
 }
 
-function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
-  const d = call.getDeadline();
-  return d instanceof Date ? d.getTime() : d;
-}
+/** An answer, or the gRPC status of a failure. */
+export type InternalAnswer =
+  | { readonly ok: true; readonly response: OwnerSnapshotResponse }
+  | { readonly ok: false; readonly code: status; readonly details: string };
 
-export function internalService(deps: InternalServiceDeps): GatewayInternalServer {
-  const notOwner: OwnerSnapshotResponse = { outcome: OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_NOT_OWNER, modelVersion: 0, fromActor: false, owner: deps.workerId };
-  const draining: OwnerSnapshotResponse = { ...notOwner, outcome: OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_DRAINING };
-  const ownerSnapshot: handleUnaryCall<OwnerSnapshotRequest, OwnerSnapshotResponse> = (call, callback: sendUnaryData<OwnerSnapshotResponse>) => {
-    const { commodity, partition } = call.request;
-    if (deps.draining()) return callback(null, draining);
-    if (!deps.view.isLocal(partition)) return callback(null, notOwner);
-    const timeoutMs = Math.min(deps.ownerTimeoutMs, deadlineOf(call) - Date.now());
-    if (!(timeoutMs >= 1)) return callback({ code: status.DEADLINE_EXCEEDED, details: 'no time left' });
-    deps.localState(partition, commodity, timeoutMs).then(
-      (s) => callback(null, { outcome: OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_OWNED, features: s.features, prediction: s.prediction, modelVersion: s.modelVersion, fromActor: s.fromActor, owner: deps.workerId }),
-      (err: unknown) => {
-        deps.log.debug('gateway_internal_snapshot_failed', { commodity, partition, err });
-        callback({ code: status.UNAVAILABLE, details: `owner could not answer for ${commodity}: ${(err as Error).message}` });
-      },
-    );
+export type OwnerSnapshotHandler = (request: OwnerSnapshotRequest, deadlineMs: number) => Promise<InternalAnswer>;
+
+export function ownerSnapshotHandler(deps: InternalServiceDeps): OwnerSnapshotHandler {
+  const notOwner: InternalAnswer = { ok: true, response: { outcome: OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_NOT_OWNER, modelVersion: 0, fromActor: false, owner: deps.workerId } };
+  const draining: InternalAnswer = { ok: true, response: { ...notOwner.response, outcome: OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_DRAINING } };
+  return async ({ commodity, partition }, deadlineMs) => {
+    if (deps.draining()) return draining;
+    if (!deps.view.isLocal(partition)) return notOwner;
+    const timeoutMs = Math.min(deps.ownerTimeoutMs, deadlineMs - Date.now());
+    if (!(timeoutMs >= 1)) return { ok: false, code: status.DEADLINE_EXCEEDED, details: 'no time left' };
+    try {
+      const s = await deps.localState(partition, commodity, timeoutMs);
+      return { ok: true, response: { outcome: OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_OWNED, features: s.features, prediction: s.prediction, modelVersion: s.modelVersion, fromActor: s.fromActor, owner: deps.workerId } };
+    } catch (err) {
+      deps.log.debug('gateway_internal_snapshot_failed', { commodity, partition, err });
+      return { ok: false, code: status.UNAVAILABLE, details: `owner could not answer for ${commodity}: ${(err as Error).message}` };
+    }
   };
-  return { ownerSnapshot };
 }

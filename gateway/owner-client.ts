@@ -3,11 +3,12 @@
  * over one HTTP/2 session per peer with node:http2. The method is one fixed unary call, and grpc-js's client
  * stack (resolver, load balancer, retry and interceptor layers) cost twice the CPU of the call itself on the
  * forwarded hop of every second request; the wire format is gRPC's (length-prefixed message, grpc-timeout,
- * grpc-status trailers), so the peer stays a grpc-js server. Concurrent forwards of one commodity to one owner
+ * grpc-status trailers: grpc-wire.ts), so any gRPC server could answer it. Concurrent forwards of one commodity to one owner
  * share a call (single-flight.ts). Failures come back as a reason, never thrown: the router answers degraded.
  */
 import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { OwnerSnapshotOutcome, OwnerSnapshotRequest, OwnerSnapshotResponse } from '../proto/gen/carbon/v1/internal.ts';
+import { decodeGrpcMessage, grpcFrame, OWNER_SNAPSHOT_PATH, unframe } from './grpc-wire.ts';
 import { SingleFlight } from './single-flight.ts';
 import type { PeerTransport } from './transport-credentials.ts';
 
@@ -15,39 +16,13 @@ export type ForwardResult =
   | { readonly ok: true; readonly response: OwnerSnapshotResponse }
   | { readonly ok: false; readonly reason: string };
 
-const PATH = '/carbon.v1.GatewayInternal/OwnerSnapshot';
 /** Largest answer accepted from a peer (an answer is a few hundred bytes). */
 const MAX_RESPONSE_BYTES = 64 * 1024;
-
-/** A gRPC message frame: compressed flag 0, big-endian length, the message. */
-export function grpcFrame(message: Uint8Array): Buffer {
-  const frame = Buffer.allocUnsafe(5 + message.length);
-  frame[0] = 0;
-  frame.writeUInt32BE(message.length, 1);
-  frame.set(message, 5);
-  return frame;
-}
-
-/** The one message of a unary response body, or why there is none. */
-export function unframe(body: Buffer): Uint8Array | string {
-  if (body.length < 5) return `response of ${body.length} bytes holds no message`;
-  if (body[0] !== 0) return 'compressed response (none was asked for)';
-  const length = body.readUInt32BE(1);
-  if (body.length !== 5 + length) return `response frame says ${length} bytes, body has ${body.length - 5}`;
-  return body.subarray(5);
-}
 
 function statusOf(headers: IncomingHttpHeaders): { code: number; message: string } | undefined {
   const code = headers['grpc-status'];
   if (code === undefined) return undefined;
-  const raw = String(headers['grpc-message'] ?? '');
-  let message = raw;
-  try {
-    message = decodeURIComponent(raw);
-  } catch {
-    // grpc-message is percent-encoded; a malformed one is shown as sent.
-  }
-  return { code: Number(code), message };
+  return { code: Number(code), message: decodeGrpcMessage(String(headers['grpc-message'] ?? '')) };
 }
 
 export class OwnerClients {
@@ -94,7 +69,7 @@ export class OwnerClients {
       try {
         stream = this.session(endpoint).request({
           ':method': 'POST',
-          ':path': PATH,
+          ':path': OWNER_SNAPSHOT_PATH,
           'content-type': 'application/grpc',
           te: 'trailers',
           'grpc-timeout': `${budgetMs}m`,

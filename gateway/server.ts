@@ -4,12 +4,12 @@
  * published through `assignmentChanged`, and the router behind the handlers.
  *
  * In a node:cluster worker the public port is shared (the primary spreads connections); the internal endpoint
- * is bound exclusively (internalPortBase + slot, or an ephemeral port), then published with the partitions.
+ * (internal-server.ts) is bound exclusively (internalPortBase + slot, or an ephemeral port), then published with
+ * the partitions.
  * The embedded mode runs the same gateway with memoryOwnershipRegistry and every partition assigned to it.
  */
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server as NetServer } from 'node:net';
 import { hostname } from 'node:os';
 import type { ReplicaLookup } from '../actors/commodity/protocol.ts';
 import type { ModelStore } from '../actors/model/registry.ts';
@@ -18,7 +18,7 @@ import type { SqlStore } from '../connectors/postgres/sql-store.ts';
 import type { OnlineStore } from '../connectors/redis/online-store.ts';
 import type { OwnerIdentity, OwnershipRegistry } from '../connectors/redis/ownership.ts';
 import type { Logger } from '../platform/logger.ts';
-import { GatewayInternalService } from '../proto/gen/carbon/v1/internal.ts';
+import { OwnerSnapshotOutcome } from '../proto/gen/carbon/v1/internal.ts';
 import { PredictionServiceService, type PredictionServiceServer } from '../proto/gen/carbon/v1/prediction_service.ts';
 import { AuditLog } from './audit-log.ts';
 import { Authenticator } from './authenticator.ts';
@@ -31,7 +31,8 @@ import { listModelsHandler } from './handlers/list-models.ts';
 import { predictHandler } from './handlers/predict.ts';
 import { streamPredictionsHandler } from './handlers/stream-predictions.ts';
 import { addHealthAndReflection } from './health-and-reflection.ts';
-import { internalService } from './internal-service.ts';
+import { listenInternal } from './internal-server.ts';
+import { ownerSnapshotHandler, type InternalAnswer, type OwnerSnapshotHandler } from './internal-service.ts';
 import type { LocalPipeline } from './local-owner.ts';
 import { ModelAges } from './model-ages.ts';
 import { OwnerClients } from './owner-client.ts';
@@ -94,17 +95,9 @@ function bind(server: Server, host: string, port: number, credentials: ServerCre
   });
 }
 
-/** The internal endpoint: an exclusive listener (never shared by node:cluster) whose sockets go to `server`. */
-function listenInternal(server: Server, config: GatewayConfig): Promise<{ listener: NetServer; port: number }> {
-  const injector = server.createConnectionInjector(serverCredentials(config));
-  const listener = createServer((socket) => injector.injectConnection(socket));
-  return new Promise((resolve, reject) => {
-    listener.once('error', reject);
-    listener.listen({ host: config.internalHost, port: config.internalPort, exclusive: true }, () => {
-      const address = listener.address();
-      resolve({ listener, port: typeof address === 'object' && address ? address.port : config.internalPort });
-    });
-  });
+/** What a worker says to a forwarded call that comes before its router is up: it owns nothing yet. */
+function notYetOwner(workerId: string): InternalAnswer {
+  return { ok: true, response: { outcome: OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_NOT_OWNER, modelVersion: 0, fromActor: false, owner: workerId } };
 }
 
 export function gatewayWorkerId(): string {
@@ -120,8 +113,10 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     drained = resolve;
   });
 
-  const internal = new Server({ ...serverOptions, 'grpc.max_receive_message_length': 4_096 });
-  const { listener, port: internalPort } = await listenInternal(internal, config);
+  // The router exists only once the endpoint is published; calls that come before are answered as not owned.
+  let answerOwnerSnapshot: OwnerSnapshotHandler | undefined;
+  const internal = await listenInternal(config, (request, deadlineMs) => answerOwnerSnapshot?.(request, deadlineMs) ?? Promise.resolve(notYetOwner(workerId)), log);
+  const internalPort = internal.port;
   const internalEndpoint = hostPort(config.advertisedHost, internalPort);
   const registry = deps.ownership({ workerId, endpoint: internalEndpoint });
   const peers = new OwnerClients(peerTransport(config));
@@ -141,14 +136,14 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     ownerTimeoutMs: config.ownerTimeoutMs,
     log,
   });
-  internal.addService(GatewayInternalService, internalService({
+  answerOwnerSnapshot = ownerSnapshotHandler({
     localState: (partition, commodity, timeoutMs) => router.localState(partition, commodity, timeoutMs),
     view,
     workerId,
     draining: () => state === 'stopped',
     ownerTimeoutMs: config.ownerTimeoutMs,
     log,
-  }));
+  });
 
   const audit = new AuditLog(deps.sql, workerId, log);
   const tenants = deps.tenants ?? (config.tokensFile === undefined ? anonymousDirectory(config.anonymousRatePerSecond, config.anonymousBurst) : loadTenantsFile(config.tokensFile));
@@ -203,23 +198,25 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       drain();
       await view.stop();
       state = 'stopped';
-      await new Promise<void>((resolve) => {
-        const servers = [server, internal, ...(healthServer === undefined ? [] : [healthServer])];
-        const force = setTimeout(() => {
-          for (const s of servers) s.forceShutdown();
-          resolve();
-        }, config.drainGraceMs);
-        force.unref();
-        let open = servers.length;
-        const closed = () => {
-          if (--open === 0) {
-            clearTimeout(force);
+      const grpcServers = [server, ...(healthServer === undefined ? [] : [healthServer])];
+      await Promise.all([
+        internal.close(config.drainGraceMs),
+        new Promise<void>((resolve) => {
+          const force = setTimeout(() => {
+            for (const s of grpcServers) s.forceShutdown();
             resolve();
-          }
-        };
-        for (const s of servers) s.tryShutdown(closed);
-      });
-      await new Promise<void>((resolve) => listener.close(() => resolve()));
+          }, config.drainGraceMs);
+          force.unref();
+          let open = grpcServers.length;
+          const closed = () => {
+            if (--open === 0) {
+              clearTimeout(force);
+              resolve();
+            }
+          };
+          for (const s of grpcServers) s.tryShutdown(closed);
+        }),
+      ]);
       peers.close();
       ages.close();
       await registry.close();
