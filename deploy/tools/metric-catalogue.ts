@@ -19,26 +19,10 @@ export const prometheusSeries: readonly string[] = ['up'];
 
 /**
  * Asked of the platform (platform/metrics.ts), with the reason. A rule or panel may use these before they exist;
- * once the catalogue has them, the entry is redundant and can go.
+ * once the catalogue has them, the entry is redundant and can go. Empty: everything asked so far (the trained time
+ * of the model in service, the commodity and partition labels) is in the catalogue.
  */
-export const requested: ReadonlyMap<string, { readonly labels: readonly string[]; readonly why: string }> = new Map([
-  [
-    'carbon_model_trained_timestamp_seconds',
-    { labels: ['commodity'], why: 'gauge, UTC epoch seconds of the training of the model in service per commodity: alert CarbonModelStale' },
-  ],
-  [
-    'carbon_predictions_total',
-    { labels: ['commodity'], why: 'label commodity: alert CarbonNoPredictions (a commodity whose ticks all go unpredicted)' },
-  ],
-  [
-    'carbon_predictions_skipped_total',
-    { labels: ['commodity'], why: 'label commodity: alert CarbonNoPredictions' },
-  ],
-  [
-    'carbon_ticks_processed_total',
-    { labels: ['partition'], why: 'label partition (of commodity-prices): Pipeline panel "Throughput per partition"' },
-  ],
-]);
+export const requested: ReadonlyMap<string, { readonly labels: readonly string[]; readonly why: string }> = new Map();
 
 /** Every series name of the catalogue with its labels (histogram buckets also carry `le`). */
 export async function catalogueSeries(): Promise<Map<string, CatalogueSeries>> {
