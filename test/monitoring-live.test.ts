@@ -18,7 +18,7 @@ import { checkMetrics, scrapeIntervalS, startPrometheus, startPushgateway, type 
 import { awaitPanels, awaitRuleEvaluations, describePanelResult, describeRuleResult, instantQuery, largestValue, passes, type PanelQueryResult } from '../deploy/tools/live-queries.ts';
 import type { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
 import { PredictionServiceClient, ServingPath, type PredictResponse } from '../proto/gen/carbon/v1/prediction_service.ts';
-import { startCluster, testEnvironment, tickPublisher, type RunningCluster } from './cluster-harness.ts';
+import { startCluster, testEnvironment, tickPublisher } from './cluster-harness.ts';
 import { eventually } from './eventually.ts';
 import { seriesTicks, waitForRows } from './pipeline-expectations.ts';
 import { KAFKA_BROKERS } from './services.ts';
@@ -154,7 +154,7 @@ test('a real Prometheus scraping a running cluster and the Pushgateway gets data
     startServer(t, () => startPushgateway()),
     // Anomaly alerts on ordinary daily moves too, so that the alerts panel has some; a session timeout long enough
     // for a call to find BRENT's owner dead before the group moves BRENT.
-    startCluster(t, env, { CARBON_OWNERSHIP_REFRESH: '250ms', CARBON_ZSCORE_THRESHOLD: '1.5', CARBON_KAFKA_SESSION_TIMEOUT: '6s' }) as Promise<RunningCluster>,
+    startCluster(t, env, { CARBON_OWNERSHIP_REFRESH: '250ms', CARBON_ZSCORE_THRESHOLD: '1.5', CARBON_KAFKA_SESSION_TIMEOUT: '6s' }),
   ]);
   const prometheus = await startServer(t, () => startPrometheus({ metricsUrl: `${cluster.metricsUrl}/metrics`, pushgatewayUrl: pushgateway.url }));
   const scrapedFromS = Date.now() / 1000;
