@@ -118,7 +118,9 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
 
   async function drain(state: CommodityState): Promise<CommodityState> {
     const first = ledger.head();
-    if (!first) return state;
+    // With nothing pending (a restart between two ticks), rebuild anyway: the actor is ready again before the
+    // next tick arrives, and the recovery time measures the rebuild, not the wait for that tick.
+    if (!first) return state.rebuilt ? state : rebuild(state, Number.MAX_SAFE_INTEGER);
     let s = state.rebuilt ? state : await rebuild(state, first.tick.tsMs);
     for (let entry = ledger.head(); entry; entry = ledger.head()) {
       const { tick } = entry;

@@ -135,10 +135,9 @@ export class PartitionAssignment {
       initialState: behaviour.initialState,
       handle: (state, msg) => behaviour.handle(state, msg),
       onCrashed: (info) => this.blameTick(ledger, info),
-      // Whatever crashed, go on from the ledger's head at once, ahead of the rest of the mailbox. With nothing
-      // pending, nothing is replayed: the next tick's drain is then the first message after the restart, so the
-      // recovery time (crash to next message processed) includes the window rebuild.
-      replayAfterRestart: () => (ledger.pendingCount() > 0 ? [{ type: 'drain' }] : []),
+      // Whatever crashed, rebuild and go on from the ledger's head at once, ahead of the rest of the mailbox (the
+      // recovery time, crash to this drain processed, includes the window rebuild).
+      replayAfterRestart: () => [{ type: 'drain' }],
     });
   }
 
