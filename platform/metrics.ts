@@ -150,4 +150,11 @@ export const grpcSeconds = new Histogram({
   buckets: latencyBuckets,
 });
 
+// Series that exist from the start at 0, so that their first event shows in rate() and increase() (a series that
+// appears with its first event starts at 1, and Prometheus sees no increase).
+for (const level of ['commodity', 'partition', 'root'] as const) {
+  actorCrashes.inc({ level }, 0);
+  escalations.inc({ level }, 0);
+}
+
 export const registry = client.register;

@@ -83,7 +83,7 @@ export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
   };
 
   const server = await startOpsServer(config.cluster.metricsHost, config.cluster.metricsPort, {
-    metricsText: () => clusterMetricsText([...slots.values()]),
+    metricsText: () => clusterMetricsText(slots, ['carbon_worker_restarts_total']),
     health: () => ({
       healthy: state === 'running',
       body: { state, workers: slots.size, expected: config.cluster.workers, pids: [...slots.values()].map((w) => w.process.pid) },

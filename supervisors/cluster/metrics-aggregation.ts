@@ -38,31 +38,39 @@ export function serveMetricsToPrimary(): void {
 
 let nextId = 1;
 
-/** In the primary: the Prometheus text of the whole cluster; a worker that does not answer in time is left out. */
-export async function clusterMetricsText(workers: readonly Worker[], timeoutMs = 2_000): Promise<string> {
-  const id = nextId++;
-  const answers = await Promise.all(workers.map((w) => new Promise<MetricsJson>((resolve) => {
-    const timer = setTimeout(() => {
-      w.off('message', onMessage);
-      resolve([]);
-    }, timeoutMs);
-    function onMessage(m: unknown): void {
-      if (!isResponse(m) || m.id !== id) return;
+/** Every sample of `metrics` with the label worker="<slot>" added. */
+function labelled(metrics: MetricsJson, worker: string): MetricsJson {
+  return metrics.map((m) => ({ ...m, values: m.values.map((v) => ({ ...v, labels: { ...v.labels, worker } })) }));
+}
+
+/** Asks one worker for its registry; a worker that is exiting or does not answer in time gives nothing. */
+function askWorker(w: Worker, id: number, timeoutMs: number): Promise<MetricsJson> {
+  return new Promise<MetricsJson>((resolve) => {
+    const done = (metrics: MetricsJson): void => {
       clearTimeout(timer);
       w.off('message', onMessage);
-      resolve(m.metrics);
+      resolve(metrics);
+    };
+    const timer = setTimeout(() => done([]), timeoutMs);
+    function onMessage(m: unknown): void {
+      if (isResponse(m) && m.id === id) done(m.metrics);
     }
     w.on('message', onMessage);
-    const giveUp = (): void => {
-      clearTimeout(timer);
-      w.off('message', onMessage);
-      resolve([]);
-    };
     // A worker that is exiting cannot be asked: its channel fails (EPIPE), synchronously or in the callback.
-    if (!w.isConnected()) giveUp();
-    else w.send({ type: REQUEST, id } satisfies MetricsRequest, undefined, {}, (err) => { if (err) giveUp(); });
-  })));
-  const own = (await registry.getMetricsAsJSON()) as MetricsJson;
+    if (w.isDead() || !w.isConnected()) done([]);
+    else w.send({ type: REQUEST, id } satisfies MetricsRequest, undefined, {}, (err) => { if (err) done([]); });
+  });
+}
+
+/**
+ * In the primary: the Prometheus text of the whole cluster. Each worker's samples carry worker="<slot>" (the
+ * slot survives the worker's restarts): summed over live workers instead, a worker's death would make every
+ * counter drop, which Prometheus takes for a reset and counts the survivors' totals again.
+ */
+export async function clusterMetricsText(workers: ReadonlyMap<number, Worker>, primaryMetrics: readonly string[], timeoutMs = 2_000): Promise<string> {
+  const id = nextId++;
+  const answers = await Promise.all([...workers].map(async ([slot, w]) => labelled(await askWorker(w, id, timeoutMs), String(slot))));
+  const own = ((await registry.getMetricsAsJSON()) as MetricsJson).filter((m) => primaryMetrics.includes(m.name));
   const merged = client.AggregatorRegistry.aggregate([own, ...answers]);
   return merged.metrics();
 }
