@@ -14,6 +14,8 @@ import { eventually } from './eventually.ts';
 import { assertStoredFeaturesMatch, seriesTicks, streamTicks, waitForRows } from './pipeline-expectations.ts';
 import { readDailyPrices } from '../actors/features/daily-price-csv.ts';
 import { KAFKA_BROKERS } from './services.ts';
+import { readTopic } from './ingest-kafka-helpers.ts';
+import { Prediction } from '../proto/gen/carbon/v1/prediction.ts';
 
 test('promoting models during a running stream swaps the replicas without losing, doubling or reordering a tick', async (t) => {
   const env = await testEnvironment(t, 2);
@@ -68,4 +70,14 @@ test('promoting models during a running stream swaps the replicas without losing
   const switchAt = order.indexOf(second);
   t.true(switchAt > 0, 'both models served');
   t.true(order.slice(0, switchAt).every((v) => v === first) && order.slice(switchAt).every((v) => v === second), 'the versions change once, in tick order');
+
+  // Every stored prediction was also published on ml-predictions, keyed by commodity (at least once: a replay
+  // after a crash may publish one again, with the same key, tick and version).
+  const published = await readTopic(env.topics.predictions);
+  const onTopic = new Set(published.map((m) => {
+    const p = Prediction.decode(m.value);
+    t.is(m.key, p.commodity);
+    return `${p.tickTsMs}/${p.modelVersion}`;
+  }));
+  t.deepEqual([...onTopic].sort(), rows.map((r) => `${r.tick_ts_ms}/${r.model_version}`).sort(), 'the topic holds the stored predictions');
 });
