@@ -138,6 +138,7 @@ function call(target: Target): Promise<CallResult> {
 /** What a server did over the rounds of one loop. */
 class Tally {
   readonly latencies: number[] = [];
+  readonly latenciesByPath = new Map<string, number[]>();
   readonly outcomes: Record<string, number> = {};
   /** The first details seen of each error status. */
   readonly errorDetails: Record<string, string> = {};
@@ -158,6 +159,9 @@ class Tally {
     this.latencies.push(r.ms);
     const path = r.path === undefined ? 'none' : ServingPath[r.path];
     this.outcomes[path] = (this.outcomes[path] ?? 0) + 1;
+    let byPath = this.latenciesByPath.get(path);
+    if (byPath === undefined) this.latenciesByPath.set(path, (byPath = []));
+    byPath.push(r.ms);
   }
 
   percentileMs(q: number): number {
@@ -214,7 +218,11 @@ async function alternate(rounds: number, gateway: Target, echo: Target, run: (ta
 }
 
 function describe(t: Tally): string {
-  return `p50 ${t.percentileMs(0.5).toFixed(3)} ms p99 ${t.percentileMs(0.99).toFixed(3)} ms ${t.qps.toFixed(0)} calls/s ${JSON.stringify(t.outcomes)}${t.errors > 0 ? ` errors ${JSON.stringify(t.errorDetails)}` : ''}, send lag max ${t.maxSendLagMs.toFixed(1)} ms`;
+  const byPath = [...t.latenciesByPath].map(([path, ms]) => {
+    ms.sort((a, b) => a - b);
+    return `${path.replace('SERVING_PATH_', '').toLowerCase()} ${ms.length} p50 ${percentile(ms, 0.5).toFixed(2)} p99 ${percentile(ms, 0.99).toFixed(2)}`;
+  });
+  return `p50 ${t.percentileMs(0.5).toFixed(3)} ms p99 ${t.percentileMs(0.99).toFixed(3)} ms ${t.qps.toFixed(0)} calls/s (${byPath.join('; ')})${t.errors > 0 ? ` errors ${JSON.stringify(t.outcomes)} ${JSON.stringify(t.errorDetails)}` : ''}, send lag max ${t.maxSendLagMs.toFixed(1)} ms`;
 }
 
 async function warmUp(target: Target): Promise<void> {
