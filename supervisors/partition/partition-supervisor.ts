@@ -128,7 +128,7 @@ export class PartitionAssignment {
       rejected: (entry, reason, detail) => this.deadLetter(entry, reason, detail),
       reply: (replyTo, value) => dispatchTo(replyTo, value),
     });
-    return spawnTyped<ReturnType<typeof behaviour.initialState>, CommodityMsg>(parent as unknown as ParentRef, {
+    return spawnTyped<ReturnType<typeof behaviour.initialState>, CommodityMsg>(parent, {
       name: commodity,
       level: 'commodity',
       policy: commodityActorPolicy,
@@ -213,7 +213,7 @@ export class PartitionAssignment {
 
   stop(): void {
     this.state = 'stopped';
-    stopActor(this.ref as never);
+    stopActor(this.ref);
     mailboxDepth.set(0);
   }
 }
