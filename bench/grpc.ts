@@ -31,7 +31,8 @@ import { createLogger } from '../platform/logger.ts';
 import type { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
 import { PredictionServiceClient, PredictionServiceService, PredictResponse, ServingPath } from '../proto/gen/carbon/v1/prediction_service.ts';
 import type { BenchResult } from './run.ts';
-import { BROKERS, argValue, benchEnvironment, freePort, percentile, progress, startBenchCluster } from './_cluster.ts';
+import { freePort } from '../test/free-port.ts';
+import { BROKERS, argValue, benchEnvironment, percentile, progress, startBenchCluster } from './_cluster.ts';
 
 const COMMODITIES = ['WTI', 'BRENT', 'HENRY_HUB', 'GOLD', 'COPPER', 'SILVER'];
 const TRAIN_TICKS = 400;

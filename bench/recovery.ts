@@ -35,7 +35,8 @@ import { sqlHistoryStore } from '../connectors/postgres/history-store.ts';
 import { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
 import { referenceFeatures } from '../test/reference-features.ts';
 import type { BenchResult } from './run.ts';
-import { BROKERS, argValue, benchEnvironment, freePort, percentile, progress, startBenchCluster, type BenchCluster, type BenchEnvironment } from './_cluster.ts';
+import { freePort } from '../test/free-port.ts';
+import { BROKERS, argValue, benchEnvironment, percentile, progress, startBenchCluster, type BenchCluster, type BenchEnvironment } from './_cluster.ts';
 
 const WORKERS = 2;
 const WINDOW_SIZE = 50; // the platform's default CARBON_WINDOW_SIZE, which the cluster runs with here

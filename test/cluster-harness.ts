@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
@@ -14,18 +13,9 @@ import { createKafka } from '../connectors/kafka/client.ts';
 import { connectKafkaTickPublisher, type KafkaTickPublisher } from '../connectors/kafka/tick-publisher.ts';
 import type { Topics } from '../connectors/kafka/topics.ts';
 import { eventually } from './eventually.ts';
+import { freePort } from './free-port.ts';
 import { KAFKA_BROKERS, REDIS_URL, freshDatabase, freshTopics, uniqueName } from './services.ts';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 export interface TestEnvironment {
   readonly databaseUrl: string;
@@ -169,4 +159,15 @@ export async function tickPublisher(t: ExecutionContext, env: TestEnvironment): 
 export async function countRows(env: TestEnvironment, table: 'ticks' | 'features' | 'predictions'): Promise<number> {
   const { rows } = await env.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
   return Number(rows[0]?.n ?? 0);
+}
+
+/** Resolves once `pid` has exited (gone, or a zombie not reaped yet). */
+export async function processExited(pid: number): Promise<void> {
+  await eventually(() => {
+    try {
+      return /^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return true; // no /proc entry: the process is gone
+    }
+  }, { what: `process ${pid} to exit`, timeoutMs: 10_000, intervalMs: 10 });
 }

@@ -14,7 +14,6 @@ import test, { type ExecutionContext } from 'ava';
 import { credentials, loadPackageDefinition, Metadata, status, type ClientDuplexStream, type GrpcObject, type ServiceClientConstructor, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ModelRegistry } from '../actors/model/registry.ts';
@@ -30,7 +29,7 @@ import { createLogger } from '../platform/logger.ts';
 import type { Prediction } from '../proto/gen/carbon/v1/prediction.ts';
 import type { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
 import { PredictionServiceClient, ServingPath, type PredictResponse, type StreamPredictionsResponse } from '../proto/gen/carbon/v1/prediction_service.ts';
-import { startCluster, testEnvironment, tickPublisher, type TestEnvironment } from './cluster-harness.ts';
+import { startCluster, testEnvironment, tickPublisher, type TestEnvironment, processExited } from './cluster-harness.ts';
 import { eventually } from './eventually.ts';
 import { REAL_SERIES, seriesTicks, streamTicks, waitForRows } from './pipeline-expectations.ts';
 import { KAFKA_BROKERS } from './services.ts';
@@ -76,16 +75,6 @@ async function exactRouting(t: ExecutionContext, env: TestEnvironment, address: 
   }
 }
 
-/** Resolves once `pid` has exited (gone, or a zombie its parent has not reaped yet). */
-async function exited(pid: number): Promise<void> {
-  await eventually(() => {
-    try {
-      return /^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    } catch {
-      return true;
-    }
-  }, { what: `process ${pid} to exit`, timeoutMs: 10_000, intervalMs: 10 });
-}
 
 function predict(c: PredictionServiceClient, commodity: string, waitForReady = false): Promise<Answer> {
   return new Promise((resolve) => {
@@ -280,7 +269,7 @@ test('two workers answer every commodity with its owner\'s prediction, stream li
   const pidsBefore = await cluster.workerPids();
   t.true(pidsBefore.includes(victim), `the owner ${victim} is a worker of the cluster (${pidsBefore.join(', ')})`);
   process.kill(victim, 'SIGKILL');
-  await exited(victim);
+  await processExited(victim);
 
   // Until the group notices (session timeout 3 s), the victim's partitions have no live owner: every call is still
   // answered, degraded for its commodities, with the last stored prediction. Connections to the victim are gone;

@@ -22,7 +22,7 @@ import { createLogger } from '../platform/logger.ts';
 import { PredictionServiceClient, ServingPath, type GetFeaturesResponse } from '../proto/gen/carbon/v1/prediction_service.ts';
 import { openEdges, type Edges } from '../supervisors/worker/edges.ts';
 import { startWorkerCore, type WorkerCore } from '../supervisors/worker/worker-core.ts';
-import { freePort } from './cluster-harness.ts';
+import { freePort } from './free-port.ts';
 import { eventually } from './eventually.ts';
 
 const SERVER_NAME = 'carbon-grpc';

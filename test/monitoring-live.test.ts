@@ -18,7 +18,7 @@ import { checkMetrics, scrapeIntervalS, startPrometheus, startPushgateway, type 
 import { awaitPanels, awaitRuleEvaluations, describePanelResult, describeRuleResult, instantQuery, largestValue, passes, type PanelQueryResult } from '../deploy/tools/live-queries.ts';
 import type { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
 import { PredictionServiceClient, ServingPath, type PredictResponse } from '../proto/gen/carbon/v1/prediction_service.ts';
-import { startCluster, testEnvironment, tickPublisher } from './cluster-harness.ts';
+import { startCluster, testEnvironment, tickPublisher, processExited } from './cluster-harness.ts';
 import { eventually } from './eventually.ts';
 import { seriesTicks, waitForRows } from './pipeline-expectations.ts';
 import { KAFKA_BROKERS } from './services.ts';
@@ -116,16 +116,6 @@ function ownerPid(answer: Answer): number | undefined {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-/** Resolves once `pid` has exited (gone, or a zombie not reaped yet). */
-async function exited(pid: number): Promise<void> {
-  await eventually(() => {
-    try {
-      return /^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    } catch {
-      return true;
-    }
-  }, { what: `process ${pid} to exit`, timeoutMs: 10_000, intervalMs: 20 });
-}
 
 /** Waits until Prometheus has scraped a series matching `selector`. */
 async function scraped(prometheus: RunningServer, selector: string): Promise<void> {
@@ -216,7 +206,7 @@ test('a real Prometheus scraping a running cluster and the Pushgateway gets data
   const pidsBefore = await cluster.workerPids();
   t.true(pidsBefore.includes(victim), `the owner ${victim} is a worker (${pidsBefore.join(', ')})`);
   process.kill(victim, 'SIGKILL');
-  await exited(victim);
+  await processExited(victim);
   const paths: string[] = [];
   await eventually(async () => {
     const a = await predict(client, 'BRENT');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { PredictionServiceClient, PredictRequest, type PredictResponse } from '../proto/gen/carbon/v1/prediction_service.ts';
-import { freePort } from './cluster-harness.ts';
+import { freePort } from './free-port.ts';
 import { eventually } from './eventually.ts';
 
 interface Started {

@@ -6,10 +6,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rulesPath } from './prometheus-rule.ts';
+import { freePort } from '../../test/free-port.ts';
 
 /** What a live Prometheus scrapes: the cluster primary's aggregated /metrics and, if given, a Pushgateway. */
 export interface ScrapeTargets {
@@ -52,16 +52,6 @@ export function prometheusConfig(targets: ScrapeTargets, rulesFile: string): str
   ].join('\n');
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** Runs a tool to completion; throws when it cannot run at all (not installed), with the package to install. */
 export function runTool(command: string, args: readonly string[], input?: string): { status: number | null; output: string } {
