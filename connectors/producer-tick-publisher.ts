@@ -3,7 +3,7 @@
  * bus, or Kafka when KAFKA_BROKERS is set) with the ingest job's validated ticks and rejected rows.
  */
 import type { RejectedRow, TickPublisher } from './kafka/tick-publisher.ts';
-import { dlqHeaders } from './kafka/dlq.ts';
+import { dlqMessage } from './kafka/dlq.ts';
 import { contentTypes, dlqOf } from './kafka/topics.ts';
 import type { MessageProducer, OutgoingMessage } from './message-bus.ts';
 import { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
@@ -11,7 +11,7 @@ import { dlqTotal } from '../platform/metrics.ts';
 
 const tickHeaders = { 'content-type': contentTypes.protobuf };
 
-export function producerTickPublisher(producer: MessageProducer, topic: string): TickPublisher {
+export function producerTickPublisher(producer: MessageProducer, topic: string, maxValueBytes: number): TickPublisher {
   let pending: Promise<void>[] = [];
   const track = (p: Promise<void>): void => {
     pending.push(p);
@@ -24,12 +24,12 @@ export function producerTickPublisher(producer: MessageProducer, topic: string):
       track(producer.send(topic, messages));
     },
     async reject(rows: readonly RejectedRow[]) {
+      const messages = rows.map((r) => dlqMessage({
+        sourceTopic: topic, value: r.raw, reason: r.reason, detail: r.detail, key: r.commodity, origin: r.origin,
+        originalSizeBytes: r.rawSizeBytes, contentType: r.contentType,
+      }, maxValueBytes));
       const dlq = dlqOf(topic);
-      track(producer.send(dlq, rows.map((r) => ({
-        key: r.commodity ?? '',
-        value: Buffer.from(r.raw, 'utf8'),
-        headers: { [dlqHeaders.reason]: r.reason, [dlqHeaders.detail]: r.detail.slice(0, 1_000), [dlqHeaders.sourceTopic]: topic, [dlqHeaders.origin]: r.origin },
-      }))));
+      track(producer.send(dlq, messages.map((m) => ({ key: m.key ?? '', value: m.value, headers: m.headers }))));
       for (const r of rows) dlqTotal.inc({ topic: dlq, reason: r.reason });
     },
     async flush() {

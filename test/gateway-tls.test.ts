@@ -87,7 +87,7 @@ test.before(async () => {
   core = await startWorkerCore(config, loadGatewayConfig(config, baseEnv), edges, undefined, quiet, (reason, err) => {
     quiet.error('worker_core_failed', { reason, err });
   });
-  const feed = producerTickPublisher(edges.producer, edges.topics.prices);
+  const feed = producerTickPublisher(edges.producer, edges.topics.prices, config.pipeline.maxMessageBytes);
   await feed.publish(Array.from({ length: 30 }, (_, i) => ({ commodity: 'WTI', tsMs: Date.UTC(2024, 0, 1 + i), price: 70 + Math.sin(i), unit: 'USD/barrel', source: 'test:tls' })));
   await eventually(async () => (await edges.online.getLatest('WTI')).features?.tickCount === 30, { what: '30 WTI ticks processed', timeoutMs: 60_000, intervalMs: 50 });
 });

@@ -48,7 +48,7 @@ test('the embedded and the cluster modes store the same features and predictions
     await core.stop();
     await edges.close();
   });
-  const embeddedFeed = producerTickPublisher(edges.producer, edges.topics.prices);
+  const embeddedFeed = producerTickPublisher(edges.producer, edges.topics.prices, config.pipeline.maxMessageBytes);
   await streamTicks(embeddedFeed, before, 2_000, 0);
   await eventually(() => edges.pricesDrained(), { what: 'the embedded pipeline to drain', timeoutMs: 120_000, intervalMs: 100 });
 

@@ -3,7 +3,7 @@
  * and headers saying why, so that an operator can fix and replay them. Shared by ingest and the workers.
  * Records are batched; `flush()` makes them durable. Every record sent is counted in carbon_dlq_total.
  */
-import type { IHeaders, Message, Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
 import { logger } from '../../platform/logger.ts';
 import { dlqTotal } from '../../platform/metrics.ts';
 import { dlqOf } from './topics.ts';
@@ -53,6 +53,32 @@ function headerText(text: string): string {
   return text.length <= 1_000 ? text : `${text.slice(0, 997)}...`;
 }
 
+/** A DLQ message: the DLQ topic, the original bytes (cut to `maxValueBytes`), the reason headers. */
+export interface DlqMessage {
+  readonly topic: string;
+  readonly key: string | null;
+  readonly value: Buffer;
+  readonly headers: Record<string, string>;
+}
+
+/** The one place a DLQ record becomes a message: the Kafka writer and the in-process bus both use it. */
+export function dlqMessage(r: DlqRecord, maxValueBytes: number): DlqMessage {
+  let value = typeof r.value === 'string' ? Buffer.from(r.value, 'utf8') : r.value;
+  const headers: Record<string, string> = {
+    [dlqHeaders.reason]: r.reason,
+    [dlqHeaders.detail]: headerText(r.detail),
+    [dlqHeaders.sourceTopic]: r.sourceTopic,
+  };
+  if (r.partition !== undefined) headers[dlqHeaders.sourcePartition] = String(r.partition);
+  if (r.offset !== undefined) headers[dlqHeaders.sourceOffset] = r.offset;
+  if (r.origin !== undefined) headers[dlqHeaders.origin] = headerText(r.origin);
+  if (r.contentType !== undefined) headers['content-type'] = r.contentType;
+  const originalBytes = Math.max(value.length, r.originalSizeBytes ?? 0);
+  if (value.length > maxValueBytes) value = value.subarray(0, maxValueBytes);
+  if (originalBytes > value.length) headers[dlqHeaders.originalBytes] = String(originalBytes);
+  return { topic: dlqOf(r.sourceTopic), key: r.key ?? null, value, headers };
+}
+
 export class DlqWriter {
   private pending: Array<{ topic: string; reason: string; message: Message }> = [];
   private readonly batchSize: number;
@@ -96,20 +122,7 @@ export class DlqWriter {
   }
 
   private toMessage(r: DlqRecord): { topic: string; reason: string; message: Message } {
-    const topic = dlqOf(r.sourceTopic);
-    let value = typeof r.value === 'string' ? Buffer.from(r.value, 'utf8') : r.value;
-    const headers: IHeaders = {
-      [dlqHeaders.reason]: r.reason,
-      [dlqHeaders.detail]: headerText(r.detail),
-      [dlqHeaders.sourceTopic]: r.sourceTopic,
-    };
-    if (r.partition !== undefined) headers[dlqHeaders.sourcePartition] = String(r.partition);
-    if (r.offset !== undefined) headers[dlqHeaders.sourceOffset] = r.offset;
-    if (r.origin !== undefined) headers[dlqHeaders.origin] = headerText(r.origin);
-    if (r.contentType !== undefined) headers['content-type'] = r.contentType;
-    const originalBytes = Math.max(value.length, r.originalSizeBytes ?? 0);
-    if (value.length > this.options.maxValueBytes) value = value.subarray(0, this.options.maxValueBytes);
-    if (originalBytes > value.length) headers[dlqHeaders.originalBytes] = String(originalBytes);
-    return { topic, reason: r.reason, message: { key: r.key ?? null, value, headers } };
+    const m = dlqMessage(r, this.options.maxValueBytes);
+    return { topic: m.topic, reason: r.reason, message: { key: m.key, value: m.value, headers: m.headers } };
   }
 }

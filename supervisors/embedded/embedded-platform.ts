@@ -121,7 +121,7 @@ export async function runEmbedded(config: Config, options: EmbeddedOptions, log:
   });
 
   const status = startStatusLine(options.statusPeriodMs, () => ` | ${state}`);
-  const publisher = producerTickPublisher(edges.producer, edges.topics.prices);
+  const publisher = producerTickPublisher(edges.producer, edges.topics.prices, config.pipeline.maxMessageBytes);
   const drained = () => edges.pricesDrained();
 
   const feed = (async () => {

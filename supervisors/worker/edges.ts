@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import type { PartitionedPipeline } from '../../connectors/kafka/price-consumer.ts';
 import { createKafka, prepareTopics } from '../../connectors/kafka/client.ts';
 import { dlqDeadLetterPort } from '../../connectors/kafka/dead-letter-port.ts';
-import { DlqWriter, dlqHeaders } from '../../connectors/kafka/dlq.ts';
+import { DlqWriter, dlqMessage } from '../../connectors/kafka/dlq.ts';
 import { kafkaProducer } from '../../connectors/kafka/kafka-producer.ts';
 import { startModelUpdatesConsumer } from '../../connectors/kafka/model-updates-consumer.ts';
 import { startPriceConsumer } from '../../connectors/kafka/price-consumer.ts';
 import { partitionOf } from '../../connectors/kafka/tick-publisher.ts';
-import { dlqOf, topicNames, type Topics } from '../../connectors/kafka/topics.ts';
+import { topicNames, type Topics } from '../../connectors/kafka/topics.ts';
 import { MemoryBus } from '../../connectors/memory-bus/memory-bus.ts';
 import type { MessageProducer } from '../../connectors/message-bus.ts';
 import { migrate } from '../../connectors/postgres/migrate.ts';
@@ -56,23 +56,16 @@ function required<T>(value: T | undefined, variable: string, example: string): T
   return value;
 }
 
-/** The embedded DLQ: the same topic name and headers as in Kafka, held by the in-process bus. */
-function busDeadLetterPort(bus: MemoryBus, sourceTopic: string): DeadLetterPort {
-  const topic = dlqOf(sourceTopic);
+/** The embedded DLQ: the same topic name, bytes and headers as in Kafka, held by the in-process bus. */
+function busDeadLetterPort(bus: MemoryBus, sourceTopic: string, maxValueBytes: number): DeadLetterPort {
   return {
     async send(r) {
-      await bus.send(topic, [{
-        key: r.key?.toString('utf8') ?? '',
-        value: r.value ?? Buffer.alloc(0),
-        headers: {
-          [dlqHeaders.reason]: r.reason,
-          [dlqHeaders.detail]: r.detail.slice(0, 1_000),
-          [dlqHeaders.sourceTopic]: sourceTopic,
-          [dlqHeaders.sourcePartition]: String(r.partition),
-          [dlqHeaders.sourceOffset]: String(r.offset),
-        },
-      }]);
-      dlqTotal.inc({ topic, reason: r.reason });
+      const m = dlqMessage({
+        sourceTopic, value: r.value ?? Buffer.alloc(0), reason: r.reason, detail: r.detail,
+        key: r.key?.toString('utf8'), partition: r.partition, offset: String(r.offset),
+      }, maxValueBytes);
+      await bus.send(m.topic, [{ key: m.key ?? '', value: m.value, headers: m.headers }]);
+      dlqTotal.inc({ topic: m.topic, reason: r.reason });
     },
   };
 }
@@ -131,7 +124,7 @@ export async function openEdges(config: Config, log: Logger, mode: 'cluster' | '
       online,
       producer: bus,
       ownership: state.ownership,
-      deadLetters: busDeadLetterPort(bus, topics.prices),
+      deadLetters: busDeadLetterPort(bus, topics.prices, config.pipeline.maxMessageBytes),
       async consumePrices(pipeline, onFatal) {
         return bus.consume(topics.prices, pipeline, 2_000, onFatal);
       },
