@@ -52,7 +52,11 @@ export interface CommodityBehaviour {
 
 export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour {
   const { commodity, ledger } = deps;
-  const partitionLabel = { partition: String(deps.partition) };
+  // Labelled series resolved once per actor, not hashed again on every tick.
+  const processedHere = ticksProcessed.labels({ partition: String(deps.partition) });
+  const predicted = predictionsTotal.labels({ commodity });
+  const skippedNoModel = predictionsSkipped.labels({ commodity, reason: 'no_model' });
+  const skippedIncomplete = predictionsSkipped.labels({ commodity, reason: 'inputs_incomplete' });
   let warnedNoModel = false;
 
   /**
@@ -86,7 +90,7 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
   function predict(features: FeatureVector, tick: PriceTick): Prediction | undefined {
     const replica = deps.models.replicaFor(commodity);
     if (!replica) {
-      predictionsSkipped.inc({ commodity, reason: 'no_model' });
+      skippedNoModel.inc();
       if (!warnedNoModel) deps.log.info('no_model_in_service', { commodity, note: 'ticks get features but no prediction until a model is promoted' });
       warnedNoModel = true;
       return undefined;
@@ -95,8 +99,8 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
     const started = performance.now();
     const prediction = replica.predict(commodity, features, tick);
     inferenceSeconds.observe((performance.now() - started) / 1000);
-    if (prediction) predictionsTotal.inc({ commodity });
-    else predictionsSkipped.inc({ commodity, reason: 'inputs_incomplete' });
+    if (prediction) predicted.inc();
+    else skippedIncomplete.inc();
     return prediction;
   }
 
@@ -153,7 +157,7 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
         liveCoverage.set({ commodity }, realized.covered / realized.realized);
       }
       ledger.processedAwaitingDurability({ tsMs: tick.tsMs, price: tick.price, tickCount: features.tickCount });
-      ticksProcessed.inc(partitionLabel);
+      processedHere.inc();
       const done = entry;
       deps.sink.submit({ tick, features, prediction, alert }, () => {
         tickProcessingSeconds.observe((performance.now() - done.fetchedAtMs) / 1000);
