@@ -4,7 +4,7 @@
  * holds the last durable outputs of the previous owner.
  */
 import type { CommoditySnapshot } from '../actors/commodity/protocol.ts';
-import { toFeaturesMessage } from '../actors/sinks/tick-outputs.ts';
+import { toFeaturesMessage } from '../actors/features/features-message.ts';
 import type { OnlineStore } from '../connectors/redis/online-store.ts';
 import type { Features } from '../proto/gen/carbon/v1/features.ts';
 import type { Prediction } from '../proto/gen/carbon/v1/prediction.ts';

@@ -6,7 +6,7 @@
  * that a degraded answer still fits in the deadline.
  */
 import type { ReplicaLookup } from '../actors/commodity/protocol.ts';
-import type { FeatureVector } from '../actors/features/compute-features.ts';
+import { featureVectorOf } from '../actors/features/features-message.ts';
 import { partitionOf } from '../connectors/kafka/tick-publisher.ts';
 import type { OnlineStore } from '../connectors/redis/online-store.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -116,24 +116,3 @@ export class Router {
   }
 }
 
-/** The feature vector of stored features (the inverse of toFeaturesMessage), for the local replica. */
-export function featureVectorOf(f: Features): FeatureVector {
-  return {
-    tsMs: f.tsMs,
-    price: f.price,
-    simpleReturn: f.simpleReturn,
-    logReturn: f.logReturn,
-    nonPositivePrice: f.nonPositivePrice,
-    sma5: f.sma5,
-    sma20: f.sma20,
-    ema5: f.ema5 ?? f.price,
-    ema20: f.ema20 ?? f.price,
-    volatility20: f.volatility20,
-    zScore: f.zScore,
-    rsi14: f.rsi14,
-    momentum10: f.momentum10,
-    windowMin: f.windowMin,
-    windowMax: f.windowMax,
-    tickCount: f.tickCount,
-  };
-}

@@ -1,6 +1,7 @@
 /** Latest features and prediction per commodity to the online store (Redis, or memory when embedded). */
 import type { OnlineStore } from '../../connectors/redis/online-store.ts';
-import { toFeaturesMessage, type OutputWriter } from './tick-outputs.ts';
+import { toFeaturesMessage } from '../features/features-message.ts';
+import type { OutputWriter } from './tick-outputs.ts';
 
 export function onlineStoreSink(store: OnlineStore): OutputWriter {
   return {

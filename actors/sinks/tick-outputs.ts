@@ -4,7 +4,6 @@
  */
 import type { FeatureVector } from '../features/compute-features.ts';
 import type { Alert } from '../../proto/gen/carbon/v1/alert.ts';
-import type { Features } from '../../proto/gen/carbon/v1/features.ts';
 import type { Prediction } from '../../proto/gen/carbon/v1/prediction.ts';
 import type { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
 
@@ -32,27 +31,4 @@ export interface SinkPort {
   /** Outputs submitted and not yet durable. */
   pending(): number;
   close(): Promise<void>;
-}
-
-/** The wire form of a feature vector, for the online store and the gateway. */
-export function toFeaturesMessage(commodity: string, f: FeatureVector): Features {
-  return {
-    commodity,
-    tsMs: f.tsMs,
-    price: f.price,
-    simpleReturn: f.simpleReturn,
-    logReturn: f.logReturn,
-    nonPositivePrice: f.nonPositivePrice,
-    sma5: f.sma5,
-    sma20: f.sma20,
-    ema5: f.ema5,
-    ema20: f.ema20,
-    volatility20: f.volatility20,
-    zScore: f.zScore,
-    rsi14: f.rsi14,
-    momentum10: f.momentum10,
-    windowMin: f.windowMin,
-    windowMax: f.windowMax,
-    tickCount: f.tickCount,
-  };
 }
