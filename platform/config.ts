@@ -150,6 +150,8 @@ export interface Config {
     /** How long outputs may wait in a sink batch before being written. */
     readonly flushIntervalMs: number;
     readonly flushMaxRows: number;
+    /** Sink batches written at once (acknowledged in order). */
+    readonly flushConcurrency: number;
   };
   readonly cluster: {
     readonly workers: number;
@@ -193,6 +195,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxMessageBytes: r.sizeBytes('CARBON_MAX_MESSAGE_BYTES', 64 * 1024, 64),
       flushIntervalMs: r.durationMs('CARBON_FLUSH_INTERVAL', 20, 1),
       flushMaxRows: r.int('CARBON_FLUSH_MAX_ROWS', 2_000, 1),
+      flushConcurrency: r.int('CARBON_FLUSH_CONCURRENCY', 2, 1, 16),
     },
     cluster: {
       workers: r.int('CARBON_WORKERS', Math.max(1, cpus().length), 1, 256),

@@ -97,12 +97,15 @@ async function upsertPredictions(tx: SqlQuery, batch: readonly TickOutputs[]): P
 export function postgresSink(store: SqlStore): OutputWriter {
   return {
     name: 'postgres',
+    // Upserts of distinct keys whose values are a function of the tick: two batches may commit in either order.
+    concurrent: true,
     async write(batch) {
       const rows = lastPerKey(batch, (o) => `${o.tick.commodity}\u0000${o.tick.tsMs}`);
       await store.transaction(async (tx) => {
         await upsertTicks(tx, rows);
-        await upsertFeatures(tx, rows);
         await upsertPredictions(tx, rows);
+        // Last, so that features.stored_at (clock time of the row's write) comes as near the commit as it can.
+        await upsertFeatures(tx, rows);
       });
     },
   };

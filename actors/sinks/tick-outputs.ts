@@ -19,6 +19,11 @@ export interface TickOutputs {
 /** One store's batched writer. `write` resolves when the batch is durable there, and is idempotent on replay. */
 export interface OutputWriter {
   readonly name: string;
+  /**
+   * Whether batches may be written side by side (idempotent upserts, where order does not matter). Otherwise the
+   * sink hands them over one after the other in batch order, as a latest-value store or an ordered stream needs.
+   */
+  readonly concurrent?: boolean;
   write(batch: readonly TickOutputs[]): Promise<void>;
 }
 

@@ -53,6 +53,7 @@ export async function startWorkerCore(
     writers: [postgresSink(edges.store), onlineStoreSink(edges.online), busSink(edges.producer, edges.topics)],
     maxRows: config.pipeline.flushMaxRows,
     intervalMs: config.pipeline.flushIntervalMs,
+    maxConcurrentBatches: config.pipeline.flushConcurrency,
     giveUpAfterMs: 60_000,
     log,
     onFatal: (err) => onFatal('sink_unavailable', err),
