@@ -158,3 +158,11 @@ for (const level of ['commodity', 'partition', 'root'] as const) {
 }
 
 export const registry = client.register;
+
+/**
+ * The process's own series (resident memory, heap spaces, GC pauses by kind, event-loop lag), for the processes
+ * that do the work: memory and pauses are what decide a worker's tail latency.
+ */
+export function collectProcessMetrics(): void {
+  client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+}

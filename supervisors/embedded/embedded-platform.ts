@@ -18,7 +18,7 @@ import { sqlModelStore } from '../../connectors/postgres/model-store.ts';
 import { producerTickPublisher } from '../../connectors/producer-tick-publisher.ts';
 import type { Config } from '../../platform/config.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { registry as metricsRegistry } from '../../platform/metrics.ts';
+import { collectProcessMetrics, registry as metricsRegistry } from '../../platform/metrics.ts';
 import { createProgress } from '../../platform/progress.ts';
 import { startOpsServer } from '../cluster/ops-http.ts';
 import { applyChaos, PoisonTicks } from '../worker/chaos.ts';
@@ -102,6 +102,7 @@ export async function runEmbedded(config: Config, options: EmbeddedOptions, log:
   const edges = await openEdges(config, log, 'embedded');
   const poison = config.chaosEnabled ? new PoisonTicks() : undefined;
   let core: WorkerCore | undefined;
+  collectProcessMetrics();
   const ops = await startOpsServer(config.cluster.metricsHost, config.cluster.metricsPort, {
     metricsText: () => metricsRegistry.metrics(),
     health: () => ({ healthy: state === 'running' || state === 'bootstrapping', body: { state, edges: edges.describe } }),

@@ -6,6 +6,7 @@
 import { partitionOf } from '../../connectors/kafka/tick-publisher.ts';
 import type { Config } from '../../platform/config.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { collectProcessMetrics } from '../../platform/metrics.ts';
 import { isChaosCommand } from '../cluster/chaos-command.ts';
 import { serveMetricsToPrimary } from '../cluster/metrics-aggregation.ts';
 import { applyChaos, PoisonTicks } from './chaos.ts';
@@ -24,6 +25,7 @@ export interface WorkerOptions {
 
 export async function runWorkerProcess({ config, log }: WorkerOptions): Promise<number> {
   let state: WorkerState = 'starting';
+  collectProcessMetrics();
   if (process.send) serveMetricsToPrimary();
   const poison = config.chaosEnabled ? new PoisonTicks() : undefined;
   let pipelineForChaos: WorkerPipeline | undefined;
