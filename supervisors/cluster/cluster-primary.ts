@@ -17,6 +17,14 @@ import { startOpsServer } from './ops-http.ts';
 /** Lifecycle of the primary. */
 export type PrimaryState = 'running' | 'stopping' | 'failed';
 
+/**
+ * The workers' heap: semi-spaces of 8 MB instead of V8's 16, and an old generation allowed to grow to twice its
+ * live size after a full collection instead of up to four times. Measured with `npm run bench -- pipeline` (1M
+ * ticks at 25k/s): peak RSS per worker 237-249 MB against 369-383 MB with V8's defaults, the same throughput, and
+ * minor pauses shorter (a worker's young generation is mostly ticks in flight, copied at every scavenge).
+ */
+export const WORKER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--heap-growing-percent=100'];
+
 export interface PrimaryOptions {
   readonly config: Config;
   readonly log: Logger;
@@ -30,9 +38,10 @@ export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
   let restartHistory: readonly number[] = [];
   const slots = new Map<number, Worker>();
 
-  // CARBON_WORKER_NODE_ARGS adds node flags to the workers only (e.g. --cpu-prof for profiling a worker).
+  // CARBON_WORKER_NODE_ARGS adds node flags to the workers only (e.g. --cpu-prof for profiling a worker); they
+  // come after WORKER_V8_FLAGS, so a flag given there wins.
   const extraNodeArgs = (process.env.CARBON_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  cluster.setupPrimary({ args: [...opts.workerArgs], execArgv: [...process.execArgv, ...extraNodeArgs] });
+  cluster.setupPrimary({ args: [...opts.workerArgs], execArgv: [...process.execArgv, ...WORKER_V8_FLAGS, ...extraNodeArgs] });
 
   const fork = (slot: number): void => {
     const worker = cluster.fork({ CARBON_WORKER_SLOT: String(slot) });
