@@ -23,6 +23,8 @@ export interface BenchEnvironment {
   readonly name: string;
   readonly databaseUrl: string;
   readonly topics: Topics;
+  /** Partitions of the prices topic. */
+  readonly partitions: number;
   readonly env: Record<string, string>;
   readonly db: pg.Pool;
   cleanup(): Promise<void>;
@@ -44,6 +46,7 @@ export async function benchEnvironment(partitions: number, extraEnv: Record<stri
     name,
     databaseUrl: url.toString(),
     topics,
+    partitions,
     db,
     env: {
       KAFKA_BROKERS: BROKERS.join(','),
@@ -75,7 +78,10 @@ export interface BenchCluster {
   readonly metricsUrl: string;
   readonly child: ChildProcess;
   workerPids(): Promise<number[]>;
+  /** The sum of a metric's series over labels and workers. */
   metric(name: string): Promise<number>;
+  /** The value of each of a metric's series. */
+  metricSeries(name: string): Promise<number[]>;
   stop(): Promise<void>;
 }
 
@@ -102,13 +108,16 @@ export async function startBenchCluster(env: BenchEnvironment, workers: number, 
       return ((await (await fetch(`${metricsUrl}/healthz`)).json()) as { pids: number[] }).pids;
     },
     async metric(name) {
+      return (await cluster.metricSeries(name)).reduce((a, b) => a + b, 0);
+    },
+    async metricSeries(name) {
       const text = await (await fetch(`${metricsUrl}/metrics`)).text();
-      let sum = 0;
+      const values: number[] = [];
       for (const line of text.split('\n')) {
         const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
-        if (m && m[1] === name) sum += Number(m[3]);
+        if (m && m[1] === name) values.push(Number(m[3]));
       }
-      return sum;
+      return values;
     },
     async stop() {
       child.kill('SIGTERM');
@@ -119,7 +128,10 @@ export async function startBenchCluster(env: BenchEnvironment, workers: number, 
   for (;;) {
     try {
       const pids = await cluster.workerPids();
-      if (pids.length === workers && (await cluster.metric('carbon_partitions_owned')) > 0) break;
+      // Steady: every worker owns partitions and together they own them all, so no rebalance is still to come
+      // when the measured stream starts.
+      const owned = await cluster.metricSeries('carbon_partitions_owned');
+      if (pids.length === workers && owned.filter((n) => n > 0).length === workers && owned.reduce((a, b) => a + b, 0) === env.partitions) break;
     } catch {
       // not listening yet
     }

@@ -1,8 +1,11 @@
 /**
- * `npm run bench -- pipeline [--ticks 1000000] [--commodities 200] [--workers 2] [--rate 30000]`: synthetic ticks
- * published at a fixed rate through a real `carbon start` cluster, measured from publish to durable feature rows;
- * then, in the same run, a bare kafkajs consumer reading the same topic and doing nothing.
- * Latency is sampled on every 97th tick: its `features.stored_at` (the writing transaction's time) minus the time
+ * `npm run bench -- pipeline [--ticks 1000000] [--commodities 200] [--workers 2] [--rate 26000] [--warmup 5]`:
+ * synthetic ticks published at a fixed rate through a real `carbon start` cluster, measured from publish to durable
+ * feature rows; then, in the same run, a bare kafkajs consumer reading the same topic and doing nothing.
+ * A warm-up of `warmup` seconds at the same rate comes first (actors spawned, history and models loaded, hot
+ * paths compiled): ticks/s, p50 and p99 are those of the `ticks` after it, `warmup_p99_ms` that of the warm-up.
+ * Latency is sampled on every 97th tick: its `features.stored_at` (the clock time of the row's write, the last
+ * statement of its transaction, so just before the commit) minus the time
  * its slice was acknowledged by the broker.
  */
 import { syntheticTicks } from '../actors/ingest/sources/synthetic-source.ts';
@@ -40,8 +43,9 @@ export default async function pipelineBench(args: string[]): Promise<BenchResult
   const total = argValue(args, 'ticks', 1_000_000);
   const commodities = argValue(args, 'commodities', 200);
   const workers = argValue(args, 'workers', 2);
-  const rate = argValue(args, 'rate', 30_000);
+  const rate = argValue(args, 'rate', 26_000);
   const partitions = argValue(args, 'partitions', 12);
+  const warmupSeconds = argValue(args, 'warmup', 5);
   const env = await benchEnvironment(partitions);
   progress(`database ${env.name}, ${partitions} partitions; starting ${workers} workers`);
   const cluster = await startBenchCluster(env, workers);
@@ -61,17 +65,31 @@ export default async function pipelineBench(args: string[]): Promise<BenchResult
       }
     })();
 
-    const sampleKeys: Array<{ commodity: string; tsMs: number; sentAt: number }> = [];
+    // Two phases over one stream: `warmup` seconds at the same rate (the workers spawn their actors, load the
+    // commodities' history and models, and the JIT compiles the hot paths), then the measured `total` ticks.
+    // Both are sampled; the warm-up's latency is reported apart, not dropped.
+    const warmupTicks = Math.round(rate * warmupSeconds);
+    type Sample = { commodity: string; tsMs: number; sentAt: number };
+    const samples: { warmup: Sample[]; measured: Sample[] } = { warmup: [], measured: [] };
     const slice = Math.max(1, Math.round(rate / 20));
-    const ticks = syntheticTicks({ seed: 254, commodities, ticks: total, startMs: Date.UTC(2000, 0, 1), intervalMs: 60_000 });
-    const started = performance.now();
-    const startedWall = Date.now();
+    const ticks = syntheticTicks({ seed: 254, commodities, ticks: warmupTicks + total, startMs: Date.UTC(2000, 0, 1), intervalMs: 60_000 });
+    let phaseStarted = performance.now();
+    let startedWall = Date.now();
+    let phase: keyof typeof samples = 'warmup';
+    let phaseEnd = warmupTicks;
     let sent = 0;
     let batch: PriceTick[] = [];
-    let lastReport = started;
+    let lastReport = phaseStarted;
     for (const tick of ticks) {
       batch.push(tick);
-      if (batch.length < slice && sent + batch.length < total) continue;
+      if (batch.length < slice && sent + batch.length < phaseEnd) continue;
+      if (phase === 'warmup' && sent >= warmupTicks) {
+        phase = 'measured';
+        phaseEnd = warmupTicks + total;
+        phaseStarted = performance.now();
+        startedWall = Date.now();
+        progress(`warm-up done (${warmupTicks} ticks); measuring ${total} ticks`);
+      }
       const firstIndex = sent;
       await publisher.publish(batch);
       await publisher.flush();
@@ -79,43 +97,49 @@ export default async function pipelineBench(args: string[]): Promise<BenchResult
       for (let i = 0; i < batch.length; i++) {
         if ((firstIndex + i) % 97 === 0) {
           const tk = batch[i] as PriceTick;
-          sampleKeys.push({ commodity: tk.commodity, tsMs: tk.tsMs, sentAt: ackWall });
+          samples[phase].push({ commodity: tk.commodity, tsMs: tk.tsMs, sentAt: ackWall });
         }
       }
       sent += batch.length;
       batch = [];
-      // Paced against the absolute schedule, so that a slow slice is caught up rather than drifting.
-      const dueMs = (sent / rate) * 1000 - (performance.now() - started);
+      // Paced against the phase's absolute schedule, so that a slow slice is caught up rather than drifting.
+      const phaseSent = phase === 'warmup' ? sent : sent - warmupTicks;
+      const dueMs = (phaseSent / rate) * 1000 - (performance.now() - phaseStarted);
       if (dueMs > 0) await new Promise((r) => setTimeout(r, dueMs));
       if (performance.now() - lastReport > 5_000) {
         lastReport = performance.now();
-        progress(`published ${sent} of ${total}, lag ${maxLag}, peak worker RSS ${peakRss.toFixed(0)} MB`);
+        progress(`${phase}: published ${phaseSent} of ${phase === 'warmup' ? warmupTicks : total}, lag ${maxLag}, peak worker RSS ${peakRss.toFixed(0)} MB`);
       }
     }
     await publisher.close();
-    progress(`published ${total} in ${((performance.now() - started) / 1000).toFixed(1)} s; waiting for durable features`);
+    progress(`published ${total} in ${((performance.now() - phaseStarted) / 1000).toFixed(1)} s; waiting for durable features`);
     const deadline = Date.now() + 10 * 60_000;
     for (;;) {
       const { rows } = await env.db.query<{ n: string }>('SELECT count(*) AS n FROM features');
       const n = Number(rows[0]?.n ?? 0);
-      if (n >= total) break;
-      if (Date.now() > deadline) throw new Error(`only ${n} of ${total} feature rows after 10 minutes`);
+      if (n >= warmupTicks + total) break;
+      if (Date.now() > deadline) throw new Error(`only ${n} of ${warmupTicks + total} feature rows after 10 minutes`);
       await new Promise((r) => setTimeout(r, 500));
     }
     sampling = false;
     await sampler;
     const { rows: last } = await env.db.query<{ ms: string }>('SELECT extract(epoch from max(stored_at)) * 1000 AS ms FROM features');
     const elapsedS = (Number(last[0]?.ms) - startedWall) / 1000;
-    const { rows: stored } = await env.db.query<{ commodity: string; ts_ms: number; ms: string }>(
-      `SELECT f.commodity, f.ts_ms, extract(epoch from f.stored_at) * 1000 AS ms
-         FROM features f JOIN unnest($1::text[], $2::bigint[]) AS k(commodity, ts_ms) USING (commodity, ts_ms)`,
-      [sampleKeys.map((k) => k.commodity), sampleKeys.map((k) => k.tsMs)],
-    );
-    const sentAt = new Map(sampleKeys.map((k) => [`${k.commodity}@${k.tsMs}`, k.sentAt]));
-    const latencies = stored.map((r) => Number(r.ms) - (sentAt.get(`${r.commodity}@${r.ts_ms}`) ?? Number.NaN)).filter(Number.isFinite).sort((a, b) => a - b);
+    const latenciesOf = async (keys: readonly Sample[]): Promise<number[]> => {
+      const { rows: stored } = await env.db.query<{ commodity: string; ts_ms: number; ms: string }>(
+        `SELECT f.commodity, f.ts_ms, extract(epoch from f.stored_at) * 1000 AS ms
+           FROM features f JOIN unnest($1::text[], $2::bigint[]) AS k(commodity, ts_ms) USING (commodity, ts_ms)`,
+        [keys.map((k) => k.commodity), keys.map((k) => k.tsMs)],
+      );
+      const sentAt = new Map(keys.map((k) => [`${k.commodity}@${k.tsMs}`, k.sentAt]));
+      return stored.map((r) => Number(r.ms) - (sentAt.get(`${r.commodity}@${r.ts_ms}`) ?? Number.NaN)).filter(Number.isFinite).sort((a, b) => a - b);
+    };
+    const latencies = await latenciesOf(samples.measured);
+    const warmupLatencies = await latenciesOf(samples.warmup);
+    progress(`warm-up latency p50 ${percentile(warmupLatencies, 0.5).toFixed(0)} ms p99 ${percentile(warmupLatencies, 0.99).toFixed(0)} ms max ${(warmupLatencies[warmupLatencies.length - 1] ?? Number.NaN).toFixed(0)} ms`);
     progress(`pipeline: ${total} ticks durable in ${elapsedS.toFixed(1)} s; measuring a bare consumer on the same topic`);
     await cluster.stop();
-    const bare = await bareConsumerTicksPerS(env.topics.prices, total);
+    const bare = await bareConsumerTicksPerS(env.topics.prices, warmupTicks + total);
     const ticksPerS = total / elapsedS;
     return {
       bench: 'pipeline',
@@ -130,6 +154,8 @@ export default async function pipelineBench(args: string[]): Promise<BenchResult
       p99_ms: Number(percentile(latencies, 0.99).toFixed(1)),
       max_lag: maxLag,
       peak_rss_mb: Math.round(peakRss),
+      warmup_s: warmupSeconds,
+      warmup_p99_ms: Number(percentile(warmupLatencies, 0.99).toFixed(1)),
     };
   } finally {
     if (cluster.child.exitCode === null) await cluster.stop();
