@@ -165,4 +165,8 @@ export const registry = client.register;
  */
 export function collectProcessMetrics(): void {
   client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  // Gauges named like counters (promtool refuses them), and of no use here beside the series kept.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(name);
+  }
 }
