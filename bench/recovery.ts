@@ -15,7 +15,8 @@
  *   rebuild_query_*_ms times the rebuild's query (history-store loadBefore) from the bench, under the same load.
  * - worker_takeover_s: per kill, the time from the SIGKILL until every partition the victim owned (its group
  *   assignment, read from Kafka just before) has a features row first written after the kill (stored_at, the
- *   writing transaction's start, on the same machine's clock): a live worker took it over and made it durable.
+ *   row's write time just before its commit, on the same machine's clock): a live worker took it over and made
+ *   it durable.
  *   The record holds the max over the kills; the median, and the time the metrics first showed
  *   carbon_ticks_processed_total{partition} moving (per scrape, coarser) are extra fields.
  * - lost / duplicated: expected unique ticks (everything published) against the stored ticks and features rows;
