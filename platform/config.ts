@@ -127,6 +127,8 @@ export interface Config {
   readonly redisPrefix: string;
   /** Local state of the embedded mode (PGlite files). */
   readonly dataDir: string;
+  /** Read by the logger itself (so that config errors can be logged); checked here so that a typo stops the start. */
+  readonly logLevel: string;
   readonly kafka: {
     readonly clientId: string;
     /** Prefix of every topic name (tests and shared brokers); empty in production. */
@@ -178,6 +180,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: r.string('CARBON_REDIS_PREFIX', 'carbon:', /^[\w.:-]*$/, 'letters, digits, ".", ":", "_" or "-"'),
     dataDir: r.string('CARBON_DATA_DIR', '.carbon'),
+    logLevel: r.string('CARBON_LOG_LEVEL', 'info', /^(debug|info|warn|error)$/, 'debug, info, warn or error'),
     kafka: {
       clientId: r.string('CARBON_KAFKA_CLIENT_ID', '254carbon', /^[\w.-]+$/, 'letters, digits, ".", "_" or "-"'),
       topicPrefix: r.string('CARBON_TOPIC_PREFIX', '', /^[\w.-]*$/, 'letters, digits, ".", "_" or "-"'),

@@ -51,7 +51,7 @@ export function registerStartCommands(program: Command): void {
     .addHelpText('after', `
 Environment (cluster mode): KAFKA_BROKERS, DATABASE_URL and REDIS_URL are required;
 CARBON_WORKERS (default: cores), CARBON_METRICS_PORT (default 9464), CARBON_CHAOS=true enables
-POST /chaos/crash?commodity=WTI on the metrics port.
+POST /chaos/crash?commodity=WTI on the metrics port. Every setting: docs/operations/configuration.md.
 
 Example:
   KAFKA_BROKERS=127.0.0.1:9092 DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \\
