@@ -3,19 +3,22 @@
  * Predict on a real `carbon start` cluster (2 workers, Kafka, Postgres, Redis) whose commodities have ticks and a
  * trained model in service, against a bare grpc-js echo server in the same layout (a node:cluster primary with
  * 2 workers sharing the port) that answers every Predict with a fixed real PredictResponse (same message sizes,
- * same generated codecs), measured the same way by the same client in this process:
+ * same generated codecs), measured the same way by the same load generator (a process of its own, plain HTTP/2
+ * with gRPC framing, see `connect`):
  * - open loop: `rate` calls/s on a fixed schedule for `seconds`, latency of each call from its send: p50, p99;
  * - closed loop: `inflight` calls always outstanding for `closed-seconds`: calls/s.
  * Each loop runs in `rounds` alternating rounds (gateway, echo, gateway, ...) so that both servers see the same
  * load of a shared machine; a server's rounds are pooled.
- * Calls go round-robin over `channels` connections (each its own subchannel pool, so node:cluster spreads them
+ * Calls go round-robin over `channels` HTTP/2 connections (node:cluster hands each to one worker, so they spread
  * over both workers) and round-robin over the commodities, so the gateway answers both locally and forwarded.
- * With CARBON_BENCH_GRPC_ECHO_PORT set, this module is the echo server instead (the bench spawns it so).
+ * With CARBON_BENCH_GRPC_ECHO_PORT set, this module is the echo server instead, with CARBON_BENCH_GRPC_LOAD the load
+ * generator (the bench spawns both so).
  */
 import cluster from 'node:cluster';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { credentials, Metadata, Server, ServerCredentials, status, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { connect as http2Connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+import { Server, ServerCredentials, status, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { ModelRegistry } from '../actors/model/registry.ts';
 import { sequentialForestTrainer } from '../actors/training/forest-trainer.ts';
 import { modelUpdatePublisher } from '../actors/training/model-update-publisher.ts';
@@ -29,7 +32,8 @@ import { sqlModelStore } from '../connectors/postgres/model-store.ts';
 import { postgresStore } from '../connectors/postgres/sql-store.ts';
 import { createLogger } from '../platform/logger.ts';
 import type { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
-import { PredictionServiceClient, PredictionServiceService, PredictResponse, ServingPath } from '../proto/gen/carbon/v1/prediction_service.ts';
+import { decodeGrpcMessage, grpcFrame, unframe } from '../gateway/grpc-wire.ts';
+import { PredictionServiceService, PredictRequest, PredictResponse, ServingPath } from '../proto/gen/carbon/v1/prediction_service.ts';
 import type { BenchResult } from './run.ts';
 import { freePort } from '../test/free-port.ts';
 import { BROKERS, argValue, benchEnvironment, percentile, progress, startBenchCluster } from './_cluster.ts';
@@ -99,20 +103,27 @@ async function startEchoServer(response: PredictResponse): Promise<{ address: st
 // ---------------------------------------------------------------------------------------------------------------
 // The load: the same client code for the gateway and the echo server.
 
+/**
+ * The load generator's client: plain node:http2 sessions speaking gRPC's unary framing with the generated codecs,
+ * as a load tool such as ghz does, rather than grpc-js's client, whose per-call objects are the largest part of
+ * a client's garbage: at 2,000 calls/s its scavenges alone put 4-6 ms pauses into the latencies of any server.
+ */
 interface Target {
-  readonly clients: readonly PredictionServiceClient[];
+  readonly sessions: readonly ClientHttp2Session[];
   close(): void;
 }
 
 function connect(address: string, channels: number): Target {
-  const clients = Array.from({ length: channels }, (_, i) => new PredictionServiceClient(address, credentials.createInsecure(), {
-    'grpc.use_local_subchannel_pool': 1,
-    'grpc.primary_user_agent': `carbon-bench-grpc/${i}`,
-  }));
-  return { clients, close: () => clients.forEach((c) => c.close()) };
+  // One HTTP/2 connection each: node:cluster hands each connection to one worker, so calls reach both.
+  const sessions = Array.from({ length: channels }, () => {
+    const session = http2Connect(`http://${address}`);
+    session.on('error', (err) => progress(`connection to ${address} failed: ${err.message}`));
+    return session;
+  });
+  return { sessions, close: () => sessions.forEach((s) => s.close()) };
 }
 
-const metadata = new Metadata();
+const PREDICT_PATH = '/carbon.v1.PredictionService/Predict';
 let sent = 0;
 
 interface CallResult {
@@ -120,19 +131,48 @@ interface CallResult {
   readonly path: ServingPath | undefined;
   /** Status name and details of a failed call. */
   readonly error?: { readonly code: string; readonly details: string };
+  readonly response?: PredictResponse;
 }
 
 /** One Predict, round-robin over the channels and the commodities; resolves with its latency in ms and its path or error. */
-function call(target: Target): Promise<CallResult> {
+function call(target: Target, commodity = COMMODITIES[sent % COMMODITIES.length] as string): Promise<CallResult> {
   const n = sent++;
-  const client = target.clients[n % target.clients.length] as PredictionServiceClient;
-  const commodity = COMMODITIES[n % COMMODITIES.length] as string;
+  const session = target.sessions[n % target.sessions.length] as ClientHttp2Session;
   const started = performance.now();
   return new Promise((resolve) => {
-    client.predict({ commodity, acceptStale: true }, metadata, { deadline: Date.now() + 5_000 }, (err: ServiceError | null, res) => {
-      const ms = performance.now() - started;
-      resolve(err ? { ms, path: undefined, error: { code: status[err.code] ?? String(err.code), details: err.details } } : { ms, path: res.meta?.path });
+    const stream = session.request({
+      ':method': 'POST', ':path': PREDICT_PATH, 'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': '5S',
     });
+    const chunks: Buffer[] = [];
+    let grpcStatus: string | undefined;
+    let grpcMessage = '';
+    const statusFrom = (headers: IncomingHttpHeaders): void => {
+      const code = headers['grpc-status'];
+      if (typeof code === 'string') {
+        grpcStatus = code;
+        grpcMessage = decodeGrpcMessage(String(headers['grpc-message'] ?? ''));
+      }
+    };
+    stream.on('response', statusFrom);
+    stream.on('trailers', statusFrom);
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('error', () => undefined); // the close below reports it, as a missing status
+    stream.on('close', () => {
+      const ms = performance.now() - started;
+      if (grpcStatus !== '0') {
+        const code = grpcStatus === undefined ? `no status (HTTP/2 code ${stream.rstCode ?? '?'})` : (status[Number(grpcStatus)] ?? grpcStatus);
+        resolve({ ms, path: undefined, error: { code, details: grpcMessage } });
+        return;
+      }
+      const message = unframe(Buffer.concat(chunks));
+      if (typeof message === 'string') {
+        resolve({ ms, path: undefined, error: { code: 'MALFORMED', details: message } });
+        return;
+      }
+      const response = PredictResponse.decode(message);
+      resolve({ ms, path: response.meta?.path, response });
+    });
+    stream.end(grpcFrame(PredictRequest.encode({ commodity, acceptStale: true }).finish()));
   });
 }
 
@@ -148,6 +188,15 @@ class Tally {
   seconds = 0;
   /** Worst lateness of a send against its schedule (the client's own delay), ms. */
   maxSendLagMs = 0;
+
+  /** A tally sent over from the load generator process (its JSON). */
+  static from(data: Tally): Tally {
+    return Object.assign(new Tally(), { ...data, latenciesByPath: new Map(data.latenciesByPath as unknown as Array<[string, number[]]>) });
+  }
+
+  toJSON(): object {
+    return { ...this, latenciesByPath: [...this.latenciesByPath] };
+  }
 
   add(r: CallResult): void {
     if (r.error !== undefined) {
@@ -283,38 +332,28 @@ export default async function grpcBench(args: string[]): Promise<BenchResult> {
   let echo: Awaited<ReturnType<typeof startEchoServer>> | undefined;
   try {
     await feedAndTrain(env);
-    const gateway = connect(`127.0.0.1:${grpcPort}`, channels);
     // Every commodity must be served with a prediction before measuring.
+    const probe = connect(`127.0.0.1:${grpcPort}`, 1);
     let sample: PredictResponse | undefined;
     for (const commodity of COMMODITIES) {
       for (let attempt = 0; ; attempt++) {
-        const r = await new Promise<{ err: ServiceError | null; res: PredictResponse }>((resolve) => {
-          gateway.clients[0]?.predict({ commodity, acceptStale: true }, metadata, { deadline: Date.now() + 5_000 }, (err: ServiceError | null, res) => resolve({ err, res }));
-        });
-        if (!r.err && r.res.prediction !== undefined) {
-          sample ??= r.res;
+        const r = await call(probe, commodity);
+        if (r.response?.prediction !== undefined) {
+          sample ??= r.response;
           break;
         }
-        if (attempt > 100) throw new Error(`${commodity} has no prediction: ${r.err?.details ?? 'none'}`);
+        if (attempt > 100) throw new Error(`${commodity} has no prediction: ${r.error?.details ?? 'none'}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }
+    probe.close();
     echo = await startEchoServer(sample as PredictResponse);
-    const bare = connect(echo.address, channels);
-    progress(`Predict answers ${PredictResponse.encode(sample as PredictResponse).finish().length} bytes; warming up both servers`);
-    await warmUp(gateway);
-    await warmUp(bare);
-
-    progress(`open loop: ${rate} calls/s for ${seconds} s on each server, in ${rounds} alternating rounds`);
-    const open = await alternate(rounds, gateway, bare, (target, tally) => openLoop(target, rate, seconds / rounds, tally));
+    progress(`Predict answers ${PredictResponse.encode(sample as PredictResponse).finish().length} bytes; starting the load generator`);
+    const { open, closed } = await runLoadGenerator({ gateway: `127.0.0.1:${grpcPort}`, echo: echo.address, rate, seconds, inflight, closedSeconds, channels, rounds });
     progress(`open loop, gateway: ${describe(open.gateway)}`);
     progress(`open loop, echo:    ${describe(open.echo)}`);
-    progress(`closed loop: ${inflight} in flight for ${closedSeconds} s on each server, in ${rounds} alternating rounds`);
-    const closed = await alternate(rounds, gateway, bare, (target, tally) => closedLoop(target, inflight, closedSeconds / rounds, tally));
     progress(`closed loop, gateway: ${describe(closed.gateway)}`);
     progress(`closed loop, echo:    ${describe(closed.echo)}`);
-    gateway.close();
-    bare.close();
     const calls = open.gateway.completed + open.gateway.errors;
     return {
       bench: 'grpc',
@@ -337,6 +376,57 @@ export default async function grpcBench(args: string[]): Promise<BenchResult> {
     await env.cleanup();
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The load generator: a process of its own, so that its garbage is its own and the bench's set-up objects (Kafka,
+// Postgres clients) are not in its heap; semi-spaces of 1 MB keep each of its scavenges well under a millisecond.
+
+const LOAD_PLAN_VARIABLE = 'CARBON_BENCH_GRPC_LOAD';
+
+interface LoadPlan {
+  readonly gateway: string;
+  readonly echo: string;
+  readonly rate: number;
+  readonly seconds: number;
+  readonly inflight: number;
+  readonly closedSeconds: number;
+  readonly channels: number;
+  readonly rounds: number;
+}
+
+type Tallies = { readonly gateway: Tally; readonly echo: Tally };
+
+async function runLoadGenerator(plan: LoadPlan): Promise<{ open: Tallies; closed: Tallies }> {
+  const child = spawn(process.execPath, ['--max-semi-space-size=1', '--import', 'tsx', new URL(import.meta.url).pathname], {
+    env: { ...process.env, [LOAD_PLAN_VARIABLE]: JSON.stringify(plan) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const out: Buffer[] = [];
+  child.stdout?.on('data', (d: Buffer) => out.push(d));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`the load generator exited with ${code}`);
+  const result = JSON.parse(Buffer.concat(out).toString()) as { open: Record<keyof Tallies, Tally>; closed: Record<keyof Tallies, Tally> };
+  const revive = (t: Record<keyof Tallies, Tally>): Tallies => ({ gateway: Tally.from(t.gateway), echo: Tally.from(t.echo) });
+  return { open: revive(result.open), closed: revive(result.closed) };
+}
+
+async function generateLoad(plan: LoadPlan): Promise<void> {
+  const gateway = connect(plan.gateway, plan.channels);
+  const bare = connect(plan.echo, plan.channels);
+  progress('warming up both servers');
+  await warmUp(gateway);
+  await warmUp(bare);
+  progress(`open loop: ${plan.rate} calls/s for ${plan.seconds} s on each server, in ${plan.rounds} alternating rounds`);
+  const open = await alternate(plan.rounds, gateway, bare, (target, tally) => openLoop(target, plan.rate, plan.seconds / plan.rounds, tally));
+  progress(`closed loop: ${plan.inflight} in flight for ${plan.closedSeconds} s on each server, in ${plan.rounds} alternating rounds`);
+  const closed = await alternate(plan.rounds, gateway, bare, (target, tally) => closedLoop(target, plan.inflight, plan.closedSeconds / plan.rounds, tally));
+  gateway.close();
+  bare.close();
+  process.stdout.write(JSON.stringify({ open, closed }));
+}
+
+const loadPlan = process.env[LOAD_PLAN_VARIABLE];
+if (loadPlan !== undefined) await generateLoad(JSON.parse(loadPlan) as LoadPlan);
 
 const echoPort = process.env[ECHO_PORT_VARIABLE];
 if (echoPort !== undefined) await runEchoServer(Number(echoPort), process.env[ECHO_RESPONSE_VARIABLE] ?? '');
