@@ -161,9 +161,13 @@ export const registry = client.register;
 
 /**
  * The process's own series (resident memory, heap spaces, GC pauses by kind, event-loop lag), for the processes
- * that do the work: memory and pauses are what decide a worker's tail latency.
+ * that do the work: memory and pauses are what decide a worker's tail latency. Once per process.
  */
+let collectingProcessMetrics = false;
+
 export function collectProcessMetrics(): void {
+  if (collectingProcessMetrics) return;
+  collectingProcessMetrics = true;
   client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   // Gauges named like counters (promtool refuses them), and of no use here beside the series kept.
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {

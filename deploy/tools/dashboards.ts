@@ -119,6 +119,20 @@ export const dashboards: readonly DashboardSpec[] = [
         unit: 'short',
         targets: [{ expr: increaseCountingNewSeries('carbon_escalations_total', ['level'], '1h'), legend: '{{level}}' }],
       },
+      {
+        title: 'Worker memory (RSS)',
+        description: 'Resident memory of each worker process (process_resident_memory_bytes); a worker near its pod limit is the next OOM kill.',
+        kind: 'timeseries',
+        unit: 'bytes',
+        targets: [{ expr: `max by (pod, worker) (process_resident_memory_bytes{${ns}})`, legend: '{{pod}} worker {{worker}}' }],
+      },
+      {
+        title: 'GC pause time per second, by kind',
+        description: 'Seconds per second each worker spends paused in garbage collection (nodejs_gc_duration_seconds); pauses add to every restart and every answer.',
+        kind: 'timeseries',
+        unit: 's',
+        targets: [{ expr: `sum by (pod, worker, kind) (${rate('nodejs_gc_duration_seconds_sum')})`, legend: '{{pod}} worker {{worker}} {{kind}}' }],
+      },
     ],
   },
   {

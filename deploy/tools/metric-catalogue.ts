@@ -3,7 +3,7 @@
  * _count), their labels, the labels Prometheus adds when it scrapes, and the additions asked of the platform that
  * are not in the catalogue yet (`requested`, each with the alert or panel that needs it).
  */
-import { registry } from '../../platform/metrics.ts';
+import { collectProcessMetrics, registry } from '../../platform/metrics.ts';
 
 export interface CatalogueSeries {
   readonly metric: string;
@@ -11,8 +11,11 @@ export interface CatalogueSeries {
   readonly labels: readonly string[];
 }
 
-/** Added by the scrape (Kubernetes service discovery through the ServiceMonitor, or a static target). */
-export const targetLabels: readonly string[] = ['namespace', 'pod', 'instance', 'job', 'service', 'endpoint', 'container'];
+/**
+ * Added by the scrape (Kubernetes service discovery through the ServiceMonitor, or a static target), and `worker`,
+ * which the cluster primary adds to every sample of its workers (supervisors/cluster/metrics-aggregation.ts).
+ */
+export const targetLabels: readonly string[] = ['namespace', 'pod', 'instance', 'job', 'service', 'endpoint', 'container', 'worker'];
 
 /** Metrics of Prometheus itself that rules may use. */
 export const prometheusSeries: readonly string[] = ['up'];
@@ -27,6 +30,8 @@ export const requested: ReadonlyMap<string, { readonly labels: readonly string[]
 /** Every series name of the catalogue with its labels (histogram buckets also carry `le`). */
 export async function catalogueSeries(): Promise<Map<string, CatalogueSeries>> {
   const series = new Map<string, CatalogueSeries>();
+  // The workers' process series (RSS, GC) are part of what they export.
+  collectProcessMetrics();
   for (const metric of registry.getMetricsAsArray()) {
     // prom-client keeps each metric's configuration on the object; its typings expose only part of it.
     const { name, labelNames, get } = metric as unknown as {

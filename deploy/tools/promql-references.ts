@@ -1,7 +1,8 @@
 /**
  * The metric and label names a PromQL query (or a Grafana `label_values(...)` variable query) refers to, and a check
  * of those names against the metric catalogue. Not a PromQL parser: it relies on our queries' conventions (every
- * metric of ours starts with `carbon_`; label values are double-quoted), which is what makes it short.
+ * metric of ours starts with `carbon_`, or `nodejs_` and `process_` for a worker's process series; label values are
+ * double-quoted), which is what makes it short.
  */
 import { prometheusSeries, requested, targetLabels, type CatalogueSeries } from './metric-catalogue.ts';
 
@@ -19,7 +20,7 @@ export function promqlReferences(query: string, extraMetrics: readonly string[] 
   const metrics = new Set<string>();
   const selectorLabels = new Map<string, Set<string>>();
   const groupingLabels = new Set<string>();
-  const metricName = new RegExp(`\\b(carbon_[a-z0-9_]+|${extraMetrics.join('|')})\\b\\s*(\\{[^}]*\\})?`, 'g');
+  const metricName = new RegExp(`\\b((?:carbon|nodejs|process)_[a-z0-9_]+|${extraMetrics.join('|')})\\b\\s*(\\{[^}]*\\})?`, 'g');
   // Label values are blanked first: a string never names a metric or a label.
   const code = query.replace(stringLiteral, '""');
   for (const m of code.matchAll(metricName)) {
