@@ -17,7 +17,7 @@
 import cluster from 'node:cluster';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { connect as http2Connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
 import { Server, ServerCredentials, status, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { ModelRegistry } from '../actors/model/registry.ts';
 import { sequentialForestTrainer } from '../actors/training/forest-trainer.ts';
@@ -32,7 +32,7 @@ import { sqlModelStore } from '../connectors/postgres/model-store.ts';
 import { postgresStore } from '../connectors/postgres/sql-store.ts';
 import { createLogger } from '../platform/logger.ts';
 import type { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
-import { decodeGrpcMessage, grpcFrame, unframe } from '../gateway/grpc-wire.ts';
+import { unaryCall } from '../gateway/grpc-unary-call.ts';
 import { PredictionServiceService, PredictRequest, PredictResponse, ServingPath } from '../proto/gen/carbon/v1/prediction_service.ts';
 import type { BenchResult } from './run.ts';
 import { freePort } from '../test/free-port.ts';
@@ -135,45 +135,15 @@ interface CallResult {
 }
 
 /** One Predict, round-robin over the channels and the commodities; resolves with its latency in ms and its path or error. */
-function call(target: Target, commodity = COMMODITIES[sent % COMMODITIES.length] as string): Promise<CallResult> {
+async function call(target: Target, commodity = COMMODITIES[sent % COMMODITIES.length] as string): Promise<CallResult> {
   const n = sent++;
   const session = target.sessions[n % target.sessions.length] as ClientHttp2Session;
   const started = performance.now();
-  return new Promise((resolve) => {
-    const stream = session.request({
-      ':method': 'POST', ':path': PREDICT_PATH, 'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': '5S',
-    });
-    const chunks: Buffer[] = [];
-    let grpcStatus: string | undefined;
-    let grpcMessage = '';
-    const statusFrom = (headers: IncomingHttpHeaders): void => {
-      const code = headers['grpc-status'];
-      if (typeof code === 'string') {
-        grpcStatus = code;
-        grpcMessage = decodeGrpcMessage(String(headers['grpc-message'] ?? ''));
-      }
-    };
-    stream.on('response', statusFrom);
-    stream.on('trailers', statusFrom);
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('error', () => undefined); // the close below reports it, as a missing status
-    stream.on('close', () => {
-      const ms = performance.now() - started;
-      if (grpcStatus !== '0') {
-        const code = grpcStatus === undefined ? `no status (HTTP/2 code ${stream.rstCode ?? '?'})` : (status[Number(grpcStatus)] ?? grpcStatus);
-        resolve({ ms, path: undefined, error: { code, details: grpcMessage } });
-        return;
-      }
-      const message = unframe(Buffer.concat(chunks));
-      if (typeof message === 'string') {
-        resolve({ ms, path: undefined, error: { code: 'MALFORMED', details: message } });
-        return;
-      }
-      const response = PredictResponse.decode(message);
-      resolve({ ms, path: response.meta?.path, response });
-    });
-    stream.end(grpcFrame(PredictRequest.encode({ commodity, acceptStale: true }).finish()));
-  });
+  const r = await unaryCall(() => session, PREDICT_PATH, PredictRequest.encode({ commodity, acceptStale: true }).finish(), 5_000, 64 * 1024);
+  const ms = performance.now() - started;
+  if (!r.ok) return { ms, path: undefined, error: { code: r.code === undefined ? 'NO_STATUS' : (status[r.code] ?? String(r.code)), details: r.reason } };
+  const response = PredictResponse.decode(r.message);
+  return { ms, path: response.meta?.path, response };
 }
 
 /** What a server did over the rounds of one loop. */
