@@ -9,6 +9,7 @@ import pg from 'pg';
 import { createKafka, prepareTopics } from '../connectors/kafka/client.ts';
 import { topicNames, type Topics } from '../connectors/kafka/topics.ts';
 import { freePort } from '../test/free-port.ts';
+import { sampleValues } from '../test/prometheus-text.ts';
 
 const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -111,13 +112,7 @@ export async function startBenchCluster(env: BenchEnvironment, workers: number, 
       return (await cluster.metricSeries(name)).reduce((a, b) => a + b, 0);
     },
     async metricSeries(name) {
-      const text = await (await fetch(`${metricsUrl}/metrics`)).text();
-      const values: number[] = [];
-      for (const line of text.split('\n')) {
-        const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
-        if (m && m[1] === name) values.push(Number(m[3]));
-      }
-      return values;
+      return sampleValues(await (await fetch(`${metricsUrl}/metrics`)).text(), name);
     },
     async stop() {
       child.kill('SIGTERM');

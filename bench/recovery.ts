@@ -37,6 +37,7 @@ import { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
 import { referenceFeatures } from '../test/reference-features.ts';
 import type { BenchResult } from './run.ts';
 import { freePort } from '../test/free-port.ts';
+import { parseSamples } from '../test/prometheus-text.ts';
 import { BROKERS, argValue, benchEnvironment, percentile, progress, startBenchCluster, type BenchCluster, type BenchEnvironment } from './_cluster.ts';
 
 const WORKERS = 2;
@@ -53,18 +54,6 @@ const SCRAPE_INTERVAL_MS = 250;
 const TICK_INTERVAL_MS = 1_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** One line of the Prometheus text format: `name{labels} value`. */
-const sampleLine = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$/;
-
-export function parseSamples(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = sampleLine.exec(line);
-    if (m) out.set(`${m[1]}${m[2] ?? ''}`, Number(m[3]));
-  }
-  return out;
-}
 
 function labelOf(series: string, label: string): string | undefined {
   return new RegExp(`[{,]${label}="([^"]*)"`).exec(series)?.[1];

@@ -14,6 +14,7 @@ import { connectKafkaTickPublisher, type KafkaTickPublisher } from '../connector
 import type { Topics } from '../connectors/kafka/topics.ts';
 import { eventually } from './eventually.ts';
 import { freePort } from './free-port.ts';
+import { sampleValues } from './prometheus-text.ts';
 import { KAFKA_BROKERS, REDIS_URL, freshDatabase, freshTopics, uniqueName } from './services.ts';
 
 
@@ -101,16 +102,7 @@ export async function startCluster(t: ExecutionContext, env: TestEnvironment, ex
       return (await fetch(`${metricsUrl}/metrics`)).text();
     },
     async metric(name, labels = {}) {
-      const text = await cluster.metrics();
-      let sum = 0;
-      for (const line of text.split('\n')) {
-        if (!line.startsWith(name)) continue;
-        const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
-        if (!m || m[1] !== name) continue;
-        const labelText = m[2] ?? '';
-        if (Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`))) sum += Number(m[3]);
-      }
-      return sum;
+      return sampleValues(await cluster.metrics(), name, labels).reduce((a, b) => a + b, 0);
     },
     async chaos(query) {
       const res = await fetch(`${metricsUrl}/chaos/crash?${query}`, { method: 'POST' });
