@@ -4,6 +4,7 @@
  */
 import { cpus } from 'node:os';
 import { commodityActorPolicy, poisonMessageCrashes } from '../supervisors/policies.ts';
+import { logLevels, type LogLevel } from './logger.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -128,7 +129,7 @@ export interface Config {
   /** Local state of the embedded mode (PGlite files). */
   readonly dataDir: string;
   /** Read by the logger itself (so that config errors can be logged); checked here so that a typo stops the start. */
-  readonly logLevel: string;
+  readonly logLevel: LogLevel;
   readonly kafka: {
     readonly clientId: string;
     /** Prefix of every topic name (tests and shared brokers); empty in production. */
@@ -180,7 +181,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: r.string('CARBON_REDIS_PREFIX', 'carbon:', /^[\w.:-]*$/, 'letters, digits, ".", ":", "_" or "-"'),
     dataDir: r.string('CARBON_DATA_DIR', '.carbon'),
-    logLevel: r.string('CARBON_LOG_LEVEL', 'info', /^(debug|info|warn|error)$/, 'debug, info, warn or error'),
+    logLevel: r.string('CARBON_LOG_LEVEL', 'info', new RegExp(`^(${logLevels.join('|')})$`), `one of ${logLevels.join(', ')}`) as LogLevel,
     kafka: {
       clientId: r.string('CARBON_KAFKA_CLIENT_ID', '254carbon', /^[\w.-]+$/, 'letters, digits, ".", "_" or "-"'),
       topicPrefix: r.string('CARBON_TOPIC_PREFIX', '', /^[\w.-]*$/, 'letters, digits, ".", "_" or "-"'),

@@ -9,9 +9,16 @@ const envelope = { ts: true, level: true, event: true, pid: true } as const;
 
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+export const logLevels = Object.keys(rank) as readonly LogLevel[];
+
+function isLogLevel(value: string | undefined): value is LogLevel {
+  return value !== undefined && Object.hasOwn(rank, value);
+}
+
+/** config.ts refuses any other value at start; until then (a config error being logged) it means info. */
 function levelFromEnv(): LogLevel {
   const raw = process.env.CARBON_LOG_LEVEL;
-  return raw === 'debug' || raw === 'info' || raw === 'warn' || raw === 'error' ? raw : 'info';
+  return isLogLevel(raw) ? raw : 'info';
 }
 
 /** Errors do not survive JSON.stringify; keep what an operator needs. */

@@ -15,7 +15,7 @@ export interface CatalogueSeries {
  * Added by the scrape (Kubernetes service discovery through the ServiceMonitor, or a static target), and `worker`,
  * which the cluster primary adds to every sample of its workers (supervisors/cluster/metrics-aggregation.ts).
  */
-export const targetLabels: readonly string[] = ['namespace', 'pod', 'instance', 'job', 'service', 'endpoint', 'container', 'worker'];
+export const addedLabels: readonly string[] = ['namespace', 'pod', 'instance', 'job', 'service', 'endpoint', 'container', 'worker'];
 
 /** Metrics of Prometheus itself that rules may use. */
 export const prometheusSeries: readonly string[] = ['up'];

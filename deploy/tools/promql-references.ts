@@ -4,7 +4,7 @@
  * metric of ours starts with `carbon_`, or `nodejs_` and `process_` for a worker's process series; label values are
  * double-quoted), which is what makes it short.
  */
-import { prometheusSeries, requested, targetLabels, type CatalogueSeries } from './metric-catalogue.ts';
+import { prometheusSeries, requested, addedLabels, type CatalogueSeries } from './metric-catalogue.ts';
 
 export interface PromqlReferences {
   readonly metrics: ReadonlySet<string>;
@@ -59,10 +59,10 @@ export function checkQuery(
     const known = catalogue.get(metric);
     const asked = allowRequested ? requested.get(metric) : undefined;
     if (!known && !asked && !prometheusSeries.includes(metric)) return undefined;
-    return new Set([...(known?.labels ?? []), ...(asked?.labels ?? []), ...targetLabels]);
+    return new Set([...(known?.labels ?? []), ...(asked?.labels ?? []), ...addedLabels]);
   };
   if (refs.metrics.size === 0) problems.push(`names no metric: ${query}`);
-  const allLabels = new Set<string>(targetLabels);
+  const allLabels = new Set<string>(addedLabels);
   for (const metric of refs.metrics) {
     const labels = labelsOf(metric);
     if (!labels) {
