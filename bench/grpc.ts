@@ -32,7 +32,7 @@ import { sqlModelStore } from '../connectors/postgres/model-store.ts';
 import { postgresStore } from '../connectors/postgres/sql-store.ts';
 import { createLogger } from '../platform/logger.ts';
 import type { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
-import { unaryCall } from '../gateway/grpc-unary-call.ts';
+import { unaryCall } from './_grpc-unary-call.ts';
 import { PredictionServiceService, PredictRequest, PredictResponse, ServingPath } from '../proto/gen/carbon/v1/prediction_service.ts';
 import type { BenchResult } from './run.ts';
 import { freePort } from '../test/free-port.ts';

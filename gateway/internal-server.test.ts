@@ -1,44 +1,59 @@
 /** The internal endpoint speaks gRPC: the generated grpc-js client calls it, and OwnerClients reaches it. */
 import test from 'ava';
-import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
 import { GatewayInternalClient, OwnerSnapshotOutcome, type OwnerSnapshotResponse } from '../proto/gen/carbon/v1/internal.ts';
 import { loadGatewayConfig } from './gateway-config.ts';
 import { listenInternal } from './internal-server.ts';
-import type { OwnerSnapshotHandler } from './internal-service.ts';
+import { ownerRefusal, type OwnerSnapshotHandler } from './internal-service.ts';
 import { OwnerClients } from './owner-client.ts';
 import { peerTransport } from './transport-credentials.ts';
 
 const env = { CARBON_GRPC_PORT: '0', CARBON_GRPC_INTERNAL_PORT_BASE: '0' };
 const config = loadGatewayConfig(loadConfig(env), env);
 const quiet = createLogger({}, () => undefined);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Owns WTI only; takes its time from the request's deadline; fails for BOOM. */
+/**
+ * Owns WTI and SLOW_<ms> (answered after <ms>); the answer's owner field tells the budget it came with; fails for
+ * BOOM; throws for THROW.
+ */
 const handler: OwnerSnapshotHandler = async ({ commodity, partition }, deadlineMs) => {
-  if (commodity === 'BOOM') return { ok: false, code: status.UNAVAILABLE, details: 'owner could not answer for BOOM: 100% busy' };
-  const outcome = commodity === 'WTI' ? OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_OWNED : OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_NOT_OWNER;
-  return { ok: true, response: { outcome, modelVersion: partition, fromActor: true, owner: `deadline-in-${Math.round((deadlineMs - Date.now()) / 1_000)}s` } };
+  if (commodity === 'BOOM') return ownerRefusal('w', OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_FAILED, 'owner could not answer for BOOM: 100% busy');
+  if (commodity === 'THROW') throw new Error('a bug');
+  const owner = `budget-${Math.round((deadlineMs - Date.now()) / 100) / 10}s`;
+  const slow = /^SLOW_(\d+)$/.exec(commodity);
+  if (slow) await sleep(Number(slow[1]));
+  const outcome = commodity === 'WTI' || slow ? OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_OWNED : OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_NOT_OWNER;
+  return { outcome, modelVersion: partition, fromActor: true, owner, id: 0, failure: '' };
 };
 
-test('a grpc-js client of the generated stubs gets answers, statuses with their messages, and the deadline it sent', async (t) => {
-  const server = await listenInternal(config, handler, quiet);
+test('a grpc-js client of the generated stubs asks on one stream and gets each answer by its id, in the order they are ready', async (t) => {
+  const server = await listenInternal(config, 'w', handler, quiet);
   const client = new GatewayInternalClient(`127.0.0.1:${server.port}`, credentials.createInsecure());
   t.teardown(async () => {
     client.close();
     await server.close(100);
   });
-  const ask = (commodity: string) => new Promise<{ res?: OwnerSnapshotResponse; err?: ServiceError }>((resolve) => {
-    client.ownerSnapshot({ commodity, partition: 3 }, new Metadata(), { deadline: Date.now() + 5_000 }, (err, res) => resolve(err ? { err } : { res }));
-  });
-  const owned = await ask('WTI');
-  t.is(owned.res?.outcome, OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_OWNED);
-  t.is(owned.res?.modelVersion, 3);
-  t.is(owned.res?.owner, 'deadline-in-5s');
-  t.is((await ask('BRENT')).res?.outcome, OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_NOT_OWNER);
-  const failed = await ask('BOOM');
-  t.is(failed.err?.code, status.UNAVAILABLE);
-  t.is(failed.err?.details, 'owner could not answer for BOOM: 100% busy');
+  const call = client.ownerSnapshots(new Metadata(), { deadline: Date.now() + 10_000 });
+  const answers: OwnerSnapshotResponse[] = [];
+  call.on('data', (r: OwnerSnapshotResponse) => answers.push(r));
+  const ended = new Promise<StatusObject>((resolve) => call.on('status', resolve));
+  call.write({ commodity: 'SLOW_150', partition: 1, id: 11, budgetMs: 5_000 });
+  call.write({ commodity: 'WTI', partition: 3, id: 12, budgetMs: 2_000 });
+  call.write({ commodity: 'BRENT', partition: 4, id: 13, budgetMs: 0 });
+  call.write({ commodity: 'BOOM', partition: 5, id: 14, budgetMs: 1_000 });
+  call.write({ commodity: 'THROW', partition: 6, id: 15, budgetMs: 1_000 });
+  call.end();
+  t.is((await ended).code, status.OK, 'the owner ends the stream once every question is answered');
+  t.deepEqual(answers.map((a) => a.id), [12, 13, 14, 15, 11], 'the slow one last');
+  const byId = new Map(answers.map((a) => [a.id, a]));
+  t.like(byId.get(12), { outcome: OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_OWNED, modelVersion: 3, owner: 'budget-2s' });
+  t.like(byId.get(13), { outcome: OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_NOT_OWNER, owner: 'budget-1s' }, 'no budget: the default');
+  t.like(byId.get(14), { outcome: OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_FAILED, failure: 'owner could not answer for BOOM: 100% busy' });
+  t.like(byId.get(15), { outcome: OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_FAILED, failure: 'internal error; it is logged on the owner' });
+  t.like(byId.get(11), { outcome: OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_OWNED, modelVersion: 1, owner: 'budget-5s' });
   const unknown = await new Promise<ServiceError | null>((resolve) => {
     client.makeUnaryRequest('/carbon.v1.GatewayInternal/Nothing', () => Buffer.alloc(0), () => ({}), {}, (err) => resolve(err));
   });
@@ -46,7 +61,7 @@ test('a grpc-js client of the generated stubs gets answers, statuses with their 
 });
 
 test('OwnerClients forwards to it: owned answers, and the reason of every failure', async (t) => {
-  const server = await listenInternal(config, handler, quiet);
+  const server = await listenInternal(config, 'w', handler, quiet);
   const peers = new OwnerClients(peerTransport(config));
   t.teardown(async () => {
     peers.close();
@@ -54,10 +69,40 @@ test('OwnerClients forwards to it: owned answers, and the reason of every failur
   });
   const endpoint = `127.0.0.1:${server.port}`;
   const owned = await peers.forward(endpoint, 'WTI', 5, 1_000);
-  t.true(owned.ok && owned.response.modelVersion === 5 && owned.response.owner === 'deadline-in-1s');
+  t.true(owned.ok && owned.response.modelVersion === 5 && owned.response.owner === 'budget-1s');
   t.deepEqual(await peers.forward(endpoint, 'BRENT', 5, 1_000), { ok: false, reason: `${endpoint}: not the owner` });
   t.deepEqual(await peers.forward(endpoint, 'BOOM', 5, 1_000), { ok: false, reason: `${endpoint}: owner could not answer for BOOM: 100% busy` });
+  t.deepEqual(await peers.forward(endpoint, 'SLOW_300', 5, 50), { ok: false, reason: `${endpoint}: no answer within 50 ms` });
+  t.true((await peers.forward(endpoint, 'WTI', 6, 1_000)).ok, 'a question that timed out leaves the stream usable');
   await server.close(100);
   const gone = await peers.forward(endpoint, 'WTI', 5, 1_000);
   t.false(gone.ok, 'a peer that went away');
+});
+
+test('many questions in flight at once on the one stream each get their own answer', async (t) => {
+  const server = await listenInternal(config, 'w', handler, quiet);
+  const peers = new OwnerClients(peerTransport(config));
+  t.teardown(async () => {
+    peers.close();
+    await server.close(100);
+  });
+  const endpoint = `127.0.0.1:${server.port}`;
+  const asked = Array.from({ length: 200 }, (_, i) => ({ commodity: `SLOW_${(i * 7) % 40}`, partition: i }));
+  const results = await Promise.all(asked.map((q) => peers.forward(endpoint, q.commodity, q.partition, 5_000)));
+  t.deepEqual(results.map((r) => (r.ok ? r.response.modelVersion : r.reason)), asked.map((q) => q.partition));
+});
+
+test('a closing owner answers the questions in flight before its stream ends; later ones fail', async (t) => {
+  const server = await listenInternal(config, 'w', handler, quiet);
+  const peers = new OwnerClients(peerTransport(config));
+  t.teardown(() => peers.close());
+  const endpoint = `127.0.0.1:${server.port}`;
+  t.true((await peers.forward(endpoint, 'WTI', 1, 1_000)).ok, 'the stream is open');
+  const inFlight = peers.forward(endpoint, 'SLOW_200', 2, 2_000);
+  await sleep(50);
+  const closed = server.close(1_000);
+  const answered = await inFlight;
+  t.true(answered.ok && answered.response.modelVersion === 2, JSON.stringify(answered));
+  await closed;
+  t.false((await peers.forward(endpoint, 'WTI', 3, 1_000)).ok);
 });

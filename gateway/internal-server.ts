@@ -1,76 +1,102 @@
 /**
- * The worker's internal endpoint: GatewayInternal/OwnerSnapshot served as plain gRPC over node:http2 (the method
- * is one fixed unary call, and grpc-js's server layers cost as much as the call itself on the forwarded hop of
- * every second request). Same wire format as any gRPC server (grpc-wire.ts): length-prefixed message,
- * grpc-timeout, grpc-status trailers; an unknown path is UNIMPLEMENTED. TLS and mutual TLS as the public port.
- * The listener is exclusive: node:cluster never shares it between workers.
+ * The worker's internal endpoint: GatewayInternal/OwnerSnapshots served as plain gRPC over node:http2. A peer keeps
+ * one stream open and sends every forwarded question on it; each is answered on the same stream as soon as its
+ * answer is ready, carrying the question's id. Why not grpc-js's server: the method is one fixed stream, and
+ * its per-message layers would cost more than the answer. Same wire format as any gRPC server (grpc-wire.ts):
+ * length-prefixed messages, grpc-status trailers; an unknown path is UNIMPLEMENTED. TLS and mutual TLS as the
+ * public port. The listener is exclusive: node:cluster never shares it between workers.
  */
 import { status } from '@grpc/grpc-js';
 import { createSecureServer, createServer, type Http2SecureServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Logger } from '../platform/logger.ts';
-import { OwnerSnapshotRequest, OwnerSnapshotResponse } from '../proto/gen/carbon/v1/internal.ts';
+import { OwnerSnapshotOutcome, OwnerSnapshotRequest, OwnerSnapshotResponse } from '../proto/gen/carbon/v1/internal.ts';
 import type { GatewayConfig } from './gateway-config.ts';
-import { encodeGrpcMessage, grpcFrame, OWNER_SNAPSHOT_PATH, parseGrpcTimeoutMs, unframe } from './grpc-wire.ts';
-import type { OwnerSnapshotHandler } from './internal-service.ts';
+import { encodeGrpcMessage, grpcFrame, GrpcMessageReader, OWNER_SNAPSHOTS_PATH } from './grpc-wire.ts';
+import { ownerRefusal, type OwnerSnapshotHandler } from './internal-service.ts';
 
-/** Largest request accepted (a request is a commodity id and a partition). */
+/** Largest question accepted (a question is a commodity id, a partition, an id and a budget). */
 const MAX_REQUEST_BYTES = 4_096;
-/** Budget of a request that came without grpc-timeout. */
-const DEFAULT_TIMEOUT_MS = 1_000;
+/** Budget of a question that came without one. */
+const DEFAULT_BUDGET_MS = 1_000;
 
 export interface InternalServer {
   readonly port: number;
-  /** Stops accepting, lets running calls finish for up to `graceMs`, then closes what is left. */
+  /** Stops accepting, lets the questions in flight be answered for up to `graceMs`, then closes what is left. */
   close(graceMs: number): Promise<void>;
 }
 
-function fail(stream: ServerHttp2Stream, code: status, details: string): void {
-  if (stream.destroyed || stream.headersSent) return;
+/** One open OwnerSnapshots stream: answers questions until the peer half-closes it, the stream breaks, or the server closes. */
+class AnswerStream {
+  private inFlight = 0;
+  private closing = false;
+  private trailers: { code: status; details: string } = { code: status.OK, details: '' };
+  private readonly reader = new GrpcMessageReader(MAX_REQUEST_BYTES);
+
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    private readonly handle: OwnerSnapshotHandler,
+    private readonly workerId: string,
+    private readonly log: Logger,
+  ) {
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.once('wantTrailers', () => {
+      const { code, details } = this.trailers;
+      stream.sendTrailers({ 'grpc-status': String(code), ...(details === '' ? {} : { 'grpc-message': encodeGrpcMessage(details) }) });
+    });
+    stream.on('data', (chunk: Buffer) => this.read(chunk));
+    stream.on('end', () => this.endWhenAnswered());
+  }
+
+  /** No more questions: the stream ends (status OK) once those in flight are answered. */
+  endWhenAnswered(): void {
+    this.closing = true;
+    if (this.inFlight === 0 && !this.stream.writableEnded && !this.stream.destroyed) this.stream.end();
+  }
+
+  private read(chunk: Buffer): void {
+    if (this.closing) return;
+    const messages = this.reader.push(chunk);
+    if (typeof messages === 'string') return this.fail(messages.includes('exceeds') ? status.RESOURCE_EXHAUSTED : status.INVALID_ARGUMENT, messages);
+    for (const message of messages) {
+      let request: OwnerSnapshotRequest;
+      try {
+        request = OwnerSnapshotRequest.decode(message);
+      } catch (err) {
+        return this.fail(status.INVALID_ARGUMENT, `undecodable question: ${(err as Error).message}`);
+      }
+      this.ask(request);
+    }
+  }
+
+  private ask(request: OwnerSnapshotRequest): void {
+    this.inFlight++;
+    this.handle(request, Date.now() + (request.budgetMs || DEFAULT_BUDGET_MS))
+      .catch((err: unknown) => {
+        this.log.error('gateway_internal_call_failed', { err });
+        return ownerRefusal(this.workerId, OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_FAILED, 'internal error; it is logged on the owner');
+      })
+      .then((response) => {
+        this.inFlight--;
+        if (!this.stream.writableEnded && !this.stream.destroyed) this.stream.write(grpcFrame(OwnerSnapshotResponse.encode({ ...response, id: request.id }).finish()));
+        if (this.closing) this.endWhenAnswered();
+      })
+      .catch((err: unknown) => this.log.error('gateway_internal_answer_failed', { err }));
+  }
+
+  /** The stream cannot be read on: it ends with `code`, and the peer fails the questions it still waits for. */
+  private fail(code: status, details: string): void {
+    this.trailers = { code, details };
+    this.closing = true;
+    if (!this.stream.writableEnded && !this.stream.destroyed) this.stream.end();
+  }
+}
+
+function refuse(stream: ServerHttp2Stream, code: status, details: string): void {
   // Trailers-only: the status rides on the one HEADERS frame.
   stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(details) }, { endStream: true });
 }
 
-function answer(stream: ServerHttp2Stream, response: OwnerSnapshotResponse): void {
-  if (stream.destroyed || stream.headersSent) return;
-  stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-  stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-  stream.end(grpcFrame(OwnerSnapshotResponse.encode(response).finish()));
-}
-
-function serve(handle: OwnerSnapshotHandler, log: Logger, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
-  stream.on('error', (err: Error) => log.debug('gateway_internal_stream_failed', { err }));
-  if (headers[':method'] !== 'POST' || headers[':path'] !== OWNER_SNAPSHOT_PATH) {
-    fail(stream, status.UNIMPLEMENTED, `${String(headers[':path'])} is not served here (only ${OWNER_SNAPSHOT_PATH})`);
-    return;
-  }
-  const deadlineMs = Date.now() + (parseGrpcTimeoutMs(headers['grpc-timeout'] as string | undefined) ?? DEFAULT_TIMEOUT_MS);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  stream.on('data', (chunk: Buffer) => {
-    size += chunk.length;
-    if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
-  });
-  stream.on('end', () => {
-    if (size > MAX_REQUEST_BYTES) return fail(stream, status.RESOURCE_EXHAUSTED, `request of ${size} bytes exceeds ${MAX_REQUEST_BYTES}`);
-    const message = unframe(Buffer.concat(chunks, size));
-    if (typeof message === 'string') return fail(stream, status.INVALID_ARGUMENT, message);
-    let request: OwnerSnapshotRequest;
-    try {
-      request = OwnerSnapshotRequest.decode(message);
-    } catch (err) {
-      return fail(stream, status.INVALID_ARGUMENT, `undecodable request: ${(err as Error).message}`);
-    }
-    handle(request, deadlineMs).then(
-      (a) => (a.ok ? answer(stream, a.response) : fail(stream, a.code, a.details)),
-      (err: unknown) => {
-        log.error('gateway_internal_call_failed', { err });
-        fail(stream, status.INTERNAL, 'internal error; it is logged on the owner');
-      },
-    );
-  });
-}
-
-export function listenInternal(config: GatewayConfig, handle: OwnerSnapshotHandler, log: Logger): Promise<InternalServer> {
+export function listenInternal(config: GatewayConfig, workerId: string, handle: OwnerSnapshotHandler, log: Logger): Promise<InternalServer> {
   const s = config.security;
   const server: Http2Server | Http2SecureServer = s.kind === 'plaintext'
     ? createServer()
@@ -81,12 +107,21 @@ export function listenInternal(config: GatewayConfig, handle: OwnerSnapshotHandl
         ...(s.mutual ? { ca: s.caPem, requestCert: true, rejectUnauthorized: true } : {}),
       });
   const sessions = new Set<ServerHttp2Session>();
+  const streams = new Set<AnswerStream>();
   server.on('session', (session: ServerHttp2Session) => {
     sessions.add(session);
     session.on('close', () => sessions.delete(session));
   });
   server.on('sessionError', (err: Error) => log.debug('gateway_internal_session_failed', { err }));
-  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => serve(handle, log, stream, headers));
+  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+    stream.on('error', (err: Error) => log.debug('gateway_internal_stream_failed', { err }));
+    if (headers[':method'] !== 'POST' || headers[':path'] !== OWNER_SNAPSHOTS_PATH) {
+      return refuse(stream, status.UNIMPLEMENTED, `${String(headers[':path'])} is not served here (only ${OWNER_SNAPSHOTS_PATH})`);
+    }
+    const answers = new AnswerStream(stream, handle, workerId, log);
+    streams.add(answers);
+    stream.on('close', () => streams.delete(answers));
+  });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: config.internalHost, port: config.internalPort, exclusive: true }, () => {
@@ -105,6 +140,8 @@ export function listenInternal(config: GatewayConfig, handle: OwnerSnapshotHandl
             done();
           });
           for (const session of sessions) session.close();
+          // A peer's stream stays open while it lives: each ends once its questions in flight are answered.
+          for (const answers of streams) answers.endWhenAnswered();
         }),
       });
     });

@@ -1,15 +1,14 @@
 /**
- * Forwarding to the owner: GatewayInternal/OwnerSnapshot on the peer's internal endpoint, spoken as plain gRPC
- * over one HTTP/2 session per peer with node:http2. The method is one fixed unary call, and grpc-js's client
- * stack (resolver, load balancer, retry and interceptor layers) cost twice the CPU of the call itself on the
- * forwarded hop of every second request; the wire format is gRPC's (grpc-unary-call.ts), so any gRPC server
- * could answer it. Concurrent forwards of one commodity to one owner
- * share a call (single-flight.ts). Failures come back as a reason, never thrown: the router answers degraded.
+ * Forwarding to the owner: GatewayInternal/OwnerSnapshots on the peer's internal endpoint, spoken as plain gRPC
+ * over node:http2. Each peer gets one HTTP/2 session and on it one long-lived stream that carries every question
+ * to that peer, matched to its answer by id: opening an HTTP/2 stream per question (headers, trailers, stream
+ * state on both workers) cost about ten times the CPU of a message on an open stream, on the forwarded hop of
+ * every second call. Concurrent forwards of one commodity to one owner share a question (single-flight.ts).
+ * Failures come back as a reason, never thrown: the router answers degraded.
  */
-import { connect, type ClientHttp2Session } from 'node:http2';
+import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { OwnerSnapshotOutcome, OwnerSnapshotRequest, OwnerSnapshotResponse } from '../proto/gen/carbon/v1/internal.ts';
-import { unaryCall } from './grpc-unary-call.ts';
-import { OWNER_SNAPSHOT_PATH } from './grpc-wire.ts';
+import { grpcFrame, GrpcMessageReader, grpcStatusOf, OWNER_SNAPSHOTS_PATH } from './grpc-wire.ts';
 import { SingleFlight } from './single-flight.ts';
 import type { PeerTransport } from './transport-credentials.ts';
 
@@ -20,59 +19,183 @@ export type ForwardResult =
 /** Largest answer accepted from a peer (an answer is a few hundred bytes). */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
+function resultOf(response: OwnerSnapshotResponse): ForwardResult {
+  switch (response.outcome) {
+    case OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_OWNED:
+      return { ok: true, response };
+    case OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_DRAINING:
+      return { ok: false, reason: 'draining' };
+    case OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_NOT_OWNER:
+      return { ok: false, reason: 'not the owner' };
+    case OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_FAILED:
+      return { ok: false, reason: response.failure };
+    default:
+      return { ok: false, reason: `unknown outcome ${response.outcome}` };
+  }
+}
+
+/** One OwnerSnapshots stream and the questions waiting for an answer on it. */
+class QuestionStream {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { readonly resolve: (r: ForwardResult) => void; readonly timer: NodeJS.Timeout }>();
+  private readonly reader = new GrpcMessageReader(MAX_RESPONSE_BYTES);
+  /** Why the stream ended, for the questions it leaves unanswered. */
+  private endReason: string | undefined;
+
+  constructor(private readonly stream: ClientHttp2Stream, onClose: () => void) {
+    stream.on('response', (headers) => this.noteStatus(headers));
+    stream.on('trailers', (trailers) => this.noteStatus(trailers));
+    stream.on('data', (chunk: Buffer) => this.read(chunk));
+    stream.on('error', (err: Error) => {
+      this.endReason ??= err.message;
+    });
+    stream.on('close', () => {
+      onClose();
+      this.failAll(this.endReason ?? 'the stream ended before answering');
+    });
+  }
+
+  get usable(): boolean {
+    return !this.stream.destroyed && !this.stream.writableEnded && this.endReason === undefined;
+  }
+
+  ask(commodity: string, partition: number, timeoutMs: number): Promise<ForwardResult> {
+    const id = this.nextId++;
+    const budgetMs = Math.max(1, Math.floor(timeoutMs));
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        // The late answer, if any, finds no one waiting and is dropped.
+        this.waiting.delete(id);
+        resolve({ ok: false, reason: `no answer within ${budgetMs} ms` });
+      }, budgetMs);
+      this.waiting.set(id, { resolve, timer });
+      this.stream.write(grpcFrame(OwnerSnapshotRequest.encode({ commodity, partition, id, budgetMs }).finish()));
+    });
+  }
+
+  /** No more questions on this stream: the owner answers those in flight, then ends it. */
+  finish(): void {
+    if (!this.stream.writableEnded && !this.stream.destroyed) this.stream.end();
+  }
+
+  /** A status other than OK ends the stream: it is why the questions left fail. */
+  private noteStatus(headers: IncomingHttpHeaders): void {
+    const s = grpcStatusOf(headers);
+    if (s !== undefined && s.code !== 0) this.endReason ??= s.message || `gRPC status ${s.code}`;
+  }
+
+  private read(chunk: Buffer): void {
+    const messages = this.reader.push(chunk);
+    if (typeof messages === 'string') return this.abandon(messages);
+    for (const message of messages) {
+      let response: OwnerSnapshotResponse;
+      try {
+        response = OwnerSnapshotResponse.decode(message);
+      } catch (err) {
+        return this.abandon(`undecodable answer: ${(err as Error).message}`);
+      }
+      const waiter = this.waiting.get(response.id);
+      if (waiter === undefined) continue;
+      this.waiting.delete(response.id);
+      clearTimeout(waiter.timer);
+      waiter.resolve(resultOf(response));
+    }
+  }
+
+  /** The answers cannot be read on: the stream is cancelled and its questions fail with `reason`. */
+  private abandon(reason: string): void {
+    this.endReason ??= reason;
+    this.stream.close(constants.NGHTTP2_CANCEL);
+  }
+
+  private failAll(reason: string): void {
+    for (const { resolve, timer } of this.waiting.values()) {
+      clearTimeout(timer);
+      resolve({ ok: false, reason });
+    }
+    this.waiting.clear();
+  }
+}
+
+/** One peer: an HTTP/2 session and its current question stream, each replaced when it breaks or the peer says goodbye. */
+class Peer {
+  private session: ClientHttp2Session | undefined;
+  private questions: QuestionStream | undefined;
+
+  constructor(private readonly endpoint: string, private readonly transport: PeerTransport) {}
+
+  ask(commodity: string, partition: number, timeoutMs: number): Promise<ForwardResult> {
+    let questions: QuestionStream;
+    try {
+      questions = this.openQuestions();
+    } catch (err) {
+      return Promise.resolve({ ok: false, reason: `cannot open a stream: ${(err as Error).message}` });
+    }
+    return questions.ask(commodity, partition, timeoutMs);
+  }
+
+  close(): void {
+    this.questions?.finish();
+    this.session?.close();
+  }
+
+  private openQuestions(): QuestionStream {
+    if (this.questions?.usable) return this.questions;
+    const session = this.openSession();
+    const stream = session.request({ ':method': 'POST', ':path': OWNER_SNAPSHOTS_PATH, 'content-type': 'application/grpc', te: 'trailers' });
+    const questions = new QuestionStream(stream, () => {
+      if (this.questions === questions) this.questions = undefined;
+    });
+    this.questions = questions;
+    return questions;
+  }
+
+  private openSession(): ClientHttp2Session {
+    if (this.session !== undefined && !this.session.closed && !this.session.destroyed) return this.session;
+    const session = connect(`${this.transport.scheme}://${this.endpoint}`, this.transport.options);
+    const forget = () => {
+      if (this.session !== session) return;
+      this.session = undefined;
+      // Questions in flight are still answered; new ones go to a new session.
+      this.questions?.finish();
+      this.questions = undefined;
+    };
+    // A broken session fails its stream's questions (the stream reports it); the next question opens another.
+    session.on('error', forget);
+    session.on('goaway', forget);
+    session.on('close', forget);
+    session.unref();
+    this.session = session;
+    return session;
+  }
+}
+
 export class OwnerClients {
-  private readonly sessions = new Map<string, ClientHttp2Session>();
+  private readonly peers = new Map<string, Peer>();
   private readonly inFlight = new SingleFlight<ForwardResult>();
 
   constructor(private readonly transport: PeerTransport) {}
 
-  private session(endpoint: string): ClientHttp2Session {
-    let s = this.sessions.get(endpoint);
-    if (s === undefined || s.closed || s.destroyed) {
-      const created = connect(`${this.transport.scheme}://${endpoint}`, this.transport.options);
-      const forget = () => {
-        if (this.sessions.get(endpoint) === created) this.sessions.delete(endpoint);
-      };
-      // A broken session fails its calls (each stream reports it) and is replaced on the next call.
-      created.on('error', forget);
-      created.on('goaway', forget);
-      created.on('close', forget);
-      created.unref();
-      this.sessions.set(endpoint, created);
-      s = created;
-    }
-    return s;
-  }
-
   forward(endpoint: string, commodity: string, partition: number, timeoutMs: number): Promise<ForwardResult> {
-    return this.inFlight.run(`${endpoint}|${partition}|${commodity}`, Date.now() + timeoutMs, () => this.call(endpoint, commodity, partition, timeoutMs));
+    return this.inFlight.run(`${endpoint}|${partition}|${commodity}`, Date.now() + timeoutMs, async () => {
+      let peer = this.peers.get(endpoint);
+      if (peer === undefined) this.peers.set(endpoint, (peer = new Peer(endpoint, this.transport)));
+      const r = await peer.ask(commodity, partition, timeoutMs);
+      return r.ok ? r : { ok: false, reason: `${endpoint}: ${r.reason}` };
+    });
   }
 
-  private async call(endpoint: string, commodity: string, partition: number, timeoutMs: number): Promise<ForwardResult> {
-    const fail = (why: string): ForwardResult => ({ ok: false, reason: `${endpoint}: ${why}` });
-    const r = await unaryCall(() => this.session(endpoint), OWNER_SNAPSHOT_PATH, OwnerSnapshotRequest.encode({ commodity, partition }).finish(), timeoutMs, MAX_RESPONSE_BYTES);
-    if (!r.ok) return fail(r.reason);
-    let response: OwnerSnapshotResponse;
-    try {
-      response = OwnerSnapshotResponse.decode(r.message);
-    } catch (err) {
-      return fail(`undecodable answer: ${(err as Error).message}`);
-    }
-    if (response.outcome === OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_OWNED) return { ok: true, response };
-    return fail(response.outcome === OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_DRAINING ? 'draining' : 'not the owner');
-  }
-
-  /** Drops the session of a peer that went away (its endpoint is not in the ownership table any more). */
+  /** Drops the connection of a peer that went away (its endpoint is not in the ownership table any more). */
   retainOnly(endpoints: ReadonlySet<string>): void {
-    for (const [endpoint, s] of this.sessions) {
+    for (const [endpoint, peer] of this.peers) {
       if (endpoints.has(endpoint)) continue;
-      s.close();
-      this.sessions.delete(endpoint);
+      peer.close();
+      this.peers.delete(endpoint);
     }
   }
 
   close(): void {
-    for (const s of this.sessions.values()) s.close();
-    this.sessions.clear();
+    for (const peer of this.peers.values()) peer.close();
+    this.peers.clear();
   }
 }

@@ -32,7 +32,7 @@ import { predictHandler } from './handlers/predict.ts';
 import { streamPredictionsHandler } from './handlers/stream-predictions.ts';
 import { addHealthAndReflection } from './health-and-reflection.ts';
 import { listenInternal } from './internal-server.ts';
-import { ownerSnapshotHandler, type InternalAnswer, type OwnerSnapshotHandler } from './internal-service.ts';
+import { ownerRefusal, ownerSnapshotHandler, type OwnerSnapshotHandler } from './internal-service.ts';
 import type { LocalPipeline } from './local-owner.ts';
 import { ModelAges } from './model-ages.ts';
 import { OwnerClients } from './owner-client.ts';
@@ -95,11 +95,6 @@ function bind(server: Server, host: string, port: number, credentials: ServerCre
   });
 }
 
-/** What a worker says to a forwarded call that comes before its router is up: it owns nothing yet. */
-function notYetOwner(workerId: string): InternalAnswer {
-  return { ok: true, response: { outcome: OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_NOT_OWNER, modelVersion: 0, fromActor: false, owner: workerId } };
-}
-
 export function gatewayWorkerId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
@@ -115,7 +110,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
 
   // The router exists only once the endpoint is published; calls that come before are answered as not owned.
   let answerOwnerSnapshot: OwnerSnapshotHandler | undefined;
-  const internal = await listenInternal(config, (request, deadlineMs) => answerOwnerSnapshot?.(request, deadlineMs) ?? Promise.resolve(notYetOwner(workerId)), log);
+  const notYetOwner = ownerRefusal(workerId, OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_NOT_OWNER);
+  const internal = await listenInternal(config, workerId, (request, deadlineMs) => answerOwnerSnapshot?.(request, deadlineMs) ?? Promise.resolve(notYetOwner), log);
   const internalPort = internal.port;
   const internalEndpoint = hostPort(config.advertisedHost, internalPort);
   const registry = deps.ownership({ workerId, endpoint: internalEndpoint });

@@ -10,12 +10,11 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
-  type ClientUnaryCall,
-  type handleUnaryCall,
+  type handleBidiStreamingCall,
   makeGenericClientConstructor,
   type Metadata,
-  type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Features } from "./features.ts";
@@ -34,6 +33,8 @@ export enum OwnerSnapshotOutcome {
   OWNER_SNAPSHOT_OUTCOME_NOT_OWNER = 2,
   /** OWNER_SNAPSHOT_OUTCOME_DRAINING - The worker owns it but is draining (shutting down or handing the partition off). */
   OWNER_SNAPSHOT_OUTCOME_DRAINING = 3,
+  /** OWNER_SNAPSHOT_OUTCOME_FAILED - The owner could not answer in time or at all; `failure` says why. */
+  OWNER_SNAPSHOT_OUTCOME_FAILED = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -51,6 +52,9 @@ export function ownerSnapshotOutcomeFromJSON(object: any): OwnerSnapshotOutcome 
     case 3:
     case "OWNER_SNAPSHOT_OUTCOME_DRAINING":
       return OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_DRAINING;
+    case 4:
+    case "OWNER_SNAPSHOT_OUTCOME_FAILED":
+      return OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_FAILED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -68,6 +72,8 @@ export function ownerSnapshotOutcomeToJSON(object: OwnerSnapshotOutcome): string
       return "OWNER_SNAPSHOT_OUTCOME_NOT_OWNER";
     case OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_DRAINING:
       return "OWNER_SNAPSHOT_OUTCOME_DRAINING";
+    case OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_FAILED:
+      return "OWNER_SNAPSHOT_OUTCOME_FAILED";
     case OwnerSnapshotOutcome.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -79,6 +85,10 @@ export interface OwnerSnapshotRequest {
   commodity: string;
   /** Its partition as the caller computed it. */
   partition: number;
+  /** Chosen by the caller, unique among its questions in flight on the stream; the answer carries it back. */
+  id: number;
+  /** How long the caller waits for this answer, from when it sent the question (0: the owner's default). */
+  budgetMs: number;
 }
 
 export interface OwnerSnapshotResponse {
@@ -97,10 +107,14 @@ export interface OwnerSnapshotResponse {
   fromActor: boolean;
   /** The owner's identity (host and pid). */
   owner: string;
+  /** The question's id. */
+  id: number;
+  /** Why the owner could not answer (outcome FAILED). */
+  failure: string;
 }
 
 function createBaseOwnerSnapshotRequest(): OwnerSnapshotRequest {
-  return { commodity: "", partition: 0 };
+  return { commodity: "", partition: 0, id: 0, budgetMs: 0 };
 }
 
 export const OwnerSnapshotRequest: MessageFns<OwnerSnapshotRequest> = {
@@ -110,6 +124,12 @@ export const OwnerSnapshotRequest: MessageFns<OwnerSnapshotRequest> = {
     }
     if (message.partition !== 0) {
       writer.uint32(16).int32(message.partition);
+    }
+    if (message.id !== 0) {
+      writer.uint32(24).uint64(message.id);
+    }
+    if (message.budgetMs !== 0) {
+      writer.uint32(32).uint32(message.budgetMs);
     }
     return writer;
   },
@@ -143,6 +163,22 @@ export const OwnerSnapshotRequest: MessageFns<OwnerSnapshotRequest> = {
             message.partition = reader.int32();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.id = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.budgetMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -159,6 +195,12 @@ export const OwnerSnapshotRequest: MessageFns<OwnerSnapshotRequest> = {
     return {
       commodity: isSet(object.commodity) ? globalThis.String(object.commodity) : "",
       partition: isSet(object.partition) ? globalThis.Number(object.partition) : 0,
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      budgetMs: isSet(object.budgetMs)
+        ? globalThis.Number(object.budgetMs)
+        : isSet(object.budget_ms)
+        ? globalThis.Number(object.budget_ms)
+        : 0,
     };
   },
 
@@ -170,6 +212,12 @@ export const OwnerSnapshotRequest: MessageFns<OwnerSnapshotRequest> = {
     if (message.partition !== 0) {
       obj.partition = Math.round(message.partition);
     }
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.budgetMs !== 0) {
+      obj.budgetMs = Math.round(message.budgetMs);
+    }
     return obj;
   },
 
@@ -180,12 +228,23 @@ export const OwnerSnapshotRequest: MessageFns<OwnerSnapshotRequest> = {
     const message = createBaseOwnerSnapshotRequest();
     message.commodity = object.commodity ?? "";
     message.partition = object.partition ?? 0;
+    message.id = object.id ?? 0;
+    message.budgetMs = object.budgetMs ?? 0;
     return message;
   },
 };
 
 function createBaseOwnerSnapshotResponse(): OwnerSnapshotResponse {
-  return { outcome: 0, features: undefined, prediction: undefined, modelVersion: 0, fromActor: false, owner: "" };
+  return {
+    outcome: 0,
+    features: undefined,
+    prediction: undefined,
+    modelVersion: 0,
+    fromActor: false,
+    owner: "",
+    id: 0,
+    failure: "",
+  };
 }
 
 export const OwnerSnapshotResponse: MessageFns<OwnerSnapshotResponse> = {
@@ -207,6 +266,12 @@ export const OwnerSnapshotResponse: MessageFns<OwnerSnapshotResponse> = {
     }
     if (message.owner !== "") {
       writer.uint32(50).string(message.owner);
+    }
+    if (message.id !== 0) {
+      writer.uint32(56).uint64(message.id);
+    }
+    if (message.failure !== "") {
+      writer.uint32(66).string(message.failure);
     }
     return writer;
   },
@@ -272,6 +337,22 @@ export const OwnerSnapshotResponse: MessageFns<OwnerSnapshotResponse> = {
             message.owner = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.id = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.failure = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -300,6 +381,8 @@ export const OwnerSnapshotResponse: MessageFns<OwnerSnapshotResponse> = {
         ? globalThis.Boolean(object.from_actor)
         : false,
       owner: isSet(object.owner) ? globalThis.String(object.owner) : "",
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      failure: isSet(object.failure) ? globalThis.String(object.failure) : "",
     };
   },
 
@@ -323,6 +406,12 @@ export const OwnerSnapshotResponse: MessageFns<OwnerSnapshotResponse> = {
     if (message.owner !== "") {
       obj.owner = message.owner;
     }
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.failure !== "") {
+      obj.failure = message.failure;
+    }
     return obj;
   },
 
@@ -341,6 +430,8 @@ export const OwnerSnapshotResponse: MessageFns<OwnerSnapshotResponse> = {
     message.modelVersion = object.modelVersion ?? 0;
     message.fromActor = object.fromActor ?? false;
     message.owner = object.owner ?? "";
+    message.id = object.id ?? 0;
+    message.failure = object.failure ?? "";
     return message;
   },
 };
@@ -351,11 +442,15 @@ export const OwnerSnapshotResponse: MessageFns<OwnerSnapshotResponse> = {
  */
 export type GatewayInternalService = typeof GatewayInternalService;
 export const GatewayInternalService = {
-  /** The owner's snapshot of one commodity. */
-  ownerSnapshot: {
-    path: "/carbon.v1.GatewayInternal/OwnerSnapshot" as const,
-    requestStream: false as const,
-    responseStream: false as const,
+  /**
+   * The owner's snapshots, one answer per question, in the order they are ready (matched by id). A peer keeps one
+   * such stream open and sends every forwarded question on it: a message on an open stream costs a small part of
+   * what a call of its own costs (HTTP/2 stream, headers, trailers) on both workers.
+   */
+  ownerSnapshots: {
+    path: "/carbon.v1.GatewayInternal/OwnerSnapshots" as const,
+    requestStream: true as const,
+    responseStream: true as const,
     requestSerialize: (value: OwnerSnapshotRequest): Buffer => Buffer.from(OwnerSnapshotRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): OwnerSnapshotRequest => OwnerSnapshotRequest.decode(value),
     responseSerialize: (value: OwnerSnapshotResponse): Buffer =>
@@ -365,27 +460,26 @@ export const GatewayInternalService = {
 } as const;
 
 export interface GatewayInternalServer extends UntypedServiceImplementation {
-  /** The owner's snapshot of one commodity. */
-  ownerSnapshot: handleUnaryCall<OwnerSnapshotRequest, OwnerSnapshotResponse>;
+  /**
+   * The owner's snapshots, one answer per question, in the order they are ready (matched by id). A peer keeps one
+   * such stream open and sends every forwarded question on it: a message on an open stream costs a small part of
+   * what a call of its own costs (HTTP/2 stream, headers, trailers) on both workers.
+   */
+  ownerSnapshots: handleBidiStreamingCall<OwnerSnapshotRequest, OwnerSnapshotResponse>;
 }
 
 export interface GatewayInternalClient extends Client {
-  /** The owner's snapshot of one commodity. */
-  ownerSnapshot(
-    request: OwnerSnapshotRequest,
-    callback: (error: ServiceError | null, response: OwnerSnapshotResponse) => void,
-  ): ClientUnaryCall;
-  ownerSnapshot(
-    request: OwnerSnapshotRequest,
+  /**
+   * The owner's snapshots, one answer per question, in the order they are ready (matched by id). A peer keeps one
+   * such stream open and sends every forwarded question on it: a message on an open stream costs a small part of
+   * what a call of its own costs (HTTP/2 stream, headers, trailers) on both workers.
+   */
+  ownerSnapshots(): ClientDuplexStream<OwnerSnapshotRequest, OwnerSnapshotResponse>;
+  ownerSnapshots(options: Partial<CallOptions>): ClientDuplexStream<OwnerSnapshotRequest, OwnerSnapshotResponse>;
+  ownerSnapshots(
     metadata: Metadata,
-    callback: (error: ServiceError | null, response: OwnerSnapshotResponse) => void,
-  ): ClientUnaryCall;
-  ownerSnapshot(
-    request: OwnerSnapshotRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: OwnerSnapshotResponse) => void,
-  ): ClientUnaryCall;
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<OwnerSnapshotRequest, OwnerSnapshotResponse>;
 }
 
 export const GatewayInternalClient = makeGenericClientConstructor(

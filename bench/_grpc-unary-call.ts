@@ -2,22 +2,15 @@
  * One unary gRPC call over a node:http2 session, without grpc-js's client stack: the request framed as gRPC
  * (grpc-wire.ts), a local timeout that cancels the stream (and the same budget in grpc-timeout for the server),
  * a size limit on the answer, and the status from the headers (trailers-only) or the trailers. Failures come back
- * as a reason, never thrown. The gateway's forwarded hop (owner-client.ts) and the gRPC bench's load generator
- * speak it.
+ * as a reason, never thrown. The gRPC bench's load generator speaks it (grpc.ts says why not grpc-js's client).
  */
-import { constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
-import { decodeGrpcMessage, grpcFrame, unframe } from './grpc-wire.ts';
+import { constants, type ClientHttp2Session } from 'node:http2';
+import { grpcFrame, grpcStatusOf, unframe } from '../gateway/grpc-wire.ts';
 
 export type UnaryResult =
   | { readonly ok: true; readonly message: Uint8Array }
   /** `code` is the gRPC status when the server sent a non-OK one, undefined when the call failed before that. */
   | { readonly ok: false; readonly code: number | undefined; readonly reason: string };
-
-function statusOf(headers: IncomingHttpHeaders): { code: number; message: string } | undefined {
-  const code = headers['grpc-status'];
-  if (code === undefined) return undefined;
-  return { code: Number(code), message: decodeGrpcMessage(String(headers['grpc-message'] ?? '')) };
-}
 
 /** `session` is called as the call starts; a throw fails the call like a stream that cannot open. */
 export function unaryCall(
@@ -59,10 +52,10 @@ export function unaryCall(
     let status: { code: number; message: string } | undefined;
     stream.on('response', (headers) => {
       // Trailers-only: an error status comes with the headers and no body.
-      status = statusOf(headers);
+      status = grpcStatusOf(headers);
     });
     stream.on('trailers', (trailers) => {
-      status ??= statusOf(trailers);
+      status ??= grpcStatusOf(trailers);
     });
     stream.on('data', (chunk: Buffer) => {
       size += chunk.length;
