@@ -6,7 +6,8 @@
  * same generated codecs), measured the same way by the same load generator (a process of its own, plain HTTP/2
  * with gRPC framing, see `connect`):
  * - open loop: `rate` calls/s on a fixed schedule for `seconds`, latency of each call from its send: p50, p99;
- * - closed loop: `inflight` calls always outstanding for `closed-seconds`: calls/s.
+ * - closed loop: `inflight` calls always outstanding for `closed-seconds`: calls/s, and the CPU time the server's
+ *   workers spent per call (the same comparison, robust to what else the machine is doing).
  * Each loop runs in `rounds` alternating rounds (gateway, echo, gateway, ...) so that both servers see the same
  * load of a shared machine; a server's rounds are pooled.
  * Calls go round-robin over `channels` HTTP/2 connections (node:cluster hands each to one worker, so they spread
@@ -36,7 +37,7 @@ import { unaryCall } from './_grpc-unary-call.ts';
 import { PredictionServiceService, PredictRequest, PredictResponse, ServingPath } from '../proto/gen/carbon/v1/prediction_service.ts';
 import type { BenchResult } from './run.ts';
 import { freePort } from '../test/free-port.ts';
-import { BROKERS, argValue, benchEnvironment, percentile, progress, startBenchCluster } from './_cluster.ts';
+import { BROKERS, argValue, benchEnvironment, childPids, cpuSeconds, percentile, progress, startBenchCluster } from './_cluster.ts';
 
 const COMMODITIES = ['WTI', 'BRENT', 'HENRY_HUB', 'GOLD', 'COPPER', 'SILVER'];
 const TRAIN_TICKS = 400;
@@ -76,7 +77,7 @@ async function runEchoServer(port: number, responseBase64: string): Promise<void
   process.on('SIGTERM', () => server.forceShutdown());
 }
 
-async function startEchoServer(response: PredictResponse): Promise<{ address: string; stop(): Promise<void> }> {
+async function startEchoServer(response: PredictResponse): Promise<{ address: string; pids: number[]; stop(): Promise<void> }> {
   const port = await freePort();
   // CARBON_WORKER_NODE_ARGS (e.g. --cpu-prof) applies to the echo workers as to the platform's, for comparison.
   const nodeArgs = (process.env.CARBON_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
@@ -93,6 +94,7 @@ async function startEchoServer(response: PredictResponse): Promise<{ address: st
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     address: `127.0.0.1:${port}`,
+    pids: childPids(child.pid as number),
     async stop() {
       child.kill('SIGTERM');
       await exited;
@@ -110,17 +112,19 @@ async function startEchoServer(response: PredictResponse): Promise<{ address: st
  */
 interface Target {
   readonly sessions: readonly ClientHttp2Session[];
+  /** The server's worker processes, whose CPU time the rounds account for. */
+  readonly pids: readonly number[];
   close(): void;
 }
 
-function connect(address: string, channels: number): Target {
+function connect(address: string, channels: number, pids: readonly number[] = []): Target {
   // One HTTP/2 connection each: node:cluster hands each connection to one worker, so calls reach both.
   const sessions = Array.from({ length: channels }, () => {
     const session = http2Connect(`http://${address}`);
     session.on('error', (err) => progress(`connection to ${address} failed: ${err.message}`));
     return session;
   });
-  return { sessions, close: () => sessions.forEach((s) => s.close()) };
+  return { sessions, pids, close: () => sessions.forEach((s) => s.close()) };
 }
 
 const PREDICT_PATH = '/carbon.v1.PredictionService/Predict';
@@ -158,6 +162,8 @@ class Tally {
   seconds = 0;
   /** Worst lateness of a send against its schedule (the client's own delay), ms. */
   maxSendLagMs = 0;
+  /** CPU time the server's workers used during the rounds, s. */
+  cpuSeconds = 0;
 
   /** A tally sent over from the load generator process (its JSON). */
   static from(data: Tally): Tally {
@@ -191,6 +197,11 @@ class Tally {
 
   get qps(): number {
     return this.completed / this.seconds;
+  }
+
+  /** The server's CPU time per answered call, µs: what a call costs, whatever else the machine was doing. */
+  get cpuMicrosPerCall(): number {
+    return (this.cpuSeconds * 1e6) / this.completed;
   }
 }
 
@@ -230,9 +241,15 @@ async function closedLoop(target: Target, inflight: number, seconds: number, tal
  */
 async function alternate(rounds: number, gateway: Target, echo: Target, run: (target: Target, tally: Tally) => Promise<void>): Promise<{ gateway: Tally; echo: Tally }> {
   const tallies = { gateway: new Tally(), echo: new Tally() };
+  const measured = async (target: Target, tally: Tally) => {
+    const cpu = () => target.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const before = cpu();
+    await run(target, tally);
+    tally.cpuSeconds += cpu() - before;
+  };
   for (let i = 0; i < rounds; i++) {
-    await run(gateway, tallies.gateway);
-    await run(echo, tallies.echo);
+    await measured(gateway, tallies.gateway);
+    await measured(echo, tallies.echo);
   }
   return tallies;
 }
@@ -242,7 +259,7 @@ function describe(t: Tally): string {
     ms.sort((a, b) => a - b);
     return `${path.replace('SERVING_PATH_', '').toLowerCase()} ${ms.length} p50 ${percentile(ms, 0.5).toFixed(2)} p99 ${percentile(ms, 0.99).toFixed(2)}`;
   });
-  return `p50 ${t.percentileMs(0.5).toFixed(3)} ms p99 ${t.percentileMs(0.99).toFixed(3)} ms ${t.qps.toFixed(0)} calls/s (${byPath.join('; ')})${t.errors > 0 ? ` errors ${JSON.stringify(t.outcomes)} ${JSON.stringify(t.errorDetails)}` : ''}, send lag max ${t.maxSendLagMs.toFixed(1)} ms`;
+  return `p50 ${t.percentileMs(0.5).toFixed(3)} ms p99 ${t.percentileMs(0.99).toFixed(3)} ms ${t.qps.toFixed(0)} calls/s, server CPU ${t.cpuMicrosPerCall.toFixed(0)} µs a call (${byPath.join('; ')})${t.errors > 0 ? ` errors ${JSON.stringify(t.outcomes)} ${JSON.stringify(t.errorDetails)}` : ''}, send lag max ${t.maxSendLagMs.toFixed(1)} ms`;
 }
 
 async function warmUp(target: Target): Promise<void> {
@@ -319,7 +336,7 @@ export default async function grpcBench(args: string[]): Promise<BenchResult> {
     probe.close();
     echo = await startEchoServer(sample as PredictResponse);
     progress(`Predict answers ${PredictResponse.encode(sample as PredictResponse).finish().length} bytes; starting the load generator`);
-    const { open, closed } = await runLoadGenerator({ gateway: `127.0.0.1:${grpcPort}`, echo: echo.address, rate, seconds, inflight, closedSeconds, channels, rounds });
+    const { open, closed } = await runLoadGenerator({ gateway: `127.0.0.1:${grpcPort}`, echo: echo.address, gatewayPids: await platform.workerPids(), echoPids: echo.pids, rate, seconds, inflight, closedSeconds, channels, rounds });
     progress(`open loop, gateway: ${describe(open.gateway)}`);
     progress(`open loop, echo:    ${describe(open.echo)}`);
     progress(`closed loop, gateway: ${describe(closed.gateway)}`);
@@ -333,6 +350,11 @@ export default async function grpcBench(args: string[]): Promise<BenchResult> {
       qps: Math.round(closed.gateway.qps),
       echo_qps: Math.round(closed.echo.qps),
       ratio: Number((closed.gateway.qps / closed.echo.qps).toFixed(3)),
+      // The servers' CPU time per call in the closed loop: the efficiency behind `ratio`, read from /proc, so it
+      // holds when the machine is busy with something else and throughput and latency do not.
+      cpu_us_per_call: Math.round(closed.gateway.cpuMicrosPerCall),
+      echo_cpu_us_per_call: Math.round(closed.echo.cpuMicrosPerCall),
+      cpu_ratio: Number((closed.echo.cpuMicrosPerCall / closed.gateway.cpuMicrosPerCall).toFixed(3)),
       echo_p50_ms: Number(open.echo.percentileMs(0.5).toFixed(3)),
       echo_p99_ms: Number(open.echo.percentileMs(0.99).toFixed(3)),
       errors: open.gateway.errors + closed.gateway.errors,
@@ -356,6 +378,8 @@ const LOAD_PLAN_VARIABLE = 'CARBON_BENCH_GRPC_LOAD';
 interface LoadPlan {
   readonly gateway: string;
   readonly echo: string;
+  readonly gatewayPids: readonly number[];
+  readonly echoPids: readonly number[];
   readonly rate: number;
   readonly seconds: number;
   readonly inflight: number;
@@ -381,8 +405,8 @@ async function runLoadGenerator(plan: LoadPlan): Promise<{ open: Tallies; closed
 }
 
 async function generateLoad(plan: LoadPlan): Promise<void> {
-  const gateway = connect(plan.gateway, plan.channels);
-  const bare = connect(plan.echo, plan.channels);
+  const gateway = connect(plan.gateway, plan.channels, plan.gatewayPids);
+  const bare = connect(plan.echo, plan.channels, plan.echoPids);
   progress('warming up both servers');
   await warmUp(gateway);
   await warmUp(bare);
