@@ -4,6 +4,7 @@
 import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
 import type { Config } from '../../platform/config.ts';
 import { logger } from '../../platform/logger.ts';
+import { fixKafkaIdleTimer } from './idle-timer-fix.ts';
 import { allTopicNames, topicConfig, type Topics } from './topics.ts';
 
 const log = logger.child({ component: 'kafkajs' });
@@ -19,6 +20,7 @@ function logCreator() {
 }
 
 export function createKafka(brokers: readonly string[], clientId: string): Kafka {
+  fixKafkaIdleTimer();
   return new Kafka({
     clientId,
     brokers: [...brokers],
