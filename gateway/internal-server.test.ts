@@ -1,11 +1,11 @@
 /** The internal endpoint speaks gRPC: the generated grpc-js client calls it, and OwnerClients reaches it. */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { credentials, Metadata, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
 import { GatewayInternalClient, OwnerSnapshotOutcome, type OwnerSnapshotResponse } from '../proto/gen/carbon/v1/internal.ts';
 import { loadGatewayConfig } from './gateway-config.ts';
-import { listenInternal } from './internal-server.ts';
+import { listenInternal, type InternalServer } from './internal-server.ts';
 import { ownerRefusal, type OwnerSnapshotHandler } from './internal-service.ts';
 import { OwnerClients } from './owner-client.ts';
 import { peerTransport } from './transport-credentials.ts';
@@ -28,6 +28,17 @@ const handler: OwnerSnapshotHandler = async ({ commodity, partition }, deadlineM
   const outcome = commodity === 'WTI' || slow ? OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_OWNED : OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_NOT_OWNER;
   return { outcome, modelVersion: partition, fromActor: true, owner, id: 0, failure: '' };
 };
+
+/** An internal server with the handler above, and a peer's OwnerClients; both closed when the test ends. */
+async function ownerAndPeers(t: ExecutionContext): Promise<{ server: InternalServer; peers: OwnerClients; endpoint: string }> {
+  const server = await listenInternal(config, 'w', handler, quiet);
+  const peers = new OwnerClients(peerTransport(config));
+  t.teardown(async () => {
+    peers.close();
+    await server.close(100);
+  });
+  return { server, peers, endpoint: `127.0.0.1:${server.port}` };
+}
 
 test('a grpc-js client of the generated stubs asks on one stream and gets each answer by its id, in the order they are ready', async (t) => {
   const server = await listenInternal(config, 'w', handler, quiet);
@@ -61,13 +72,7 @@ test('a grpc-js client of the generated stubs asks on one stream and gets each a
 });
 
 test('OwnerClients forwards to it: owned answers, and the reason of every failure', async (t) => {
-  const server = await listenInternal(config, 'w', handler, quiet);
-  const peers = new OwnerClients(peerTransport(config));
-  t.teardown(async () => {
-    peers.close();
-    await server.close(100);
-  });
-  const endpoint = `127.0.0.1:${server.port}`;
+  const { server, peers, endpoint } = await ownerAndPeers(t);
   const owned = await peers.forward(endpoint, 'WTI', 5, 1_000);
   t.true(owned.ok && owned.response.modelVersion === 5 && owned.response.owner === 'budget-1s');
   t.deepEqual(await peers.forward(endpoint, 'BRENT', 5, 1_000), { ok: false, reason: `${endpoint}: not the owner` });
@@ -80,23 +85,14 @@ test('OwnerClients forwards to it: owned answers, and the reason of every failur
 });
 
 test('many questions in flight at once on the one stream each get their own answer', async (t) => {
-  const server = await listenInternal(config, 'w', handler, quiet);
-  const peers = new OwnerClients(peerTransport(config));
-  t.teardown(async () => {
-    peers.close();
-    await server.close(100);
-  });
-  const endpoint = `127.0.0.1:${server.port}`;
+  const { peers, endpoint } = await ownerAndPeers(t);
   const asked = Array.from({ length: 200 }, (_, i) => ({ commodity: `SLOW_${(i * 7) % 40}`, partition: i }));
   const results = await Promise.all(asked.map((q) => peers.forward(endpoint, q.commodity, q.partition, 5_000)));
   t.deepEqual(results.map((r) => (r.ok ? r.response.modelVersion : r.reason)), asked.map((q) => q.partition));
 });
 
 test('a closing owner answers the questions in flight before its stream ends; later ones fail', async (t) => {
-  const server = await listenInternal(config, 'w', handler, quiet);
-  const peers = new OwnerClients(peerTransport(config));
-  t.teardown(() => peers.close());
-  const endpoint = `127.0.0.1:${server.port}`;
+  const { server, peers, endpoint } = await ownerAndPeers(t);
   t.true((await peers.forward(endpoint, 'WTI', 1, 1_000)).ok, 'the stream is open');
   const inFlight = peers.forward(endpoint, 'SLOW_200', 2, 2_000);
   await sleep(50);
