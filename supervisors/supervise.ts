@@ -156,6 +156,8 @@ export interface NactActorInternals {
   readonly reference: unknown;
   readonly stopped: boolean;
   readonly mailbox: { unshift(entry: { message: unknown; sender: unknown }): void };
+  /** The refs of its running children, by name. */
+  readonly childReferences: ReadonlyMap<string, object>;
 }
 
 /** What nact would deliver a message for `ref` to now (an actor, a pending query, a system), or undefined. */

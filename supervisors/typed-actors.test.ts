@@ -7,6 +7,7 @@ import {
   ActorNotFoundError,
   ActorQueryTimeoutError,
   dispatchTo,
+  liveChild,
   queryWithTimeout,
   spawnTyped,
   start,
@@ -161,6 +162,29 @@ test('a stopped actor: dispatchTo says so, queries reject with ActorNotFoundErro
     await t.throwsAsync(seenBy(counter), { instanceOf: ActorNotFoundError });
     await eventually(() => r.events.includes('stopped commodity'), { what: 'afterStop' });
     t.deepEqual(r.events, ['spawned commodity', 'stopped commodity']);
+  })();
+});
+
+test('liveChild finds a running child by name, and nothing once it or its parent stopped', async (t) => {
+  await withSystem(async (system) => {
+    const r = quietDeps();
+    const counter = (parent: TypedRef<CounterMsg> | SystemRef, name: string) => spawnTyped<CounterState, CounterMsg>(parent, {
+      name, level: 'commodity', deps: r.deps, initialState: () => ({ seen: [] }), handle: handleCounter,
+    });
+    const parent = counter(system, 'parent');
+    const child = counter(parent, 'WTI');
+    const other = counter(parent, 'BRENT');
+    t.true(dispatchTo(child, { type: 'add', n: 7 }));
+    const found = liveChild<CounterMsg>(parent, 'WTI');
+    t.is(found, child);
+    t.deepEqual(await seenBy(found as TypedRef<CounterMsg>), [7], 'a query reaches the child itself');
+    t.is(liveChild<CounterMsg>(parent, 'GOLD'), undefined, 'no such child');
+    t.is(liveChild<CounterMsg>(child, 'WTI'), undefined, 'children are looked up under their own parent only');
+    stopActor(child);
+    t.is(liveChild<CounterMsg>(parent, 'WTI'), undefined, 'a stopped child');
+    t.is(liveChild<CounterMsg>(parent, 'BRENT'), other);
+    stopActor(parent);
+    t.is(liveChild<CounterMsg>(parent, 'BRENT'), undefined, 'a stopped parent');
   })();
 });
 

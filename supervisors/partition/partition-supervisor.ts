@@ -17,15 +17,13 @@ import { mailboxDepth } from '../../platform/metrics.ts';
 import { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
 import { commodityActorPolicy, partitionSupervisorPolicy } from '../policies.ts';
 import type { CrashInfo } from '../supervise.ts';
-import { dispatchTo, spawnTyped, stopActor, type ParentRef, type TypedRef } from '../typed-actors.ts';
+import { dispatchTo, liveChild, queryWithTimeout, spawnTyped, stopActor, type ParentRef, type TypedRef } from '../typed-actors.ts';
 import type { DeadLetterPort } from './dead-letters.ts';
 import { OffsetTracker } from './offset-tracker.ts';
 
 export type PartitionMsg =
   /** From the worker after ticks were appended to these commodities' ledgers; no reply. */
   | { readonly type: 'ticksAppended'; readonly commodities: readonly string[] }
-  /** From the gateway; forwarded to the commodity's actor, or answered with `undefined` when it has none. */
-  | { readonly type: 'getSnapshot'; readonly commodity: string; readonly replyTo: TypedRef<CommoditySnapshot | undefined> }
   /** From the chaos control: crash the commodity's actor (a random one when undefined); no reply. */
   | { readonly type: 'crashCommodity'; readonly commodity: string | undefined };
 
@@ -92,11 +90,6 @@ export class PartitionAssignment {
           dispatchTo(child, { type: 'drain' });
         }
         return children;
-      case 'getSnapshot': {
-        const child = children.get(msg.commodity);
-        if (!child || !dispatchTo(child, { type: 'getSnapshot', replyTo: msg.replyTo })) dispatchTo(msg.replyTo, undefined);
-        return children;
-      }
       case 'crashCommodity': {
         const names = [...children.keys()];
         const target = msg.commodity ?? names[Math.floor(Math.random() * names.length)];
@@ -197,6 +190,17 @@ export class PartitionAssignment {
       this.failure = reject;
       this.tracker.idle().then(resolve, reject);
     });
+  }
+
+  /**
+   * The commodity actor's snapshot, or undefined when no actor of this partition runs for it (no tick since the
+   * partition came here, or stopped). Asked of the actor directly: through the partition supervisor, every
+   * question took one more message and one more turn of the event loop.
+   */
+  snapshot(commodity: string, timeoutMs: number): Promise<CommoditySnapshot | undefined> {
+    const actor = liveChild<CommodityMsg>(this.ref, commodity);
+    if (actor === undefined) return Promise.resolve(undefined);
+    return queryWithTimeout(actor, (replyTo) => ({ type: 'getSnapshot' as const, replyTo }), timeoutMs);
   }
 
   /** Chaos control; false when the partition has no actor for it. */

@@ -7,7 +7,7 @@ import type { CommoditySnapshot } from '../../actors/commodity/protocol.ts';
 import type { IncomingRecord, PartitionedPipeline } from '../../connectors/kafka/price-consumer.ts';
 import { mailboxDepth, partitionsOwned } from '../../platform/metrics.ts';
 import { PartitionAssignment, type PartitionDeps } from '../partition/partition-supervisor.ts';
-import { queryWithTimeout, type ParentRef } from '../typed-actors.ts';
+import type { ParentRef } from '../typed-actors.ts';
 
 export interface WorkerPipelineOptions {
   readonly root: ParentRef;
@@ -78,9 +78,7 @@ export class WorkerPipeline implements PartitionedPipeline {
 
   /** The owning actor's snapshot, or undefined when this worker holds no actor for the commodity. */
   async snapshot(partition: number, commodity: string, timeoutMs: number): Promise<CommoditySnapshot | undefined> {
-    const a = this.assignments.get(partition);
-    if (!a) return undefined;
-    return queryWithTimeout(a.ref, (replyTo) => ({ type: 'getSnapshot' as const, commodity, replyTo }), timeoutMs);
+    return this.assignments.get(partition)?.snapshot(commodity, timeoutMs);
   }
 
   /** Chaos control: crash the commodity's actor, or a random actor of a random partition. */
