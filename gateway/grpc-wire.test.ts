@@ -1,5 +1,5 @@
 import test from 'ava';
-import { decodeGrpcMessage, encodeGrpcMessage, grpcFrame, GrpcMessageReader, parseGrpcTimeoutMs, unframe } from './grpc-wire.ts';
+import { decodeGrpcMessage, encodeGrpcMessage, grpcFrame, GrpcMessageReader, unframe } from './grpc-wire.ts';
 
 test('a gRPC frame is an uncompressed flag, the big-endian length and the message; unframe gives the message back', (t) => {
   const message = Uint8Array.from([10, 3, 87, 84, 73, 16, 5]);
@@ -24,7 +24,7 @@ test('the stream reader gives each message once it is whole, however the frames 
     const seen: number[][] = [];
     for (let at = 0; at < wire.length; at += chunkBytes) {
       const out = reader.push(wire.subarray(at, at + chunkBytes));
-      if (typeof out === 'string') return t.fail(out);
+      if (!Array.isArray(out)) return t.fail(out.reason);
       seen.push(...out.map((m) => [...m]));
     }
     t.deepEqual(seen, messages.map((m) => [...m]), `chunks of ${chunkBytes} bytes`);
@@ -36,18 +36,8 @@ test('the stream reader gives each message once it is whole, however the frames 
 });
 
 test('the stream reader refuses a compressed frame and one over its size limit, before the message arrives', (t) => {
-  t.regex(new GrpcMessageReader(10).push(Buffer.from([1, 0, 0, 0, 1])) as string, /compressed/);
-  t.is(new GrpcMessageReader(10).push(Buffer.from([0, 0, 0, 0, 11])), 'message of 11 bytes exceeds 10');
-});
-
-test('grpc-timeout in every unit, and nothing for malformed values', (t) => {
-  t.is(parseGrpcTimeoutMs('250m'), 250);
-  t.is(parseGrpcTimeoutMs('5S'), 5_000);
-  t.is(parseGrpcTimeoutMs('2M'), 120_000);
-  t.is(parseGrpcTimeoutMs('1H'), 3_600_000);
-  t.is(parseGrpcTimeoutMs('1500u'), 1.5);
-  t.is(parseGrpcTimeoutMs('2000000n'), 2);
-  for (const bad of [undefined, '', '250', 'm', '123456789m', '5s', '-1m']) t.is(parseGrpcTimeoutMs(bad), undefined, String(bad));
+  t.like(new GrpcMessageReader(10).push(Buffer.from([1, 0, 0, 0, 1])), { kind: 'compressed' });
+  t.deepEqual(new GrpcMessageReader(10).push(Buffer.from([0, 0, 0, 0, 11])), { kind: 'too-large', reason: 'message of 11 bytes exceeds 10' });
 });
 
 test('grpc-message percent-encodes what is not printable ASCII, and "%", and decodes back', (t) => {

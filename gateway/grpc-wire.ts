@@ -1,7 +1,7 @@
 /**
  * The few pieces of the gRPC wire protocol over HTTP/2 that the internal hop (owner-client.ts, internal-server.ts)
- * and the gRPC bench's load generator (bench/_grpc-unary-call.ts) speak directly: message framing, the grpc-timeout
- * header and the percent-encoded grpc-message. See "gRPC over HTTP2" (PROTOCOL-HTTP2.md in the grpc repository).
+ * and the gRPC bench's load generator (bench/_grpc-unary-call.ts) speak directly: message framing, the status
+ * headers and the percent-encoded grpc-message. See "gRPC over HTTP2" (PROTOCOL-HTTP2.md in the grpc repository).
  */
 import type { IncomingHttpHeaders } from 'node:http2';
 
@@ -16,6 +16,12 @@ export function grpcFrame(message: Uint8Array): Buffer {
   return frame;
 }
 
+/** Why a stream of frames cannot be read on. */
+export interface FrameProblem {
+  readonly kind: 'compressed' | 'too-large';
+  readonly reason: string;
+}
+
 /**
  * The messages of a stream of gRPC frames, as its chunks arrive: a chunk may end inside a frame, or hold several.
  * A compressed frame, or one longer than `maxMessageBytes`, makes the rest of the stream unreadable.
@@ -25,14 +31,14 @@ export class GrpcMessageReader {
 
   constructor(private readonly maxMessageBytes: number) {}
 
-  /** The messages that `chunk` completes (views into the chunks: decode them before the next push), or why the stream cannot be read on. */
-  push(chunk: Buffer): Uint8Array[] | string {
+  /** The messages that `chunk` completes (views into the chunks: decode them before the next push), or the problem. */
+  push(chunk: Buffer): Uint8Array[] | FrameProblem {
     let rest = this.partial.length === 0 ? chunk : Buffer.concat([this.partial, chunk]);
     const messages: Uint8Array[] = [];
     while (rest.length >= 5) {
-      if (rest[0] !== 0) return 'compressed message (no compression was negotiated)';
+      if (rest[0] !== 0) return { kind: 'compressed', reason: 'compressed message (no compression was negotiated)' };
       const length = rest.readUInt32BE(1);
-      if (length > this.maxMessageBytes) return `message of ${length} bytes exceeds ${this.maxMessageBytes}`;
+      if (length > this.maxMessageBytes) return { kind: 'too-large', reason: `message of ${length} bytes exceeds ${this.maxMessageBytes}` };
       if (rest.length < 5 + length) break;
       messages.push(rest.subarray(5, 5 + length));
       rest = rest.subarray(5 + length);
@@ -52,18 +58,9 @@ export function unframe(body: Buffer): Uint8Array | string {
   if (body.length < 5) return `body of ${body.length} bytes holds no message`;
   const reader = new GrpcMessageReader(Number.MAX_SAFE_INTEGER);
   const messages = reader.push(body);
-  if (typeof messages === 'string') return messages;
+  if (!Array.isArray(messages)) return messages.reason;
   if (messages.length !== 1 || reader.pendingBytes > 0) return `frame says ${body.readUInt32BE(1)} bytes, body has ${body.length - 5}`;
   return messages[0] as Uint8Array;
-}
-
-const timeoutUnitMs: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000_001 };
-
-/** The grpc-timeout header (`250m`, `5S`, up to 8 digits and a unit) in milliseconds; undefined when absent or malformed. */
-export function parseGrpcTimeoutMs(value: string | undefined): number | undefined {
-  const m = value === undefined ? null : /^(\d{1,8})([HMSmun])$/.exec(value);
-  if (!m) return undefined;
-  return Number(m[1]) * (timeoutUnitMs[m[2] as string] as number);
 }
 
 /** grpc-message: printable ASCII except '%' as is, every other byte percent-encoded (UTF-8). */

@@ -71,6 +71,23 @@ test('a grpc-js client of the generated stubs asks on one stream and gets each a
   t.is(unknown?.code, status.UNIMPLEMENTED);
 });
 
+test('an oversized question ends the stream with RESOURCE_EXHAUSTED naming the sizes', async (t) => {
+  const server = await listenInternal(config, 'w', handler, quiet);
+  const client = new GatewayInternalClient(`127.0.0.1:${server.port}`, credentials.createInsecure());
+  t.teardown(async () => {
+    client.close();
+    await server.close(100);
+  });
+  const call = client.ownerSnapshots();
+  call.on('data', () => undefined);
+  const ended = new Promise<StatusObject>((resolve) => call.on('status', resolve));
+  call.on('error', () => undefined);
+  call.write({ commodity: 'X'.repeat(5_000), partition: 1, id: 1, budgetMs: 1_000 });
+  const s = await ended;
+  t.is(s.code, status.RESOURCE_EXHAUSTED);
+  t.regex(s.details, /message of 50\d\d bytes exceeds 4096/);
+});
+
 test('OwnerClients forwards to it: owned answers, and the reason of every failure', async (t) => {
   const { server, peers, endpoint } = await ownerAndPeers(t);
   const owned = await peers.forward(endpoint, 'WTI', 5, 1_000);

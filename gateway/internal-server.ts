@@ -56,7 +56,7 @@ class AnswerStream {
   private read(chunk: Buffer): void {
     if (this.closing) return;
     const messages = this.reader.push(chunk);
-    if (typeof messages === 'string') return this.fail(messages.includes('exceeds') ? status.RESOURCE_EXHAUSTED : status.INVALID_ARGUMENT, messages);
+    if (!Array.isArray(messages)) return this.fail(messages.kind === 'too-large' ? status.RESOURCE_EXHAUSTED : status.INVALID_ARGUMENT, messages.reason);
     for (const message of messages) {
       let request: OwnerSnapshotRequest;
       try {

@@ -86,7 +86,7 @@ class QuestionStream {
 
   private read(chunk: Buffer): void {
     const messages = this.reader.push(chunk);
-    if (typeof messages === 'string') return this.abandon(messages);
+    if (!Array.isArray(messages)) return this.abandon(messages.reason);
     for (const message of messages) {
       let response: OwnerSnapshotResponse;
       try {
