@@ -135,10 +135,6 @@ function pathOfRef(ref: object): string {
 }
 
 /**
- * Asks `ref` and waits at most `timeoutMs` for the reply sent to `replyTo`. Rejects with ActorQueryTimeoutError,
- * or ActorNotFoundError when nothing runs at `ref`.
- */
-/**
  * The running child of `parent` named `name`, or undefined (none, stopped, or `parent` itself stopped). The
  * caller names the message type the child was spawned with.
  */
@@ -147,6 +143,10 @@ export function liveChild<ChildMsg>(parent: AnyRef, name: string): TypedRef<Chil
   return child !== undefined && findLiveActor(child) !== undefined ? (child as TypedRef<ChildMsg>) : undefined;
 }
 
+/**
+ * Asks `ref` and waits at most `timeoutMs` for the reply sent to `replyTo`. Rejects with ActorQueryTimeoutError,
+ * or ActorNotFoundError when nothing runs at `ref`.
+ */
 export async function queryWithTimeout<Msg, Reply>(
   ref: TypedRef<Msg>,
   makeMsg: (replyTo: TypedRef<Reply>) => NoInfer<Msg>,
