@@ -1,24 +1,27 @@
 /**
  * `npm run bench -- grpc [--rate 2000] [--seconds 20] [--inflight 64] [--closed-seconds 10] [--channels 8] [--rounds 4]`:
  * Predict on a real `carbon start` cluster (2 workers, Kafka, Postgres, Redis) whose commodities have ticks and a
- * trained model in service, against a bare grpc-js echo server in the same layout (a node:cluster primary with
- * 2 workers sharing the port) that answers every Predict with a fixed real PredictResponse (same message sizes,
- * same generated codecs), measured the same way by the same load generator (a process of its own, plain HTTP/2
- * with gRPC framing, see `connect`):
+ * trained model in service, against two bare echo servers in the same layout (a node:cluster primary with 2
+ * workers sharing the port) that answer every Predict with a fixed real PredictResponse (same message sizes):
+ * - `echo`: grpc-js with the generated service definition, the baseline the gateway is built on;
+ * - `http2`: node:http2 alone writing the same bytes with gRPC framing, no grpc-js: the floor of any gRPC server
+ *   on Node's HTTP/2 on this machine, which tells a gateway's latency from the runtime's.
+ * All three are measured the same way by the same load generator (a process of its own, plain HTTP/2 with gRPC
+ * framing, see `connect`):
  * - open loop: `rate` calls/s on a fixed schedule for `seconds`, latency of each call from its send: p50, p99;
  * - closed loop: `inflight` calls always outstanding for `closed-seconds`: calls/s, and the CPU time the server's
  *   workers spent per call (the same comparison, robust to what else the machine is doing).
- * Each loop runs in `rounds` alternating rounds (gateway, echo, gateway, ...) so that both servers see the same
- * load of a shared machine; a server's rounds are pooled.
+ * Each loop runs in `rounds` alternating rounds (gateway, echo, http2, gateway, ...) so that all servers see the
+ * same load of a shared machine; a server's rounds are pooled.
  * Calls go round-robin over `channels` HTTP/2 connections (node:cluster hands each to one worker, so they spread
  * over both workers) and round-robin over the commodities, so the gateway answers both locally and forwarded.
- * With CARBON_BENCH_GRPC_ECHO_PORT set, this module is the echo server instead, with CARBON_BENCH_GRPC_LOAD the load
- * generator (the bench spawns both so).
+ * With CARBON_BENCH_GRPC_ECHO_PORT set, this module is an echo server instead, with CARBON_BENCH_GRPC_LOAD the load
+ * generator (the bench spawns them so).
  */
 import cluster from 'node:cluster';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
+import { connect as http2Connect, createServer as createHttp2Server, type ClientHttp2Session } from 'node:http2';
 import { Server, ServerCredentials, status, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { ModelRegistry } from '../actors/model/registry.ts';
 import { sequentialForestTrainer } from '../actors/training/forest-trainer.ts';
@@ -33,6 +36,7 @@ import { sqlModelStore } from '../connectors/postgres/model-store.ts';
 import { postgresStore } from '../connectors/postgres/sql-store.ts';
 import { createLogger } from '../platform/logger.ts';
 import type { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
+import { grpcFrame } from '../gateway/grpc-wire.ts';
 import { unaryCall } from './_grpc-unary-call.ts';
 import { PredictionServiceService, PredictRequest, PredictResponse, ServingPath } from '../proto/gen/carbon/v1/prediction_service.ts';
 import type { BenchResult } from './run.ts';
@@ -44,12 +48,18 @@ const TRAIN_TICKS = 400;
 const SERVE_TICKS = 30;
 const ECHO_PORT_VARIABLE = 'CARBON_BENCH_GRPC_ECHO_PORT';
 const ECHO_RESPONSE_VARIABLE = 'CARBON_BENCH_GRPC_ECHO_RESPONSE';
+const ECHO_KIND_VARIABLE = 'CARBON_BENCH_GRPC_ECHO_KIND';
 const ECHO_WORKERS = 2;
 
 // ---------------------------------------------------------------------------------------------------------------
-// The echo server (a child process: node:cluster primary + workers).
+// The echo servers (each a child process: node:cluster primary + workers).
 
-async function runEchoServer(port: number, responseBase64: string): Promise<void> {
+/** The servers of a run: the platform and the two echo servers it is compared with. */
+const SERVERS = ['gateway', 'echo', 'http2'] as const;
+type ServerName = (typeof SERVERS)[number];
+type EchoKind = Exclude<ServerName, 'gateway'>;
+
+async function runEchoServer(port: number, responseBase64: string, kind: EchoKind): Promise<void> {
   if (cluster.isPrimary) {
     let listening = 0;
     cluster.on('listening', () => {
@@ -62,6 +72,7 @@ async function runEchoServer(port: number, responseBase64: string): Promise<void
     });
     return;
   }
+  if (kind === 'http2') return runHttp2Echo(port, Buffer.from(responseBase64, 'base64'));
   const response = PredictResponse.decode(Buffer.from(responseBase64, 'base64'));
   const unimplemented = (_call: unknown, callback: (err: Partial<ServiceError>) => void) => callback({ code: status.UNIMPLEMENTED, details: 'echo server' });
   const server = new Server();
@@ -77,16 +88,32 @@ async function runEchoServer(port: number, responseBase64: string): Promise<void
   process.on('SIGTERM', () => server.forceShutdown());
 }
 
-async function startEchoServer(response: PredictResponse): Promise<{ address: string; pids: number[]; stop(): Promise<void> }> {
+/** Every call, whatever its path, answered with `response` framed as gRPC: no decoding, no service table. */
+async function runHttp2Echo(port: number, response: Buffer): Promise<void> {
+  const body = grpcFrame(response);
+  const server = createHttp2Server();
+  server.on('stream', (stream) => {
+    stream.on('data', () => undefined);
+    stream.on('end', () => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  process.on('SIGTERM', () => server.close());
+}
+
+async function startEchoServer(response: PredictResponse, kind: EchoKind): Promise<{ address: string; pids: number[]; stop(): Promise<void> }> {
   const port = await freePort();
   // CARBON_WORKER_NODE_ARGS (e.g. --cpu-prof) applies to the echo workers as to the platform's, for comparison.
   const nodeArgs = (process.env.CARBON_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', new URL(import.meta.url).pathname], {
-    env: { ...process.env, [ECHO_PORT_VARIABLE]: String(port), [ECHO_RESPONSE_VARIABLE]: Buffer.from(PredictResponse.encode(response).finish()).toString('base64') },
+    env: { ...process.env, [ECHO_PORT_VARIABLE]: String(port), [ECHO_RESPONSE_VARIABLE]: Buffer.from(PredictResponse.encode(response).finish()).toString('base64'), [ECHO_KIND_VARIABLE]: kind },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`echo server exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${kind} echo server exited with ${code}`)));
     child.stdout?.on('data', (d: Buffer) => {
       if (d.toString().includes('ready')) resolve();
     });
@@ -103,7 +130,7 @@ async function startEchoServer(response: PredictResponse): Promise<{ address: st
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// The load: the same client code for the gateway and the echo server.
+// The load: the same client code for every server.
 
 /**
  * The load generator's client: plain node:http2 sessions speaking gRPC's unary framing with the generated codecs,
@@ -236,11 +263,11 @@ async function closedLoop(target: Target, inflight: number, seconds: number, tal
 }
 
 /**
- * Both servers in alternating rounds (gateway, echo, gateway, ...), so that both see the same machine load on a
- * shared machine; the samples of a server's rounds are pooled.
+ * The servers in alternating rounds (gateway, echo, http2, gateway, ...), so that all see the same machine load on
+ * a shared machine; the samples of a server's rounds are pooled.
  */
-async function alternate(rounds: number, gateway: Target, echo: Target, run: (target: Target, tally: Tally) => Promise<void>): Promise<{ gateway: Tally; echo: Tally }> {
-  const tallies = { gateway: new Tally(), echo: new Tally() };
+async function alternate(rounds: number, targets: Record<ServerName, Target>, run: (target: Target, tally: Tally) => Promise<void>): Promise<Tallies> {
+  const tallies = Object.fromEntries(SERVERS.map((name) => [name, new Tally()])) as Tallies;
   const measured = async (target: Target, tally: Tally) => {
     const cpu = () => target.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
     const before = cpu();
@@ -248,8 +275,7 @@ async function alternate(rounds: number, gateway: Target, echo: Target, run: (ta
     tally.cpuSeconds += cpu() - before;
   };
   for (let i = 0; i < rounds; i++) {
-    await measured(gateway, tallies.gateway);
-    await measured(echo, tallies.echo);
+    for (const name of SERVERS) await measured(targets[name], tallies[name]);
   }
   return tallies;
 }
@@ -316,7 +342,7 @@ export default async function grpcBench(args: string[]): Promise<BenchResult> {
   const grpcPort = await freePort();
   progress(`database ${env.name}; starting 2 workers, gRPC on ${grpcPort}`);
   const platform = await startBenchCluster(env, 2, { CARBON_GRPC_PORT: String(grpcPort), CARBON_GRPC_INTERNAL_PORT_BASE: '0' });
-  let echo: Awaited<ReturnType<typeof startEchoServer>> | undefined;
+  const echoes: Array<Awaited<ReturnType<typeof startEchoServer>>> = [];
   try {
     await feedAndTrain(env);
     // Every commodity must be served with a prediction before measuring.
@@ -334,13 +360,16 @@ export default async function grpcBench(args: string[]): Promise<BenchResult> {
       }
     }
     probe.close();
-    echo = await startEchoServer(sample as PredictResponse);
+    const echo = await startEchoServer(sample as PredictResponse, 'echo');
+    echoes.push(echo);
+    const http2 = await startEchoServer(sample as PredictResponse, 'http2');
+    echoes.push(http2);
     progress(`Predict answers ${PredictResponse.encode(sample as PredictResponse).finish().length} bytes; starting the load generator`);
-    const { open, closed } = await runLoadGenerator({ gateway: `127.0.0.1:${grpcPort}`, echo: echo.address, gatewayPids: await platform.workerPids(), echoPids: echo.pids, rate, seconds, inflight, closedSeconds, channels, rounds });
-    progress(`open loop, gateway: ${describe(open.gateway)}`);
-    progress(`open loop, echo:    ${describe(open.echo)}`);
-    progress(`closed loop, gateway: ${describe(closed.gateway)}`);
-    progress(`closed loop, echo:    ${describe(closed.echo)}`);
+    const servers = { gateway: { address: `127.0.0.1:${grpcPort}`, pids: await platform.workerPids() }, echo, http2 };
+    const { open, closed } = await runLoadGenerator({ servers, rate, seconds, inflight, closedSeconds, channels, rounds });
+    for (const [loop, tallies] of [['open', open], ['closed', closed]] as const) {
+      for (const name of SERVERS) progress(`${loop} loop, ${name.padEnd(7)}: ${describe(tallies[name])}`);
+    }
     const calls = open.gateway.completed + open.gateway.errors;
     return {
       bench: 'grpc',
@@ -357,13 +386,17 @@ export default async function grpcBench(args: string[]): Promise<BenchResult> {
       cpu_ratio: Number((closed.echo.cpuMicrosPerCall / closed.gateway.cpuMicrosPerCall).toFixed(3)),
       echo_p50_ms: Number(open.echo.percentileMs(0.5).toFixed(3)),
       echo_p99_ms: Number(open.echo.percentileMs(0.99).toFixed(3)),
+      // The floor: what node:http2 alone does on this machine under the same load.
+      http2_p50_ms: Number(open.http2.percentileMs(0.5).toFixed(3)),
+      http2_p99_ms: Number(open.http2.percentileMs(0.99).toFixed(3)),
+      http2_qps: Math.round(closed.http2.qps),
       errors: open.gateway.errors + closed.gateway.errors,
       local_share: Number(((open.gateway.outcomes.SERVING_PATH_LOCAL ?? 0) / calls).toFixed(3)),
       forwarded_share: Number(((open.gateway.outcomes.SERVING_PATH_FORWARDED ?? 0) / calls).toFixed(3)),
       degraded_share: Number(((open.gateway.outcomes.SERVING_PATH_DEGRADED ?? 0) / calls).toFixed(3)),
     };
   } finally {
-    await echo?.stop();
+    for (const echo of echoes) await echo.stop();
     await platform.stop();
     await env.cleanup();
   }
@@ -376,10 +409,8 @@ export default async function grpcBench(args: string[]): Promise<BenchResult> {
 const LOAD_PLAN_VARIABLE = 'CARBON_BENCH_GRPC_LOAD';
 
 interface LoadPlan {
-  readonly gateway: string;
-  readonly echo: string;
-  readonly gatewayPids: readonly number[];
-  readonly echoPids: readonly number[];
+  /** Each server's address and worker processes. */
+  readonly servers: Record<ServerName, { readonly address: string; readonly pids: readonly number[] }>;
   readonly rate: number;
   readonly seconds: number;
   readonly inflight: number;
@@ -388,7 +419,7 @@ interface LoadPlan {
   readonly rounds: number;
 }
 
-type Tallies = { readonly gateway: Tally; readonly echo: Tally };
+type Tallies = Readonly<Record<ServerName, Tally>>;
 
 async function runLoadGenerator(plan: LoadPlan): Promise<{ open: Tallies; closed: Tallies }> {
   const child = spawn(process.execPath, ['--max-semi-space-size=1', '--import', 'tsx', new URL(import.meta.url).pathname], {
@@ -399,23 +430,20 @@ async function runLoadGenerator(plan: LoadPlan): Promise<{ open: Tallies; closed
   child.stdout?.on('data', (d: Buffer) => out.push(d));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`the load generator exited with ${code}`);
-  const result = JSON.parse(Buffer.concat(out).toString()) as { open: Record<keyof Tallies, Tally>; closed: Record<keyof Tallies, Tally> };
-  const revive = (t: Record<keyof Tallies, Tally>): Tallies => ({ gateway: Tally.from(t.gateway), echo: Tally.from(t.echo) });
+  const result = JSON.parse(Buffer.concat(out).toString()) as { open: Tallies; closed: Tallies };
+  const revive = (t: Tallies): Tallies => Object.fromEntries(SERVERS.map((name) => [name, Tally.from(t[name])])) as Tallies;
   return { open: revive(result.open), closed: revive(result.closed) };
 }
 
 async function generateLoad(plan: LoadPlan): Promise<void> {
-  const gateway = connect(plan.gateway, plan.channels, plan.gatewayPids);
-  const bare = connect(plan.echo, plan.channels, plan.echoPids);
-  progress('warming up both servers');
-  await warmUp(gateway);
-  await warmUp(bare);
+  const targets = Object.fromEntries(SERVERS.map((name) => [name, connect(plan.servers[name].address, plan.channels, plan.servers[name].pids)])) as Record<ServerName, Target>;
+  progress(`warming up the servers: ${SERVERS.join(', ')}`);
+  for (const name of SERVERS) await warmUp(targets[name]);
   progress(`open loop: ${plan.rate} calls/s for ${plan.seconds} s on each server, in ${plan.rounds} alternating rounds`);
-  const open = await alternate(plan.rounds, gateway, bare, (target, tally) => openLoop(target, plan.rate, plan.seconds / plan.rounds, tally));
+  const open = await alternate(plan.rounds, targets, (target, tally) => openLoop(target, plan.rate, plan.seconds / plan.rounds, tally));
   progress(`closed loop: ${plan.inflight} in flight for ${plan.closedSeconds} s on each server, in ${plan.rounds} alternating rounds`);
-  const closed = await alternate(plan.rounds, gateway, bare, (target, tally) => closedLoop(target, plan.inflight, plan.closedSeconds / plan.rounds, tally));
-  gateway.close();
-  bare.close();
+  const closed = await alternate(plan.rounds, targets, (target, tally) => closedLoop(target, plan.inflight, plan.closedSeconds / plan.rounds, tally));
+  for (const target of Object.values(targets)) target.close();
   process.stdout.write(JSON.stringify({ open, closed }));
 }
 
@@ -423,4 +451,4 @@ const loadPlan = process.env[LOAD_PLAN_VARIABLE];
 if (loadPlan !== undefined) await generateLoad(JSON.parse(loadPlan) as LoadPlan);
 
 const echoPort = process.env[ECHO_PORT_VARIABLE];
-if (echoPort !== undefined) await runEchoServer(Number(echoPort), process.env[ECHO_RESPONSE_VARIABLE] ?? '');
+if (echoPort !== undefined) await runEchoServer(Number(echoPort), process.env[ECHO_RESPONSE_VARIABLE] ?? '', process.env[ECHO_KIND_VARIABLE] === 'http2' ? 'http2' : 'echo');
