@@ -3,8 +3,10 @@ import test, { type ExecutionContext } from 'ava';
 import { credentials, Metadata, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
-import { GatewayInternalClient, OwnerSnapshotOutcome, type OwnerSnapshotResponse } from '../proto/gen/carbon/v1/internal.ts';
+import { connect, type IncomingHttpHeaders } from 'node:http2';
+import { GatewayInternalClient, OwnerSnapshotOutcome, OwnerSnapshotRequest, OwnerSnapshotResponse } from '../proto/gen/carbon/v1/internal.ts';
 import { loadGatewayConfig } from './gateway-config.ts';
+import { grpcFrame, GrpcMessageReader, grpcStatusOf, OWNER_SNAPSHOTS_PATH } from './grpc-wire.ts';
 import { listenInternal, type InternalServer } from './internal-server.ts';
 import { ownerRefusal, type OwnerSnapshotHandler } from './internal-service.ts';
 import { OwnerClients } from './owner-client.ts';
@@ -86,6 +88,30 @@ test('an oversized question ends the stream with RESOURCE_EXHAUSTED naming the s
   const s = await ended;
   t.is(s.code, status.RESOURCE_EXHAUSTED);
   t.regex(s.details, /message of 50\d\d bytes exceeds 4096/);
+});
+
+test('a stream that ends inside a question gets the questions before it answered, then INVALID_ARGUMENT', async (t) => {
+  const server = await listenInternal(config, 'w', handler, quiet);
+  const session = connect(`http://127.0.0.1:${server.port}`);
+  t.teardown(async () => {
+    session.close();
+    await server.close(100);
+  });
+  const stream = session.request({ ':method': 'POST', ':path': OWNER_SNAPSHOTS_PATH, 'content-type': 'application/grpc', te: 'trailers' });
+  const reader = new GrpcMessageReader(4_096);
+  const answers: OwnerSnapshotResponse[] = [];
+  stream.on('data', (chunk: Buffer) => {
+    const messages = reader.push(chunk);
+    if (Array.isArray(messages)) answers.push(...messages.map((m) => OwnerSnapshotResponse.decode(m)));
+  });
+  const trailers = new Promise<IncomingHttpHeaders>((resolve) => stream.on('trailers', resolve));
+  const whole = grpcFrame(OwnerSnapshotRequest.encode({ commodity: 'SLOW_50', partition: 2, id: 7, budgetMs: 1_000 }).finish());
+  const next = grpcFrame(OwnerSnapshotRequest.encode({ commodity: 'WTI', partition: 3, id: 8, budgetMs: 1_000 }).finish());
+  stream.end(Buffer.concat([whole, next.subarray(0, 4)]));
+  const ended = grpcStatusOf(await trailers);
+  t.deepEqual(answers.map((a) => [a.id, a.outcome]), [[7, OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_OWNED]], 'the whole question is answered before the stream ends');
+  t.is(ended?.code, status.INVALID_ARGUMENT);
+  t.regex(ended?.message ?? '', /ended inside a question \(4 bytes of a frame\)/);
 });
 
 test('OwnerClients forwards to it: owned answers, and the reason of every failure', async (t) => {

@@ -44,7 +44,13 @@ class AnswerStream {
       stream.sendTrailers({ 'grpc-status': String(code), ...(details === '' ? {} : { 'grpc-message': encodeGrpcMessage(details) }) });
     });
     stream.on('data', (chunk: Buffer) => this.read(chunk));
-    stream.on('end', () => this.endWhenAnswered());
+    stream.on('end', () => {
+      // A half-close inside a frame cut a question short: the stream ends with that error once the questions
+      // before it are answered, not with OK as if nothing had been lost.
+      const cut = this.reader.pendingBytes;
+      if (cut > 0) this.trailers = { code: status.INVALID_ARGUMENT, details: `the stream ended inside a question (${cut} bytes of a frame)` };
+      this.endWhenAnswered();
+    });
   }
 
   /** No more questions: the stream ends (status OK) once those in flight are answered. */
