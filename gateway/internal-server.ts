@@ -77,16 +77,20 @@ class AnswerStream {
   private ask(request: OwnerSnapshotRequest): void {
     this.inFlight++;
     this.handle(request, Date.now() + (request.budgetMs || DEFAULT_BUDGET_MS))
-      .catch((err: unknown) => {
-        this.log.error('gateway_internal_call_failed', { err });
-        return ownerRefusal(this.workerId, OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_FAILED, 'internal error; it is logged on the owner');
-      })
-      .then((response) => {
-        this.inFlight--;
-        if (!this.stream.writableEnded && !this.stream.destroyed) this.stream.write(grpcFrame(OwnerSnapshotResponse.encode({ ...response, id: request.id }).finish()));
-        if (this.closing) this.endWhenAnswered();
-      })
+      .then(
+        (response) => this.answer(request.id, response),
+        (err: unknown) => {
+          this.log.error('gateway_internal_call_failed', { err });
+          this.answer(request.id, ownerRefusal(this.workerId, OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_FAILED, 'internal error; it is logged on the owner'));
+        },
+      )
       .catch((err: unknown) => this.log.error('gateway_internal_answer_failed', { err }));
+  }
+
+  private answer(id: number, response: OwnerSnapshotResponse): void {
+    this.inFlight--;
+    if (!this.stream.writableEnded && !this.stream.destroyed) this.stream.write(grpcFrame(OwnerSnapshotResponse.encode({ ...response, id }).finish()));
+    if (this.closing) this.endWhenAnswered();
   }
 
   /** The stream cannot be read on: it ends with `code`, and the peer fails the questions it still waits for. */
