@@ -20,5 +20,6 @@ export function answerMeta(a: OwnerAnswer, nowMs: number, ages: ModelAges, stale
     partition: a.partition,
     owner: a.owner,
     stale,
+    degradedReason: a.degradation?.reason ?? '',
   };
 }

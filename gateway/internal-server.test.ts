@@ -4,6 +4,8 @@ import { credentials, Metadata, status, type ServiceError, type StatusObject } f
 import { loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
 import { connect, type IncomingHttpHeaders } from 'node:http2';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { eventually } from '../test/eventually.ts';
 import { GatewayInternalClient, OwnerSnapshotOutcome, OwnerSnapshotRequest, OwnerSnapshotResponse } from '../proto/gen/carbon/v1/internal.ts';
 import { loadGatewayConfig } from './gateway-config.ts';
 import { grpcFrame, GrpcMessageReader, grpcStatusOf, OWNER_SNAPSHOTS_PATH } from './grpc-wire.ts';
@@ -118,13 +120,43 @@ test('OwnerClients forwards to it: owned answers, and the reason of every failur
   const { server, peers, endpoint } = await ownerAndPeers(t);
   const owned = await peers.forward(endpoint, 'WTI', 5, 1_000);
   t.true(owned.ok && owned.response.modelVersion === 5 && owned.response.owner === 'budget-1s');
-  t.deepEqual(await peers.forward(endpoint, 'BRENT', 5, 1_000), { ok: false, reason: `${endpoint}: not the owner` });
-  t.deepEqual(await peers.forward(endpoint, 'BOOM', 5, 1_000), { ok: false, reason: `${endpoint}: owner could not answer for BOOM: 100% busy` });
-  t.deepEqual(await peers.forward(endpoint, 'SLOW_300', 5, 50), { ok: false, reason: `${endpoint}: no answer within 50 ms` });
-  t.true((await peers.forward(endpoint, 'WTI', 6, 1_000)).ok, 'a question that timed out leaves the stream usable');
+  t.deepEqual(await peers.forward(endpoint, 'BRENT', 5, 1_000), { ok: false, cause: 'declined', reason: `${endpoint}: not the owner` });
+  t.deepEqual(await peers.forward(endpoint, 'BOOM', 5, 1_000), { ok: false, cause: 'failed', reason: `${endpoint}: owner could not answer for BOOM: 100% busy` });
+  t.deepEqual(await peers.forward(endpoint, 'SLOW_300', 5, 50), { ok: false, cause: 'silent', reason: `${endpoint}: no answer within 50 ms` });
+  // The owner's event loop is free (SLOW_ only waits on a timer): it answers the ping, and the peer is trusted again.
+  await eventually(async () => (await peers.forward(endpoint, 'WTI', 6, 1_000)).ok, { what: 'a question that timed out leaves the stream usable once the owner answers a ping' });
   await server.close(100);
   const gone = await peers.forward(endpoint, 'WTI', 5, 1_000);
-  t.false(gone.ok, 'a peer that went away');
+  t.like(gone, { ok: false, cause: 'failed' }, 'a peer that went away');
+});
+
+test('a peer that leaves a question unanswered and answers no ping is not asked again until its session is given up', async (t) => {
+  // A wedged process (SIGSTOP, a blocked event loop): the kernel accepts the connection and the bytes, nothing answers.
+  const received: Buffer[] = [];
+  let connections = 0;
+  let closed = 0;
+  const wedged = createNetServer((socket) => {
+    connections++;
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.on('close', () => closed++);
+  });
+  await new Promise<void>((resolve) => wedged.listen(0, '127.0.0.1', resolve));
+  const peers = new OwnerClients(peerTransport(config));
+  t.teardown(() => {
+    peers.close();
+    wedged.close();
+  });
+  const endpoint = `127.0.0.1:${(wedged.address() as AddressInfo).port}`;
+  t.deepEqual(await peers.forward(endpoint, 'WTI', 1, 50), { ok: false, cause: 'silent', reason: `${endpoint}: no answer within 50 ms` });
+  const bytesAfterFirst = received.reduce((n, c) => n + c.length, 0);
+  const next = await Promise.all(['WTI', 'BRENT', 'HENRY_HUB'].map((c) => peers.forward(endpoint, c, 1, 5_000)));
+  for (const r of next) t.like(r, { ok: false, cause: 'unresponsive' });
+  t.regex(next[0]!.ok ? '' : next[0]!.reason, /unresponsive: it left a question unanswered and has not answered a ping for \d+ ms/);
+  // The ping went out after the first question's timeout; the three questions that followed were never written.
+  t.true(received.reduce((n, c) => n + c.length, 0) - bytesAfterFirst <= 17, 'nothing but the ping (17 bytes) was sent after the first question');
+  await eventually(() => closed === 1, { what: 'the session given up once its ping went unanswered', timeoutMs: 10_000, intervalMs: 50 });
+  t.like(await peers.forward(endpoint, 'WTI', 1, 50), { ok: false, cause: 'silent' }, 'then the peer is asked again, on a new connection');
+  t.is(connections, 2);
 });
 
 test('many questions in flight at once on the one stream each get their own answer', async (t) => {

@@ -5,9 +5,23 @@
  */
 import type { Features } from '../proto/gen/carbon/v1/features.ts';
 import type { Prediction } from '../proto/gen/carbon/v1/prediction.ts';
+import type { ForwardFailure } from './owner-client.ts';
 
 /** How an answer was obtained; also the `path` label of carbon_grpc_calls_total. */
 export type ServingPathName = 'local' | 'forwarded' | 'degraded';
+
+/**
+ * Why the owner's answer could not be had: `owner_unknown`, no worker holds the partition now (a rebalance is
+ * under way); `local_failed`, this worker owns it and its actor did not answer; `owner_<failure>`, the forward
+ * to the owning peer failed (owner-client.ts). Also the `cause` label of carbon_grpc_degraded_answers_total.
+ */
+export type DegradedCause = 'owner_unknown' | 'local_failed' | `owner_${ForwardFailure}`;
+
+export interface Degradation {
+  readonly cause: DegradedCause;
+  /** For the caller: which owner, and what went wrong. */
+  readonly reason: string;
+}
 
 export interface OwnerAnswer {
   readonly path: ServingPathName;
@@ -20,6 +34,8 @@ export interface OwnerAnswer {
   readonly modelVersion: number;
   /** Identity of the owning worker; empty when degraded. */
   readonly owner: string;
+  /** Set on the degraded path only. */
+  readonly degradation?: Degradation;
 }
 
 /** The call's time budget: an absolute deadline on this worker's wall clock (epoch ms). */

@@ -4,7 +4,13 @@
  * to that peer, matched to its answer by id: opening an HTTP/2 stream per question (headers, trailers, stream
  * state on both workers) cost about ten times the CPU of a message on an open stream, on the forwarded hop of
  * every second call. Concurrent forwards of one commodity to one owner share a question (single-flight.ts).
- * Failures come back as a reason, never thrown: the router answers degraded.
+ * Failures come back as a cause and a reason, never thrown: the router answers degraded.
+ *
+ * A peer that leaves a question unanswered within its budget is suspect until it answers an HTTP/2 PING, and
+ * questions to a suspect peer fail at once: a stopped or wedged process (SIGSTOP, a blocked event loop, a host
+ * that drops packets) would otherwise cost every forwarded call the whole owner budget until the group
+ * rebalances, seconds later. A live peer answers the PING within a round trip, so one slow answer costs little;
+ * one that does not answer within PING_TIMEOUT_MS has its session destroyed and the next question opens another.
  */
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { OwnerSnapshotOutcome, OwnerSnapshotRequest, OwnerSnapshotResponse } from '../proto/gen/carbon/v1/internal.ts';
@@ -12,9 +18,19 @@ import { grpcFrame, GrpcMessageReader, grpcStatusOf, OWNER_SNAPSHOTS_PATH } from
 import { SingleFlight } from './single-flight.ts';
 import type { PeerTransport } from './transport-credentials.ts';
 
+/**
+ * Why a forward failed: `silent`, no answer within the budget; `unresponsive`, not asked (the peer has not answered
+ * a PING since it last left a question unanswered); `declined`, the peer does not own the commodity or is
+ * draining; `failed`, the owner could not answer, or the connection or stream broke.
+ */
+export type ForwardFailure = 'silent' | 'unresponsive' | 'declined' | 'failed';
+
 export type ForwardResult =
   | { readonly ok: true; readonly response: OwnerSnapshotResponse }
-  | { readonly ok: false; readonly reason: string };
+  | { readonly ok: false; readonly cause: ForwardFailure; readonly reason: string };
+
+/** How long a suspect peer has to answer a PING before its session is given up. */
+const PING_TIMEOUT_MS = 2_000;
 
 /** Largest answer accepted from a peer (an answer is a few hundred bytes). */
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -24,13 +40,13 @@ function resultOf(response: OwnerSnapshotResponse): ForwardResult {
     case OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_OWNED:
       return { ok: true, response };
     case OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_DRAINING:
-      return { ok: false, reason: 'draining' };
+      return { ok: false, cause: 'declined', reason: 'draining' };
     case OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_NOT_OWNER:
-      return { ok: false, reason: 'not the owner' };
+      return { ok: false, cause: 'declined', reason: 'not the owner' };
     case OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_FAILED:
-      return { ok: false, reason: response.failure };
+      return { ok: false, cause: 'failed', reason: response.failure };
     default:
-      return { ok: false, reason: `unknown outcome ${response.outcome}` };
+      return { ok: false, cause: 'failed', reason: `unknown outcome ${response.outcome}` };
   }
 }
 
@@ -66,7 +82,7 @@ class QuestionStream {
       const timer = setTimeout(() => {
         // The late answer, if any, finds no one waiting and is dropped.
         this.waiting.delete(id);
-        resolve({ ok: false, reason: `no answer within ${budgetMs} ms` });
+        resolve({ ok: false, cause: 'silent', reason: `no answer within ${budgetMs} ms` });
       }, budgetMs);
       this.waiting.set(id, { resolve, timer });
       this.stream.write(grpcFrame(OwnerSnapshotRequest.encode({ commodity, partition, id, budgetMs }).finish()));
@@ -111,7 +127,7 @@ class QuestionStream {
   private failAll(reason: string): void {
     for (const { resolve, timer } of this.waiting.values()) {
       clearTimeout(timer);
-      resolve({ ok: false, reason });
+      resolve({ ok: false, cause: 'failed', reason });
     }
     this.waiting.clear();
   }
@@ -121,22 +137,50 @@ class QuestionStream {
 class Peer {
   private session: ClientHttp2Session | undefined;
   private questions: QuestionStream | undefined;
+  /** When the PING outstanding to this suspect peer was sent; undefined while the peer is trusted. */
+  private suspectSinceMs: number | undefined;
 
   constructor(private readonly endpoint: string, private readonly transport: PeerTransport) {}
 
   ask(commodity: string, partition: number, timeoutMs: number): Promise<ForwardResult> {
+    if (this.suspectSinceMs !== undefined) {
+      const ms = Date.now() - this.suspectSinceMs;
+      return Promise.resolve({ ok: false, cause: 'unresponsive', reason: `unresponsive: it left a question unanswered and has not answered a ping for ${ms} ms` });
+    }
     let questions: QuestionStream;
     try {
       questions = this.openQuestions();
     } catch (err) {
-      return Promise.resolve({ ok: false, reason: `cannot open a stream: ${(err as Error).message}` });
+      return Promise.resolve({ ok: false, cause: 'failed', reason: `cannot open a stream: ${(err as Error).message}` });
     }
-    return questions.ask(commodity, partition, timeoutMs);
+    return questions.ask(commodity, partition, timeoutMs).then((r) => {
+      if (!r.ok && r.cause === 'silent') this.suspect();
+      return r;
+    });
   }
 
   close(): void {
     this.questions?.finish();
     this.session?.close();
+  }
+
+  /** Sends a PING unless one is outstanding; the peer is trusted again when it answers. */
+  private suspect(): void {
+    const session = this.session;
+    if (this.suspectSinceMs !== undefined || session === undefined || session.destroyed) return;
+    // Destroying the session fails its questions and cancels the PING, whose callback then ends the suspicion.
+    const giveUp = setTimeout(() => session.destroy(new Error(`no answer to a ping within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
+    giveUp.unref();
+    const trust = () => {
+      clearTimeout(giveUp);
+      this.suspectSinceMs = undefined;
+    };
+    this.suspectSinceMs = Date.now();
+    // False when too many PINGs are unanswered already (maxOutstandingPings): the session is past saving.
+    if (!session.ping(trust)) {
+      trust();
+      session.destroy(new Error('too many pings unanswered'));
+    }
   }
 
   private openQuestions(): QuestionStream {
@@ -181,7 +225,7 @@ export class OwnerClients {
       let peer = this.peers.get(endpoint);
       if (peer === undefined) this.peers.set(endpoint, (peer = new Peer(endpoint, this.transport)));
       const r = await peer.ask(commodity, partition, timeoutMs);
-      return r.ok ? r : { ok: false, reason: `${endpoint}: ${r.reason}` };
+      return r.ok ? r : { ...r, reason: `${endpoint}: ${r.reason}` };
     });
   }
 

@@ -12,9 +12,10 @@ import type { OnlineStore } from '../connectors/redis/online-store.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Features } from '../proto/gen/carbon/v1/features.ts';
 import type { Prediction } from '../proto/gen/carbon/v1/prediction.ts';
+import { degradedAnswers } from '../platform/metrics.ts';
 import { GatewayError } from './errors.ts';
 import { localState, type LocalPipeline, type LocalState } from './local-owner.ts';
-import { remainingMs, type Budget, type OwnerAnswer } from './owner-answer.ts';
+import { remainingMs, type Budget, type Degradation, type OwnerAnswer } from './owner-answer.ts';
 import type { OwnerClients } from './owner-client.ts';
 import type { OwnershipView } from './ownership-view.ts';
 import { SingleFlight } from './single-flight.ts';
@@ -77,16 +78,18 @@ export class Router {
         return { path: 'local', partition, owner: this.deps.workerId, ...s };
       } catch (err) {
         this.deps.log.debug('gateway_local_owner_failed', { commodity, partition, err });
-        return this.degraded(commodity, partition, budget);
+        return this.degraded(commodity, partition, budget, { cause: 'local_failed', reason: `this worker owns it and could not answer: ${(err as Error).message}` });
       }
     }
     const owner = this.deps.view.ownerOf(partition);
-    if (owner === undefined || owner.workerId === this.deps.workerId) return this.degraded(commodity, partition, budget);
+    if (owner === undefined || owner.workerId === this.deps.workerId) {
+      return this.degraded(commodity, partition, budget, { cause: 'owner_unknown', reason: `no worker holds partition ${partition} now (a rebalance is under way)` });
+    }
     const forwarded = await this.deps.peers.forward(owner.endpoint, commodity, partition, ownerBudgetMs);
     if (!forwarded.ok) {
-      this.deps.log.debug('gateway_forward_failed', { commodity, partition, reason: forwarded.reason });
+      this.deps.log.debug('gateway_forward_failed', { commodity, partition, cause: forwarded.cause, reason: forwarded.reason });
       this.deps.view.refresh();
-      return this.degraded(commodity, partition, budget);
+      return this.degraded(commodity, partition, budget, { cause: `owner_${forwarded.cause}`, reason: `owner ${owner.workerId} at ${forwarded.reason}` });
     }
     const r = forwarded.response;
     return { path: 'forwarded', partition, fromActor: r.fromActor, features: r.features, prediction: r.prediction, modelVersion: r.modelVersion, owner: r.owner };
@@ -97,13 +100,14 @@ export class Router {
    * and the stored prediction is not that replica's for the latest tick. Replicas are not loaded here: a
    * degraded answer must not wait for Postgres, and the stored prediction is the owner's own.
    */
-  private async degraded(commodity: string, partition: number, budget: Budget): Promise<OwnerAnswer> {
+  private async degraded(commodity: string, partition: number, budget: Budget, degradation: Degradation): Promise<OwnerAnswer> {
+    degradedAnswers.inc({ cause: degradation.cause });
     let latest: { features: Features | undefined; prediction: Prediction | undefined };
     try {
       latest = await withTimeout(this.deps.online.getLatest(commodity), remainingMs(budget), 'the online store');
     } catch (err) {
-      if (err instanceof TimeoutError) throw new GatewayError('DEADLINE_EXCEEDED', `neither the owner of ${commodity} (partition ${partition}) nor the online store answered within the deadline`);
-      throw new GatewayError('STORE_UNAVAILABLE', `the owner of ${commodity} (partition ${partition}) did not answer and the online store failed: ${(err as Error).message}; retry`);
+      if (err instanceof TimeoutError) throw new GatewayError('DEADLINE_EXCEEDED', `neither the owner of ${commodity} (partition ${partition}) nor the online store answered within the deadline (${degradation.reason})`);
+      throw new GatewayError('STORE_UNAVAILABLE', `the owner of ${commodity} (partition ${partition}) could not answer (${degradation.reason}) and the online store failed: ${(err as Error).message}; retry`);
     }
     const replica = this.deps.replicas.replicaFor(commodity);
     let prediction = latest.prediction;
@@ -112,7 +116,7 @@ export class Router {
     if (replica !== undefined && f !== undefined && !storedIsCurrent) {
       prediction = replica.predict(commodity, featureVectorOf(f), { commodity, tsMs: f.tsMs, price: f.price, unit: '', source: 'online-store' }) ?? prediction;
     }
-    return { path: 'degraded', partition, fromActor: false, features: f, prediction, modelVersion: replica?.version ?? prediction?.modelVersion ?? 0, owner: '' };
+    return { path: 'degraded', partition, fromActor: false, features: f, prediction, modelVersion: replica?.version ?? prediction?.modelVersion ?? 0, owner: '', degradation };
   }
 }
 

@@ -143,6 +143,11 @@ export const grpcCalls = new Counter({
   help: 'gRPC calls handled, by method, status code and routing path (local, forwarded, degraded)',
   labelNames: ['method', 'code', 'path'] as const,
 });
+export const degradedAnswers = new Counter({
+  name: 'carbon_grpc_degraded_answers_total',
+  help: 'Answers served degraded (online store and local model replica), by why the owner could not answer (owner_unknown, local_failed, owner_silent, owner_unresponsive, owner_declined, owner_failed)',
+  labelNames: ['cause'] as const,
+});
 export const grpcSeconds = new Histogram({
   name: 'carbon_grpc_call_seconds',
   help: 'gRPC call duration, by method',

@@ -6,6 +6,8 @@
  *   prediction: LOCAL on its owner, FORWARDED on the other, equal to the last prediction stored;
  * - StreamPredictions delivering the predictions of ticks as they are ingested;
  * - health and reflection through the public port;
+ * - SIGSTOP of the worker owning WTI: its peer waits the owner budget once, then answers DEGRADED at once (the
+ *   stopped worker answers no ping) and routes exactly again once the worker runs again;
  * - SIGKILL of the worker owning WTI: Predict keeps answering (DEGRADED for its commodities until the group
  *   reassigns them), and once the group has rebalanced and the primary has restarted the worker, routing is
  *   exact again.
@@ -195,7 +197,7 @@ function pidOfOwner(owner: string): number {
   return pid;
 }
 
-test('two workers answer every commodity with its owner\'s prediction, stream live predictions, and route exactly again after a worker is killed', async (t) => {
+test('two workers answer every commodity with its owner\'s prediction, stream live predictions, skip a stopped worker, and route exactly again after a worker is killed', async (t) => {
   const env = await testEnvironment(t, 6);
   t.timeout(300_000);
   const cluster = await startCluster(t, env, { CARBON_OWNERSHIP_REFRESH: '250ms' });
@@ -261,6 +263,27 @@ test('two workers answer every commodity with its owner\'s prediction, stream li
   stream.cancel();
   t.is(await streamEnded, status.CANCELLED);
   await waitForRows(env, beforeTraining.length + serving.length + live.length);
+
+  // SIGSTOP of the worker that owns WTI, for less than the session timeout: it keeps its partitions but answers
+  // nothing. Its peer waits the owner budget once, then answers degraded at once until the owner answers a ping.
+  const asked = await Promise.all(clients.map(async (c) => ({ c, a: await predict(c, 'WTI') })));
+  const onPeer = asked.find(({ a }) => a.ok && a.res.meta?.path === ServingPath.SERVING_PATH_FORWARDED);
+  const stopped = asked.find(({ a }) => a.ok && a.res.meta?.path === ServingPath.SERVING_PATH_LOCAL);
+  if (!onPeer?.a.ok || !stopped?.a.ok) return t.fail('the held connections do not reach both workers');
+  const stoppedPid = pidOfOwner(stopped.a.res.meta?.owner ?? '');
+  process.kill(stoppedPid, 'SIGSTOP');
+  const whileStopped: Answer[] = [];
+  try {
+    for (let i = 0; i < 10; i++) whileStopped.push(await predict(onPeer.c, 'WTI'));
+  } finally {
+    process.kill(stoppedPid, 'SIGCONT');
+  }
+  const reasons = whileStopped.map((a) => (a.ok ? `${pathName(a.res.meta?.path)} ${a.res.meta?.degradedReason}` : `${status[a.err.code]} ${a.err.details}`));
+  t.log(reasons.join('\n'));
+  t.true(reasons.every((r) => r.startsWith('SERVING_PATH_DEGRADED ')), 'every call answered, degraded');
+  t.regex(reasons[0] ?? '', /no answer within \d+ ms/, 'the first call waits the owner budget');
+  t.true(reasons.filter((r) => r.includes('unresponsive: it left a question unanswered')).length >= 8, 'the calls after it are not forwarded');
+  await exactRouting(t, env, cluster.grpcAddress, 'exact routing once the stopped worker runs again');
 
   // SIGKILL of the worker that owns WTI.
   const wti = await predict(clients[0]!, 'WTI');

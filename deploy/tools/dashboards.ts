@@ -300,11 +300,12 @@ export const dashboards: readonly DashboardSpec[] = [
       },
       {
         title: 'Degraded answers',
-        description: 'Answers served from the online store (Redis features and the local model replica) because the owner was unknown or too slow.',
+        description: 'Answers served from the online store (Redis features and the local model replica), by method and by why the owner could not answer: owner_unknown (rebalance under way), owner_silent (no answer within the budget), owner_unresponsive (not asked: it left a question unanswered and has not answered a ping since), owner_declined, owner_failed, local_failed.',
         kind: 'timeseries',
         unit: 'reqps',
         targets: [
           { expr: `sum by (method) (${rate('carbon_grpc_calls_total', ', path="degraded"')})`, legend: '{{method}}' },
+          { expr: `sum by (cause) (${rate('carbon_grpc_degraded_answers_total')})`, legend: '{{cause}}' },
         ],
       },
       {

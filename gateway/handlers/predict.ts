@@ -26,7 +26,7 @@ export function predictHandler(deps: PredictDeps) {
     if (p === undefined) {
       if (a.features === undefined) throw new GatewayError('UNKNOWN_COMMODITY', `no tick of ${q.commodity} was ever processed: check the id (ListCommodities lists the known ones)`);
       if (a.path === 'degraded') {
-        throw new GatewayError('OWNER_UNAVAILABLE', `the owner of ${q.commodity} (partition ${a.partition}) cannot be reached and the online store holds no prediction of it: retry (partitions move within seconds)`);
+        throw new GatewayError('OWNER_UNAVAILABLE', `the owner of ${q.commodity} (partition ${a.partition}) could not answer (${a.degradation?.reason}) and the online store holds no prediction of it: retry (partitions move within seconds)`);
       }
       if (a.modelVersion === 0) {
         throw new GatewayError('NO_MODEL', `no model in service for ${q.commodity} yet: train and promote one (carbon train); predictions start with the next tick after that`);

@@ -216,6 +216,11 @@ export interface AnswerMeta {
   owner: string;
   /** True when the answer is older than the staleness bound and the request accepted it. */
   stale: boolean;
+  /**
+   * Why the owner's answer could not be had (DEGRADED only), e.g. "owner host:4242 at 10.0.0.7:7101: no answer
+   * within 120 ms", or "no worker holds partition 3 now (a rebalance is under way)".
+   */
+  degradedReason: string;
 }
 
 export interface PredictRequest {
@@ -474,7 +479,16 @@ export const Freshness: MessageFns<Freshness> = {
 };
 
 function createBaseAnswerMeta(): AnswerMeta {
-  return { path: 0, degraded: false, source: 0, freshness: undefined, partition: 0, owner: "", stale: false };
+  return {
+    path: 0,
+    degraded: false,
+    source: 0,
+    freshness: undefined,
+    partition: 0,
+    owner: "",
+    stale: false,
+    degradedReason: "",
+  };
 }
 
 export const AnswerMeta: MessageFns<AnswerMeta> = {
@@ -499,6 +513,9 @@ export const AnswerMeta: MessageFns<AnswerMeta> = {
     }
     if (message.stale !== false) {
       writer.uint32(56).bool(message.stale);
+    }
+    if (message.degradedReason !== "") {
+      writer.uint32(66).string(message.degradedReason);
     }
     return writer;
   },
@@ -572,6 +589,14 @@ export const AnswerMeta: MessageFns<AnswerMeta> = {
             message.stale = reader.bool();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.degradedReason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -593,6 +618,11 @@ export const AnswerMeta: MessageFns<AnswerMeta> = {
       partition: isSet(object.partition) ? globalThis.Number(object.partition) : 0,
       owner: isSet(object.owner) ? globalThis.String(object.owner) : "",
       stale: isSet(object.stale) ? globalThis.Boolean(object.stale) : false,
+      degradedReason: isSet(object.degradedReason)
+        ? globalThis.String(object.degradedReason)
+        : isSet(object.degraded_reason)
+        ? globalThis.String(object.degraded_reason)
+        : "",
     };
   },
 
@@ -619,6 +649,9 @@ export const AnswerMeta: MessageFns<AnswerMeta> = {
     if (message.stale !== false) {
       obj.stale = message.stale;
     }
+    if (message.degradedReason !== "") {
+      obj.degradedReason = message.degradedReason;
+    }
     return obj;
   },
 
@@ -636,6 +669,7 @@ export const AnswerMeta: MessageFns<AnswerMeta> = {
     message.partition = object.partition ?? 0;
     message.owner = object.owner ?? "";
     message.stale = object.stale ?? false;
+    message.degradedReason = object.degradedReason ?? "";
     return message;
   },
 };
