@@ -55,6 +55,18 @@ export interface GatewayConfig {
   readonly streamPollMs: number;
   /** How long stop() lets running calls finish. */
   readonly drainGraceMs: number;
+  /**
+   * Each client connection is pinged after this long without one (0: never), and closed when the ping is not
+   * answered within keepaliveTimeoutMs: a vanished client's streams are freed.
+   */
+  readonly keepaliveMs: number;
+  readonly keepaliveTimeoutMs: number;
+  /**
+   * A client connection is asked to reconnect (GOAWAY) after this long, +/-10 % (0: never); its running calls and
+   * streams go on. Connections are spread over workers only when they open, so this is what spreads them again
+   * after a worker restarts or the deployment scales out.
+   */
+  readonly maxConnectionAgeMs: number;
 }
 
 const loopback = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -127,5 +139,8 @@ export function loadGatewayConfig(config: Config, env: Env = process.env, slot =
     ownershipRefreshMs: r.durationMs('CARBON_OWNERSHIP_REFRESH', 1_000, 50),
     streamPollMs: r.durationMs('CARBON_STREAM_POLL_INTERVAL', 200, 10),
     drainGraceMs: r.durationMs('CARBON_GRPC_DRAIN_GRACE', 2_000, 0),
+    keepaliveMs: r.durationMs('CARBON_GRPC_KEEPALIVE', 30_000, 0),
+    keepaliveTimeoutMs: r.durationMs('CARBON_GRPC_KEEPALIVE_TIMEOUT', 10_000, 1),
+    maxConnectionAgeMs: r.durationMs('CARBON_GRPC_MAX_CONNECTION_AGE', 5 * 60_000, 0),
   });
 }

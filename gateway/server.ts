@@ -85,6 +85,14 @@ export interface Gateway {
 /** Channelz (per-call tracing kept in memory for a channelz client) costs every call and nobody reads it here. */
 const serverOptions = { 'grpc.enable_channelz': 0 };
 
+/** grpc-js reads an absent option as "never"; 0 in our configuration means the same. */
+function connectionOptions(config: GatewayConfig): Record<string, number> {
+  return {
+    ...(config.keepaliveMs > 0 && { 'grpc.keepalive_time_ms': config.keepaliveMs, 'grpc.keepalive_timeout_ms': config.keepaliveTimeoutMs }),
+    ...(config.maxConnectionAgeMs > 0 && { 'grpc.max_connection_age_ms': config.maxConnectionAgeMs }),
+  };
+}
+
 function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
@@ -156,7 +164,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     listModels: unary(wrap, 'ListModels', listModelsHandler({ models: deps.models ?? sqlModelStore(deps.sql), auth })),
   };
 
-  const server = new Server({ ...serverOptions, 'grpc.max_receive_message_length': config.maxRequestBytes });
+  const server = new Server({ ...serverOptions, ...connectionOptions(config), 'grpc.max_receive_message_length': config.maxRequestBytes });
   server.addService(PredictionServiceService, handlers);
   const health = addHealthAndReflection(server);
   const port = await bind(server, config.host, config.port, serverCredentials(config));

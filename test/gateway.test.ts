@@ -9,6 +9,7 @@ import { loadSync } from '@grpc/proto-loader';
 import { loadPackageDefinition, type ClientDuplexStream, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { createRequire } from 'node:module';
+import { connect as connectHttp2 } from 'node:http2';
 import { dirname, join } from 'node:path';
 import { partitionOf } from '../connectors/kafka/tick-publisher.ts';
 import { ServingPath, type PredictResponse, type StreamPredictionsResponse } from '../proto/gen/carbon/v1/prediction_service.ts';
@@ -65,6 +66,31 @@ test.serial('every commodity is answered by either gateway with the owning actor
     const features = await call(cb.getFeatures.bind(cb), { commodity }, bearer(TOKENS.all));
     t.is(features.ok && features.res.features?.tickCount, 40, `${commodity}: features of its 40 ticks`);
   }
+});
+
+test.serial('client connections are pinged and asked to reconnect after their maximum age; calls go on across it', async (t) => {
+  const g = await world.startGateway([], { CARBON_GRPC_KEEPALIVE: '100ms', CARBON_GRPC_MAX_CONNECTION_AGE: '400ms' });
+  const raw = connectHttp2(`http://127.0.0.1:${g.port}`);
+  const c = client(g.port);
+  t.teardown(() => {
+    raw.destroy();
+    c.close();
+  });
+  const pinged = new Promise<void>((resolve) => raw.once('ping', () => resolve()));
+  const toldToReconnect = new Promise<number>((resolve) => raw.once('goaway', (code: number) => resolve(code)));
+  await pinged;
+  t.is(await toldToReconnect, 0, 'GOAWAY with NO_ERROR');
+  // The grpc-js client reconnects by itself each time its connection is aged out; no call fails for it.
+  const failures: string[] = [];
+  const until = Date.now() + 1_500;
+  let calls = 0;
+  while (Date.now() < until) {
+    const r = await call(c.predict.bind(c), { commodity: 'WTI', acceptStale: true }, bearer(TOKENS.all));
+    if (!r.ok) failures.push(`${status[r.err.code]} ${r.err.details}`);
+    calls++;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  t.deepEqual(failures, [], `${calls} calls across several connection ages`);
 });
 
 test.serial('each bad input gets its status with a message naming what to fix; the audit log records auth failures', async (t) => {
