@@ -280,12 +280,13 @@ async function alternate(rounds: number, targets: Record<ServerName, Target>, ru
   return tallies;
 }
 
-function describe(t: Tally): string {
+/** `routed`: the server is the gateway; the echo servers send one canned answer, whose path says nothing. */
+function describe(t: Tally, routed: boolean): string {
   const byPath = [...t.latenciesByPath].map(([path, ms]) => {
     ms.sort((a, b) => a - b);
     return `${path.replace('SERVING_PATH_', '').toLowerCase()} ${ms.length} p50 ${percentile(ms, 0.5).toFixed(2)} p99 ${percentile(ms, 0.99).toFixed(2)}`;
   });
-  return `p50 ${t.percentileMs(0.5).toFixed(3)} ms p99 ${t.percentileMs(0.99).toFixed(3)} ms ${t.qps.toFixed(0)} calls/s, server CPU ${t.cpuMicrosPerCall.toFixed(0)} µs a call (${byPath.join('; ')})${t.errors > 0 ? ` errors ${JSON.stringify(t.outcomes)} ${JSON.stringify(t.errorDetails)}` : ''}, send lag max ${t.maxSendLagMs.toFixed(1)} ms`;
+  return `p50 ${t.percentileMs(0.5).toFixed(3)} ms p99 ${t.percentileMs(0.99).toFixed(3)} ms ${t.qps.toFixed(0)} calls/s, server CPU ${t.cpuMicrosPerCall.toFixed(0)} µs a call${routed ? ` (${byPath.join('; ')})` : ''}${t.errors > 0 ? ` errors ${JSON.stringify(t.outcomes)} ${JSON.stringify(t.errorDetails)}` : ''}, send lag max ${t.maxSendLagMs.toFixed(1)} ms`;
 }
 
 async function warmUp(target: Target): Promise<void> {
@@ -368,7 +369,7 @@ export default async function grpcBench(args: string[]): Promise<BenchResult> {
     const servers = { gateway: { address: `127.0.0.1:${grpcPort}`, pids: await platform.workerPids() }, echo, http2 };
     const { open, closed } = await runLoadGenerator({ servers, rate, seconds, inflight, closedSeconds, channels, rounds });
     for (const [loop, tallies] of [['open', open], ['closed', closed]] as const) {
-      for (const name of SERVERS) progress(`${loop} loop, ${name.padEnd(7)}: ${describe(tallies[name])}`);
+      for (const name of SERVERS) progress(`${loop} loop, ${name.padEnd(7)}: ${describe(tallies[name], name === 'gateway')}`);
     }
     const calls = open.gateway.completed + open.gateway.errors;
     return {
