@@ -6,11 +6,12 @@
  * every second call. Concurrent forwards of one commodity to one owner share a question (single-flight.ts).
  * Failures come back as a cause and a reason, never thrown: the router answers degraded.
  *
- * A peer that leaves a question unanswered within its budget is suspect until it answers an HTTP/2 PING, and
- * questions to a suspect peer fail at once: a stopped or wedged process (SIGSTOP, a blocked event loop, a host
- * that drops packets) would otherwise cost every forwarded call the whole owner budget until the group
- * rebalances, seconds later. A live peer answers the PING within a round trip, so one slow answer costs little;
- * one that does not answer within PING_TIMEOUT_MS has its session destroyed and the next question opens another.
+ * A peer that leaves a question unanswered within its budget (unless a tight one) is suspect until it answers an
+ * HTTP/2 PING, and questions to a suspect peer fail at once: a stopped or wedged process (SIGSTOP, a blocked event
+ * loop, a host that drops packets) would otherwise cost every forwarded call the whole owner budget until the
+ * group rebalances, seconds later. A live peer answers the PING within a round trip, so one slow answer costs
+ * little; one that does not answer within PING_TIMEOUT_MS has its session destroyed and the next question opens
+ * another.
  */
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { OwnerSnapshotOutcome, OwnerSnapshotRequest, OwnerSnapshotResponse } from '../proto/gen/carbon/v1/internal.ts';
@@ -31,6 +32,12 @@ export type ForwardResult =
 
 /** How long a suspect peer has to answer a PING before its session is given up. */
 const PING_TIMEOUT_MS = 2_000;
+/**
+ * Only a question with at least this budget makes its peer suspect when unanswered: a live peer answers in well
+ * under it, and a shorter budget (a caller's tight deadline) says more about the caller than about the peer, so
+ * one tenant's short deadlines do not send everyone's calls to that peer down the degraded path.
+ */
+const SUSPECT_AFTER_BUDGET_MS = 50;
 
 /** Largest answer accepted from a peer (an answer is a few hundred bytes). */
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -154,7 +161,7 @@ class Peer {
       return Promise.resolve({ ok: false, cause: 'failed', reason: `cannot open a stream: ${(err as Error).message}` });
     }
     return questions.ask(commodity, partition, timeoutMs).then((r) => {
-      if (!r.ok && r.cause === 'silent') this.suspect();
+      if (!r.ok && r.cause === 'silent' && timeoutMs >= SUSPECT_AFTER_BUDGET_MS) this.suspect();
       return r;
     });
   }
