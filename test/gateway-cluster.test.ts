@@ -284,6 +284,7 @@ test('two workers answer every commodity with its owner\'s prediction, stream li
   t.regex(reasons[0] ?? '', /no answer within \d+ ms/, 'the first call waits the owner budget');
   t.true(reasons.filter((r) => r.includes('unresponsive: it left a question unanswered')).length >= 8, 'the calls after it are not forwarded');
   await exactRouting(t, env, cluster.grpcAddress, 'exact routing once the stopped worker runs again');
+  t.true((await cluster.metric('carbon_grpc_degraded_answers_total', { cause: 'owner_unresponsive' })) >= 8, 'the calls not forwarded are counted by cause');
 
   // SIGKILL of the worker that owns WTI.
   const wti = await predict(clients[0]!, 'WTI');
