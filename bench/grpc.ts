@@ -39,9 +39,10 @@ import type { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
 import { grpcFrame } from '../gateway/grpc-wire.ts';
 import { unaryCall } from './_grpc-unary-call.ts';
 import { PredictionServiceService, PredictRequest, PredictResponse, ServingPath } from '../proto/gen/carbon/v1/prediction_service.ts';
+import type { OptionSpecs, OptionValues } from './_options.ts';
 import type { BenchResult } from './run.ts';
 import { freePort } from '../test/free-port.ts';
-import { BROKERS, argValue, benchEnvironment, childPids, cpuSeconds, percentile, progress, startBenchCluster } from './_cluster.ts';
+import { BROKERS, benchEnvironment, childPids, cpuSeconds, percentile, progress, startBenchCluster } from './_cluster.ts';
 
 const COMMODITIES = ['WTI', 'BRENT', 'HENRY_HUB', 'GOLD', 'COPPER', 'SILVER'];
 const TRAIN_TICKS = 400;
@@ -331,13 +332,20 @@ async function feedAndTrain(env: Awaited<ReturnType<typeof benchEnvironment>>): 
   await waitForFeatures(COMMODITIES.length * (TRAIN_TICKS + SERVE_TICKS));
 }
 
-export default async function grpcBench(args: string[]): Promise<BenchResult> {
-  const rate = argValue(args, 'rate', 2_000);
-  const seconds = argValue(args, 'seconds', 20);
-  const inflight = argValue(args, 'inflight', 64);
-  const closedSeconds = argValue(args, 'closed-seconds', 10);
-  const channels = argValue(args, 'channels', 8);
-  const rounds = argValue(args, 'rounds', 4);
+export const summary = 'Predict on a 2-worker cluster: open-loop latency and closed-loop throughput, against a bare grpc-js echo server and a bare node:http2 one measured in the same rounds.';
+
+export const options = {
+  rate: { default: 2_000, help: 'calls/s of the open loop' },
+  seconds: { default: 20, help: 'length of each open-loop round, s' },
+  inflight: { default: 64, help: 'calls outstanding in the closed loop', integer: true },
+  'closed-seconds': { default: 10, help: 'length of each closed-loop round, s', min: 0.001 },
+  channels: { default: 8, help: 'HTTP/2 connections of the load generator', integer: true },
+  rounds: { default: 4, help: 'alternating rounds of each loop', integer: true },
+} as const satisfies OptionSpecs;
+
+export default async function grpcBench(o: OptionValues<typeof options>): Promise<BenchResult> {
+  const { rate, seconds, inflight, channels, rounds } = o;
+  const closedSeconds = o['closed-seconds'];
   // BENCH_LOG_LEVEL=debug shows why calls were answered degraded (the cluster log is /tmp/<database>.log).
   const env = await benchEnvironment(4, { CARBON_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' });
   const grpcPort = await freePort();

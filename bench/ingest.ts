@@ -20,17 +20,10 @@ import { KafkaTickPublisher, tickProducerConfig } from '../connectors/kafka/tick
 import { contentTypes, topicNames } from '../connectors/kafka/topics.ts';
 import { logger } from '../platform/logger.ts';
 import { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
+import type { OptionSpecs, OptionValues } from './_options.ts';
 import type { BenchResult } from './run.ts';
 
 const log = logger.child({ component: 'bench-ingest' });
-
-function option(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(`--${name}`);
-  if (i === -1) return fallback;
-  const n = Number((args[i + 1] ?? '').replace(/_/g, ''));
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} expects a positive integer`);
-  return n;
-}
 
 /** The bare producer's messages: one batch of real encoded ticks, sent again and again (kafkajs does not mutate it). */
 function bareBatch(synthetic: SyntheticOptions, batchSize: number): Message[] {
@@ -66,12 +59,19 @@ async function ingestPath(producer: Producer, topic: string, partitions: number,
   return elapsedMs;
 }
 
-export default async function ingestBench(args: string[]): Promise<BenchResult> {
-  const ticks = option(args, 'ticks', 1_000_000);
-  const rounds = option(args, 'rounds', 10);
-  const commodities = option(args, 'commodities', 10);
-  const batchSize = option(args, 'batch-size', 5_000);
-  const partitions = option(args, 'partitions', 12);
+export const summary = 'carbon ingest publishing synthetic ticks to Kafka, against a bare kafkajs producer sending the same encoded batches, in alternating rounds.';
+
+export const options = {
+  ticks: { default: 1_000_000, help: 'ticks published per round', integer: true },
+  rounds: { default: 10, help: 'alternating rounds of each', integer: true },
+  commodities: { default: 10, help: 'synthetic commodities', integer: true },
+  'batch-size': { default: 5_000, help: 'ticks per batch sent', integer: true },
+  partitions: { default: 12, help: 'partitions of the prices topic', integer: true },
+} as const satisfies OptionSpecs;
+
+export default async function ingestBench(o: OptionValues<typeof options>): Promise<BenchResult> {
+  const { ticks, rounds, commodities, partitions } = o;
+  const batchSize = o['batch-size'];
   const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
   // Ticks one second apart from a fixed start: deterministic, in the past, and accepted by the broker.
   const synthetic: SyntheticOptions = { seed: 42, commodities, ticks, startMs: Date.UTC(2024, 0, 1), intervalMs: 1_000 };

@@ -12,8 +12,9 @@ import { syntheticTicks } from '../actors/ingest/sources/synthetic-source.ts';
 import { createKafka } from '../connectors/kafka/client.ts';
 import { connectKafkaTickPublisher } from '../connectors/kafka/tick-publisher.ts';
 import type { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
+import type { OptionSpecs, OptionValues } from './_options.ts';
 import type { BenchResult } from './run.ts';
-import { BROKERS, argValue, benchEnvironment, percentile, progress, rssMb, startBenchCluster } from './_cluster.ts';
+import { BROKERS, benchEnvironment, percentile, progress, rssMb, startBenchCluster } from './_cluster.ts';
 
 async function bareConsumerTicksPerS(topic: string, total: number): Promise<number> {
   const consumer = createKafka(BROKERS, 'carbon-bench-bare').consumer({ groupId: `bare-${Date.now()}`, maxBytesPerPartition: 1024 * 1024 });
@@ -39,13 +40,21 @@ async function bareConsumerTicksPerS(topic: string, total: number): Promise<numb
   return total / ((endedAt - started) / 1000);
 }
 
-export default async function pipelineBench(args: string[]): Promise<BenchResult> {
-  const total = argValue(args, 'ticks', 1_000_000);
-  const commodities = argValue(args, 'commodities', 200);
-  const workers = argValue(args, 'workers', 2);
-  const rate = argValue(args, 'rate', 26_000);
-  const partitions = argValue(args, 'partitions', 12);
-  const warmupSeconds = argValue(args, 'warmup', 5);
+export const summary = 'Ticks from the prices topic to durable feature rows through a real cluster, at a fixed rate: ticks/s, latency and memory, against a bare kafkajs consumer of the same topic.';
+
+export const options = {
+  ticks: { default: 1_000_000, help: 'ticks measured after the warm-up', integer: true },
+  commodities: { default: 200, help: 'synthetic commodities', integer: true },
+  workers: { default: 2, help: 'worker processes', integer: true },
+  rate: { default: 26_000, help: 'ticks/s published' },
+  partitions: { default: 12, help: 'partitions of the prices topic', integer: true },
+  warmup: { default: 5, help: 'warm-up at the same rate before the measured ticks, s' },
+} as const satisfies OptionSpecs;
+
+export default async function pipelineBench(o: OptionValues<typeof options>): Promise<BenchResult> {
+  const { commodities, workers, rate, partitions } = o;
+  const total = o.ticks;
+  const warmupSeconds = o.warmup;
   const env = await benchEnvironment(partitions);
   progress(`database ${env.name}, ${partitions} partitions; starting ${workers} workers`);
   const cluster = await startBenchCluster(env, workers);

@@ -35,10 +35,11 @@ import { connectKafkaTickPublisher, partitionOf } from '../connectors/kafka/tick
 import { sqlHistoryStore } from '../connectors/postgres/history-store.ts';
 import { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
 import { referenceFeatures } from '../test/reference-features.ts';
+import type { OptionSpecs, OptionValues } from './_options.ts';
 import type { BenchResult } from './run.ts';
 import { freePort } from '../test/free-port.ts';
 import { parseSamples } from '../test/prometheus-text.ts';
-import { BROKERS, argValue, benchEnvironment, percentile, progress, startBenchCluster, type BenchCluster, type BenchEnvironment } from './_cluster.ts';
+import { BROKERS, benchEnvironment, percentile, progress, startBenchCluster, type BenchCluster, type BenchEnvironment } from './_cluster.ts';
 
 const WORKERS = 2;
 const WINDOW_SIZE = 50; // the platform's default CARBON_WINDOW_SIZE, which the cluster runs with here
@@ -396,17 +397,28 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 const median = (xs: readonly number[]): number => percentile([...xs].sort((a, b) => a - b), 0.5);
 
-export default async function recoveryBench(args: string[]): Promise<BenchResult> {
-  const commodities = argValue(args, 'commodities', 200);
-  const rate = argValue(args, 'rate', 3_000);
-  const durationS = argValue(args, 'seconds', 80);
-  const crashCount = argValue(args, 'crashes', 200);
-  const killCount = argValue(args, 'kills', 5);
-  const partitions = argValue(args, 'partitions', 12);
+export const summary = 'A steady stream through a 2-worker cluster while actors crash and workers are SIGKILLed: restart and recovery times, and nothing lost or doubled.';
+
+export const options = {
+  commodities: { default: 200, help: 'synthetic commodities', integer: true },
+  rate: { default: 3_000, help: 'ticks/s published' },
+  seconds: { default: 80, help: 'length of the stream, s' },
+  crashes: { default: 200, help: 'commodity actors crashed by the chaos control', integer: true },
+  kills: { default: 5, help: 'workers SIGKILLed', integer: true },
+  partitions: { default: 12, help: 'partitions of the prices topic', integer: true },
   // workerProcessPolicy allows 5 worker restarts in 60 s: kills 16 s apart leave room for one exit of the
   // platform's own in any 60 s, so that the bench alone does not exhaust it.
-  const killSpacingS = argValue(args, 'kill-spacing-s', 16);
-  const startMs = args.includes('--start-ms') ? argValue(args, 'start-ms', 1) : undefined;
+  'kill-spacing-s': { default: 16, help: 'time between two kills, s' },
+  'start-ms': { help: 'time of the first tick, epoch ms (default: the series ends about now)', integer: true },
+} as const satisfies OptionSpecs;
+
+export default async function recoveryBench(o: OptionValues<typeof options>): Promise<BenchResult> {
+  const { commodities, rate, partitions } = o;
+  const durationS = o.seconds;
+  const crashCount = o.crashes;
+  const killCount = o.kills;
+  const killSpacingS = o['kill-spacing-s'];
+  const startMs = o['start-ms'];
   const loadAtStart = loadavg()[0] ?? 0;
 
   const env = await benchEnvironment(partitions);

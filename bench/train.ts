@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { OptionSpecs, OptionValues } from './_options.ts';
 import type { BenchResult } from './run.ts';
 import { friedman1, type RegressionData } from '../actors/model/forest/friedman-data.ts';
 import { trainForest } from '../actors/model/forest/train-forest.ts';
@@ -22,14 +23,18 @@ import type { CompactForest } from '../actors/model/forest/compact-forest.ts';
 const SKLEARN_PYTHON = '/usr/bin/python3';
 const sklearnScript = fileURLToPath(new URL('./_sklearn_train.py', import.meta.url));
 
-interface Settings {
-  rows: number;
-  features: number;
-  testRows: number;
-  trees: number;
-  depth: number;
-  seed: number;
-}
+export const summary = 'Our RandomForest trainer against scikit-learn\'s RandomForestRegressor on the same Friedman #1 data: training time, MAE, single-row inference, model size.';
+
+export const options = {
+  rows: { default: 5_000, help: 'training rows', integer: true },
+  features: { default: 20, help: 'features; those beyond the fifth are noise', integer: true, min: 5 },
+  'test-rows': { default: 1_000, help: 'fresh rows for MAE and inference', integer: true },
+  trees: { default: 100, help: 'trees of both forests', integer: true },
+  depth: { default: 10, help: 'maximum depth of both forests', integer: true },
+  seed: { default: 1, help: 'seed of the data and of our trainer', integer: true, min: 0 },
+} as const satisfies OptionSpecs;
+
+type Settings = OptionValues<typeof options>;
 
 interface SklearnResult {
   fit_s: number;
@@ -38,11 +43,10 @@ interface SklearnResult {
   sklearn: string;
 }
 
-export default async function trainBench(args: string[]): Promise<BenchResult> {
-  const s = parseArgs(args);
+export default async function trainBench(s: Settings): Promise<BenchResult> {
   const train = friedman1(s.rows, s.features, 1, s.seed);
-  const test = friedman1(s.testRows, s.features, 1, s.seed + 1);
-  progress(`data: Friedman #1, ${s.rows} training rows and ${s.testRows} test rows x ${s.features} features (noise sd 1)`);
+  const test = friedman1(s['test-rows'], s.features, 1, s.seed + 1);
+  progress(`data: Friedman #1, ${s.rows} training rows and ${s['test-rows']} test rows x ${s.features} features (noise sd 1)`);
 
   progress(`ours: ${s.trees} trees, depth ${s.depth}, all features per split, bootstrap, one thread`);
   const started = performance.now();
@@ -82,27 +86,6 @@ export default async function trainBench(args: string[]): Promise<BenchResult> {
   };
 }
 
-function parseArgs(args: string[]): Settings {
-  const s: Settings = { rows: 5000, features: 20, testRows: 1000, trees: 100, depth: 10, seed: 1 };
-  const names: Record<string, keyof Settings> = {
-    '--rows': 'rows',
-    '--features': 'features',
-    '--test-rows': 'testRows',
-    '--trees': 'trees',
-    '--depth': 'depth',
-    '--seed': 'seed',
-  };
-  for (let i = 0; i < args.length; i += 2) {
-    const key = names[args[i]!];
-    const value = Number(args[i + 1]);
-    if (!key || !Number.isInteger(value) || value < 0) {
-      throw new Error(`bad argument ${args[i]} ${args[i + 1]}; known: ${Object.keys(names).join(' ')} <integer>`);
-    }
-    s[key] = value;
-  }
-  return s;
-}
-
 function meanAbsoluteError(predicted: Float64Array, actual: Float64Array): number {
   let sum = 0;
   for (let i = 0; i < actual.length; i++) sum += Math.abs(predicted[i]! - actual[i]!);
@@ -135,7 +118,7 @@ async function runSklearn(s: Settings, train: RegressionData, test: RegressionDa
     await writeFile(join(dir, 'y_train.f64'), bytes(train.y));
     await writeFile(join(dir, 'x_test.f64'), bytes(test.x));
     await writeFile(join(dir, 'y_test.f64'), bytes(test.y));
-    const argv = [sklearnScript, dir, s.rows, s.testRows, s.features, s.trees, s.depth, s.seed].map(String);
+    const argv = [sklearnScript, dir, s.rows, s['test-rows'], s.features, s.trees, s.depth, s.seed].map(String);
     const { stdout } = await promisify(execFile)(SKLEARN_PYTHON, argv, { maxBuffer: 1 << 20 });
     const last = stdout.trim().split('\n').pop() ?? '';
     return JSON.parse(last) as SklearnResult;
