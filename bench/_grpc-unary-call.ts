@@ -12,18 +12,37 @@ export type UnaryResult =
   /** `code` is the gRPC status when the server sent a non-OK one, undefined when the call failed before that. */
   | { readonly ok: false; readonly code: number | undefined; readonly reason: string };
 
-/** `session` is called as the call starts; a throw fails the call like a stream that cannot open. */
-export function unaryCall(
+/** What an attempt ends with when the server refused the stream unread: the call may be sent again. */
+const REFUSED = Symbol('refused');
+const refusedTwice: UnaryResult = { ok: false, code: undefined, reason: 'the server refused the stream twice (REFUSED_STREAM)' };
+
+/**
+ * `session` is called as the call starts; a throw fails the call like a stream that cannot open. A stream the
+ * server refused unread (REFUSED_STREAM: it had just sent GOAWAY, ageing the connection out) is sent once more,
+ * on the session `session` gives then, as gRPC clients do transparently.
+ */
+export async function unaryCall(
   session: () => ClientHttp2Session,
   path: string,
   request: Uint8Array,
   timeoutMs: number,
   maxResponseBytes: number,
 ): Promise<UnaryResult> {
+  const first = await attempt(session, path, request, timeoutMs, maxResponseBytes);
+  return first === REFUSED ? attempt(session, path, request, timeoutMs, maxResponseBytes).then((r) => (r === REFUSED ? refusedTwice : r)) : first;
+}
+
+function attempt(
+  session: () => ClientHttp2Session,
+  path: string,
+  request: Uint8Array,
+  timeoutMs: number,
+  maxResponseBytes: number,
+): Promise<UnaryResult | typeof REFUSED> {
   return new Promise((resolve) => {
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
-    const settle = (r: UnaryResult) => {
+    const settle = (r: UnaryResult | typeof REFUSED) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -65,7 +84,7 @@ export function unaryCall(
       }
       chunks.push(chunk);
     });
-    stream.on('error', (err: Error) => fail(err.message));
+    stream.on('error', (err: Error) => (stream.rstCode === constants.NGHTTP2_REFUSED_STREAM ? settle(REFUSED) : fail(err.message)));
     stream.on('close', () => {
       if (status === undefined) return fail('the stream ended without a gRPC status');
       if (status.code !== 0) return fail(status.message || `gRPC status ${status.code}`, status.code);

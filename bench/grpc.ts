@@ -139,20 +139,35 @@ async function startEchoServer(response: PredictResponse, kind: EchoKind): Promi
  * a client's garbage: at 2,000 calls/s its scavenges alone put 4-6 ms pauses into the latencies of any server.
  */
 interface Target {
-  readonly sessions: readonly ClientHttp2Session[];
+  /** The connection for the n-th call: round-robin over the channels. */
+  session(n: number): ClientHttp2Session;
   /** The server's worker processes, whose CPU time the rounds account for. */
   readonly pids: readonly number[];
   close(): void;
 }
 
 function connect(address: string, channels: number, pids: readonly number[] = []): Target {
-  // One HTTP/2 connection each: node:cluster hands each connection to one worker, so calls reach both.
-  const sessions = Array.from({ length: channels }, () => {
+  const open = () => {
     const session = http2Connect(`http://${address}`);
     session.on('error', (err) => progress(`connection to ${address} failed: ${err.message}`));
     return session;
-  });
-  return { sessions, pids, close: () => sessions.forEach((s) => s.close()) };
+  };
+  // One HTTP/2 connection each: node:cluster hands each connection to one worker, so calls reach both. A
+  // connection the gateway ages out (GOAWAY after CARBON_GRPC_MAX_CONNECTION_AGE, which closes it here) is
+  // replaced, as a gRPC client would.
+  const sessions = Array.from({ length: channels }, open);
+  return {
+    session(n) {
+      const i = n % sessions.length;
+      const current = sessions[i] as ClientHttp2Session;
+      if (!current.closed && !current.destroyed) return current;
+      const next = open();
+      sessions[i] = next;
+      return next;
+    },
+    pids,
+    close: () => sessions.forEach((s) => s.close()),
+  };
 }
 
 const PREDICT_PATH = '/carbon.v1.PredictionService/Predict';
@@ -169,9 +184,8 @@ interface CallResult {
 /** One Predict, round-robin over the channels and the commodities; resolves with its latency in ms and its path or error. */
 async function call(target: Target, commodity = COMMODITIES[sent % COMMODITIES.length] as string): Promise<CallResult> {
   const n = sent++;
-  const session = target.sessions[n % target.sessions.length] as ClientHttp2Session;
   const started = performance.now();
-  const r = await unaryCall(() => session, PREDICT_PATH, PredictRequest.encode({ commodity, acceptStale: true }).finish(), 5_000, 64 * 1024);
+  const r = await unaryCall(() => target.session(n), PREDICT_PATH, PredictRequest.encode({ commodity, acceptStale: true }).finish(), 5_000, 64 * 1024);
   const ms = performance.now() - started;
   if (!r.ok) return { ms, path: undefined, error: { code: r.code === undefined ? 'NO_STATUS' : (status[r.code] ?? String(r.code)), details: r.reason } };
   const response = PredictResponse.decode(r.message);
