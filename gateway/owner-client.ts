@@ -65,7 +65,8 @@ class QuestionStream {
   /** Why the stream ended, for the questions it leaves unanswered. */
   private endReason: string | undefined;
 
-  constructor(private readonly stream: ClientHttp2Stream, onClose: () => void) {
+  /** `onSilent` is told the budget of each question left unanswered. */
+  constructor(private readonly stream: ClientHttp2Stream, onClose: () => void, private readonly onSilent: (budgetMs: number) => void) {
     stream.on('response', (headers) => this.noteStatus(headers));
     stream.on('trailers', (trailers) => this.noteStatus(trailers));
     stream.on('data', (chunk: Buffer) => this.read(chunk));
@@ -90,6 +91,7 @@ class QuestionStream {
         // The late answer, if any, finds no one waiting and is dropped.
         this.waiting.delete(id);
         resolve({ ok: false, cause: 'silent', reason: `no answer within ${budgetMs} ms` });
+        this.onSilent(budgetMs);
       }, budgetMs);
       this.waiting.set(id, { resolve, timer });
       this.stream.write(grpcFrame(OwnerSnapshotRequest.encode({ commodity, partition, id, budgetMs }).finish()));
@@ -160,10 +162,7 @@ class Peer {
     } catch (err) {
       return Promise.resolve({ ok: false, cause: 'failed', reason: `cannot open a stream: ${(err as Error).message}` });
     }
-    return questions.ask(commodity, partition, timeoutMs).then((r) => {
-      if (!r.ok && r.cause === 'silent' && timeoutMs >= SUSPECT_AFTER_BUDGET_MS) this.suspect();
-      return r;
-    });
+    return questions.ask(commodity, partition, timeoutMs);
   }
 
   close(): void {
@@ -194,9 +193,15 @@ class Peer {
     if (this.questions?.usable) return this.questions;
     const session = this.openSession();
     const stream = session.request({ ':method': 'POST', ':path': OWNER_SNAPSHOTS_PATH, 'content-type': 'application/grpc', te: 'trailers' });
-    const questions = new QuestionStream(stream, () => {
-      if (this.questions === questions) this.questions = undefined;
-    });
+    const questions = new QuestionStream(
+      stream,
+      () => {
+        if (this.questions === questions) this.questions = undefined;
+      },
+      (budgetMs) => {
+        if (budgetMs >= SUSPECT_AFTER_BUDGET_MS) this.suspect();
+      },
+    );
     this.questions = questions;
     return questions;
   }
