@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- grpc [--rate 2000] [--seconds 20] [--inflight 64] [--closed-seconds 10] [--channels 8] [--rounds 4]`:
+ * `npm run bench -- grpc [options]` (`--help` lists them with their defaults):
  * Predict on a real `carbon start` cluster (2 workers, Kafka, Postgres, Redis) whose commodities have ticks and a
  * trained model in service, against two bare echo servers in the same layout (a node:cluster primary with 2
  * workers sharing the port) that answer every Predict with a fixed real PredictResponse (same message sizes):
@@ -350,9 +350,9 @@ export const summary = 'Predict on a 2-worker cluster: open-loop latency and clo
 
 export const options = {
   rate: { default: 2_000, help: 'calls/s of the open loop' },
-  seconds: { default: 20, help: 'length of each open-loop round, s' },
+  seconds: { default: 20, help: 'open-loop time on each server, s, split over the rounds' },
   inflight: { default: 64, help: 'calls outstanding in the closed loop', integer: true },
-  'closed-seconds': { default: 10, help: 'length of each closed-loop round, s', min: 0.001 },
+  'closed-seconds': { default: 10, help: 'closed-loop time on each server, s, split over the rounds', min: 0.001 },
   channels: { default: 8, help: 'HTTP/2 connections of the load generator', integer: true },
   rounds: { default: 4, help: 'alternating rounds of each loop', integer: true },
 } as const satisfies OptionSpecs;

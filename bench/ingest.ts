@@ -1,11 +1,11 @@
 /**
- * `npm run bench -- ingest [--ticks N] [--rounds R] [--commodities N] [--batch-size N] [--partitions N]`: publishes
- * N synthetic ticks through the real ingest path (synthetic source -> validation -> Kafka tick publisher) to a
+ * `npm run bench -- ingest [options]` (`--help` lists them with their defaults): publishes N (`--ticks`)
+ * synthetic ticks through the real ingest path (synthetic source -> validation -> Kafka tick publisher) to a
  * fresh topic, and N messages of the same sizes (same keys, timestamps, headers and value sizes) with a bare
  * kafkajs producer of the same settings and batch size, its sends chained one after the other as the publisher's
  * are. ratio = ingest rate / bare rate. The bare producer's messages have keys only (kafkajs's DefaultPartitioner
  * hashes each); the publisher's carry the partition it computed once per commodity with the same function.
- * The machine is shared and its load drifts, so the two are measured in R alternating rounds of N/R ticks each
+ * The machine is shared and its load drifts, so the two are measured in R (`--rounds`) alternating rounds of N/R ticks each
  * (bare then ingest, then ingest then bare, ...), each ingest round a complete ingest run, and the times summed:
  * both sides see the same conditions. Needs the broker of `npm run services:up` (KAFKA_BROKERS, default
  * 127.0.0.1:9092). Deletes its topics.
@@ -62,7 +62,7 @@ async function ingestPath(producer: Producer, topic: string, partitions: number,
 export const summary = 'carbon ingest publishing synthetic ticks to Kafka, against a bare kafkajs producer sending the same encoded batches, in alternating rounds.';
 
 export const options = {
-  ticks: { default: 1_000_000, help: 'ticks published per round', integer: true },
+  ticks: { default: 1_000_000, help: 'ticks published by each side, split over the rounds', integer: true },
   rounds: { default: 10, help: 'alternating rounds of each', integer: true },
   commodities: { default: 10, help: 'synthetic commodities', integer: true },
   'batch-size': { default: 5_000, help: 'ticks per batch sent', integer: true },

@@ -44,7 +44,7 @@ test('the usage lists every option with its default', (t) => {
 test('npm run bench -- <name> --help prints its options and starts nothing; a bad option exits 2 with the usage', async (t) => {
   const run = promisify(execFile);
   const help = await run(process.execPath, ['--import=tsx', 'bench/run.ts', 'grpc', '--help']);
-  t.regex(help.stdout, /--closed-seconds <n> +length of each closed-loop round, s \(default 10\)/);
+  t.regex(help.stdout, /--closed-seconds <n> +closed-loop time on each server, s, split over the rounds \(default 10\)/);
   t.notRegex(help.stdout + help.stderr, /\[bench\]/, 'no cluster was started');
   const bad = await run(process.execPath, ['--import=tsx', 'bench/run.ts', 'grpc', '--rounds2', '3']).then(() => undefined, (err: { code: number; stderr: string }) => err);
   t.is(bad?.code, 2);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- pipeline [--ticks 1000000] [--commodities 200] [--workers 2] [--rate 26000] [--warmup 5]`:
+ * `npm run bench -- pipeline [options]` (`--help` lists them with their defaults):
  * synthetic ticks published at a fixed rate through a real `carbon start` cluster, measured from publish to durable
  * feature rows; then, in the same run, a bare kafkajs consumer reading the same topic and doing nothing.
  * A warm-up of `warmup` seconds at the same rate comes first (actors spawned, history and models loaded, hot

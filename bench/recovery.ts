@@ -1,8 +1,7 @@
 /**
- * `npm run bench -- recovery [--commodities 200] [--rate 3000] [--seconds 80] [--crashes 200] [--kills 5]
- * [--partitions 12] [--kill-spacing-s 16] [--start-ms <first tick time>]`: a steady synthetic stream through a
- * real 2-worker `carbon start` cluster (CARBON_KAFKA_SESSION_TIMEOUT 2s, heartbeat 300ms) while the chaos control
- * crashes commodity actors and the bench SIGKILLs a worker now and then (the primary restarts it).
+ * `npm run bench -- recovery [options]` (`--help` lists them with their defaults): a steady synthetic stream
+ * through a real 2-worker `carbon start` cluster (CARBON_KAFKA_SESSION_TIMEOUT 2s, heartbeat 300ms) while the
+ * chaos control crashes commodity actors and the bench SIGKILLs a worker now and then (the primary restarts it).
  *
  * - actor_restart_p99_ms: the p99 of carbon_recovery_seconds over the run, interpolated within its buckets as
  *   Prometheus' histogram_quantile does (so only as exact as the bucket it lands in, which is given too). The

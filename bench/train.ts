@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- train [--rows 5000] [--features 20] [--test-rows 1000] [--trees 100] [--depth 10] [--seed 1]`
+ * `npm run bench -- train [options]` (`--help` lists them with their defaults)
  *
  * Our forest trainer against scikit-learn's RandomForestRegressor on the same data: Friedman #1 with the
  * features beyond the fifth pure noise, Gaussian noise sd 1 on the target. Both: 100 trees, depth 10, all
