@@ -29,7 +29,9 @@ export async function unaryCall(
   maxResponseBytes: number,
 ): Promise<UnaryResult> {
   const first = await attempt(session, path, request, timeoutMs, maxResponseBytes);
-  return first === REFUSED ? attempt(session, path, request, timeoutMs, maxResponseBytes).then((r) => (r === REFUSED ? refusedTwice : r)) : first;
+  if (first !== REFUSED) return first;
+  const second = await attempt(session, path, request, timeoutMs, maxResponseBytes);
+  return second === REFUSED ? refusedTwice : second;
 }
 
 function attempt(
