@@ -196,8 +196,8 @@ Exit status: 0 finished (even with rejections), 1 bad option, 2 bad configuratio
 or a bad CARBON_PUSHGATEWAY_URL), 3 source failed, 4 Kafka failed.
 
 Examples:
-  KAFKA_BROKERS=127.0.0.1:9092 carbon ingest csv ../shared/data
-  carbon ingest csv ../shared/data/wti-daily.csv --from 2020-01-01 --to 2020-12-31 --dry-run
+  KAFKA_BROKERS=127.0.0.1:9092 carbon ingest csv data
+  carbon ingest csv data/wti-daily.csv --from 2020-01-01 --to 2020-12-31 --dry-run
   carbon ingest http https://example.org/prices.json --commodity WTI --timeout 5s --retries 2
   carbon ingest synthetic --seed 42 --commodities 10 --ticks 1000000 --interval 1m`);
 
@@ -214,8 +214,8 @@ Date,<series>,<series>,... (wide, e.g. the IMF file; each column name becomes an
 and long files with Date, Price and Commodity columns. Dates: YYYY-MM-DD or YYYY-MM (UTC), or ISO times with a zone.
 
 Examples:
-  carbon ingest csv ../shared/data/wti-daily.csv
-  carbon ingest csv ../shared/data --from 2024-01-01
+  carbon ingest csv data/wti-daily.csv
+  carbon ingest csv data --from 2024-01-01
   carbon ingest csv prices.csv --commodity BRENT --unit USD/barrel --dry-run`),
   ).action(async (path: string, opts: CommonOptions & { commodity?: string; unit?: string }) => {
     await ingest(() => new CsvSource(path, { commodity: opts.commodity }), opts);

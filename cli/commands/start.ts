@@ -42,7 +42,7 @@ export function registerStartCommands(program: Command): void {
     .command('start')
     .description('run the platform: a cluster primary forking CARBON_WORKERS workers, or with --embedded all in one process')
     .option('--embedded', 'one process on embedded stores (PGlite, in-process bus, memory) unless KAFKA_BROKERS, DATABASE_URL or REDIS_URL are set; what `npm start` runs')
-    .option('--data <folder>', 'embedded: replay the CSV files of this folder (e.g. ../shared/data) instead of the synthetic feed')
+    .option('--data <folder>', 'embedded: replay the CSV files of this folder instead of the synthetic feed (data/ holds the real WTI, Brent, Henry Hub and gold prices: --data data)')
     .option('--commodities <n>', 'embedded synthetic feed: commodities SYN_001..', positiveInt('--commodities'), 8)
     .option('--rate <ticks/s>', 'embedded synthetic feed: live ticks per second over all commodities', positiveNumber('--rate'), 20)
     .option('--history <steps>', 'embedded synthetic feed: steps of history published at the first start, for the first models', positiveInt('--history'), 1_500)
