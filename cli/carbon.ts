@@ -2,13 +2,18 @@
  * `carbon`: the platform's command line. Each subcommand lives in cli/commands/<name>.ts and registers itself
  * on the program; this file only wires them and turns failures into a message and an exit status.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../platform/config.ts';
 import { logger } from '../platform/logger.ts';
 import { commands } from './commands/index.ts';
 
+/** The version of the package this command belongs to (package.json, beside cli/). */
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command('carbon')
   .description('254Carbon: real-time commodity analytics and price predictions on supervised actors')
+  .version(version, '-V, --version', 'print the version of 254Carbon')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 

@@ -13,12 +13,17 @@ export interface Topics {
   readonly modelUpdates: string;
 }
 
+/**
+ * The topics under a namespace prefix: a non-empty prefix is joined to each name with a `.`, unless it already
+ * ends with one (`newcomer` and `newcomer.` both give `newcomer.commodity-prices`); empty means no namespace.
+ */
 export function topicNames(prefix = ''): Topics {
+  const namespace = prefix === '' || prefix.endsWith('.') ? prefix : `${prefix}.`;
   return {
-    prices: `${prefix}commodity-prices`,
-    predictions: `${prefix}ml-predictions`,
-    alerts: `${prefix}commodity-alerts`,
-    modelUpdates: `${prefix}model-updates`,
+    prices: `${namespace}commodity-prices`,
+    predictions: `${namespace}ml-predictions`,
+    alerts: `${namespace}commodity-alerts`,
+    modelUpdates: `${namespace}model-updates`,
   };
 }
 
