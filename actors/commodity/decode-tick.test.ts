@@ -22,6 +22,12 @@ test('a JSON tick is accepted by its content-type header, in either field spelli
   t.like(r2, { ok: true, tick: { tsMs: 5 } });
 });
 
+test('the epoch is a date like any other: a tick at tsMs 0 (gold, 1970-01) decodes, as protobuf and as JSON', (t) => {
+  const epoch = { ...good, commodity: 'GOLD', tsMs: 0, price: 34.94 };
+  t.like(decodeTick(msg(pb(epoch), undefined, 'GOLD'), 1024), { ok: true, tick: { tsMs: 0 } });
+  t.like(decodeTick(msg(Buffer.from('{"commodity":"GOLD","tsMs":0,"price":34.94}'), 'application/json', 'GOLD'), 1024), { ok: true, tick: { tsMs: 0 } });
+});
+
 const cases: Array<[string, IncomingMessage, string]> = [
   ['an empty value', msg(null), 'missing_field'],
   ['an oversized value', msg(Buffer.alloc(2000, 1)), 'oversized'],
@@ -33,7 +39,8 @@ const cases: Array<[string, IncomingMessage, string]> = [
   ['a JSON price that is a string', msg(Buffer.from('{"commodity":"WTI","tsMs":1,"price":"NaN"}'), 'application/json'), 'non_finite'],
   ['a NaN price', msg(pb({ ...good, price: Number.NaN })), 'non_finite'],
   ['an infinite price', msg(pb({ ...good, price: Number.POSITIVE_INFINITY })), 'non_finite'],
-  ['no timestamp', msg(pb({ ...good, tsMs: 0 })), 'missing_field'],
+  ['JSON without a timestamp', msg(Buffer.from('{"commodity":"WTI","price":1}'), 'application/json'), 'missing_field'],
+  ['a JSON timestamp that is not an integer', msg(Buffer.from('{"commodity":"WTI","tsMs":"soon","price":1}'), 'application/json'), 'missing_field'],
   ['no commodity', msg(pb({ ...good, commodity: '' }), undefined, null), 'missing_field'],
   ['a lower-case commodity', msg(pb({ ...good, commodity: 'wti' }), undefined, 'wti'), 'malformed_commodity'],
   ['a key that is not the commodity', msg(pb(good), undefined, 'BRENT'), 'key_mismatch'],

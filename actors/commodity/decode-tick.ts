@@ -64,7 +64,8 @@ export function decodeTick(msg: IncomingMessage, maxBytes: number): DecodeResult
   const tick = parsed;
   if (tick.commodity === '') return reject('missing_field', 'commodity is missing');
   if (!COMMODITY_ID.test(tick.commodity)) return reject('malformed_commodity', `commodity ${JSON.stringify(tick.commodity.slice(0, 40))} does not match ${COMMODITY_ID}`);
-  if (!Number.isSafeInteger(tick.tsMs) || tick.tsMs === 0) return reject('missing_field', `tsMs must be a non-zero integer, got ${tick.tsMs}`);
+  // 0 is 1970-01-01, a date like any other (gold's 1970-01); a JSON tick without one was refused above.
+  if (!Number.isSafeInteger(tick.tsMs)) return reject('missing_field', `tsMs must be an integer (UTC epoch milliseconds), got ${tick.tsMs}`);
   if (!Number.isFinite(tick.price)) return reject('non_finite', `price is ${tick.price}`);
   if (msg.key && msg.key.length > 0 && msg.key.toString('utf8') !== tick.commodity) {
     // The key decides the partition and so the owner; a mismatch would feed the commodity to the wrong actor.
