@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { unreadVariableProblems } from './env-variables.ts';
+import { validatingPolicyProblems, type IValidatingPolicy } from './kyverno-validating-policy.ts';
 import { kafkaTopicProblems, type IKafkaTopic } from './strimzi-kafka-topic.ts';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -60,6 +61,9 @@ export function render(overlay: Overlay): K8sObject[] {
 
 export const describe = (o: K8sObject) => `${o.kind}/${o.metadata.name}`;
 
+/** Kinds without a namespace among those rendered (the admission policies govern every namespace they select). */
+export const clusterScopedKinds: ReadonlySet<string> = new Set(['Namespace', 'ValidatingPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+
 // ---------------------------------------------------------------------------------------------------------------
 // Schemas
 
@@ -68,7 +72,7 @@ const prometheusOperatorGroup = 'monitoring.coreos.com/v1';
 /** The module of the model classes of an apiVersion, or undefined when no package here has its schema. */
 function modelModule(apiVersion: string): string | undefined {
   if (apiVersion === prometheusOperatorGroup) return `@kubernetes-models/prometheus-operator/${apiVersion}`;
-  if (apiVersion === 'kafka.strimzi.io/v1beta2') return undefined;
+  if (apiVersion === 'kafka.strimzi.io/v1beta2' || apiVersion === 'policies.kyverno.io/v1') return undefined;
   return `kubernetes-models/${apiVersion}`;
 }
 
@@ -82,6 +86,10 @@ export async function schemaProblems(objects: readonly K8sObject[]): Promise<str
   for (const o of objects) {
     if (o.apiVersion === 'kafka.strimzi.io/v1beta2' && o.kind === 'KafkaTopic') {
       problems.push(...kafkaTopicProblems(o as unknown as IKafkaTopic));
+      continue;
+    }
+    if (o.apiVersion === 'policies.kyverno.io/v1' && o.kind === 'ValidatingPolicy') {
+      problems.push(...validatingPolicyProblems(o as unknown as IValidatingPolicy));
       continue;
     }
     // One kind's module each: a group's index would load the validators of every kind in it.
@@ -104,6 +112,9 @@ export async function schemaProblems(objects: readonly K8sObject[]): Promise<str
 function typeImport(o: K8sObject): { from: string; name: string } | undefined {
   if (o.apiVersion === 'kafka.strimzi.io/v1beta2' && o.kind === 'KafkaTopic') {
     return { from: join(repoRoot, 'deploy', 'tools', 'strimzi-kafka-topic.ts'), name: 'IKafkaTopic' };
+  }
+  if (o.apiVersion === 'policies.kyverno.io/v1' && o.kind === 'ValidatingPolicy') {
+    return { from: join(repoRoot, 'deploy', 'tools', 'kyverno-validating-policy.ts'), name: 'IValidatingPolicy' };
   }
   const module = modelModule(o.apiVersion);
   return module ? { from: `${module}/${o.kind}`, name: `I${o.kind}` } : undefined;
@@ -264,7 +275,10 @@ export function crossReferenceProblems(objects: readonly K8sObject[], secrets = 
   }
   const namespaces = byKind('Namespace').map((n) => n.metadata.name);
   for (const o of objects) {
-    if (o.kind === 'Namespace') continue;
+    if (clusterScopedKinds.has(o.kind)) {
+      if (o.metadata.namespace) problems.push(`${describe(o)}: cluster-scoped, yet given namespace ${o.metadata.namespace}`);
+      continue;
+    }
     if (!o.metadata.namespace) problems.push(`${describe(o)}: no namespace`);
     else if (!namespaces.includes(o.metadata.namespace)) problems.push(`${describe(o)}: namespace ${o.metadata.namespace} is not rendered`);
   }
