@@ -2,7 +2,7 @@
  * A TickPublisher over any MessageProducer: how the embedded platform feeds its own prices topic (the in-process
  * bus, or Kafka when KAFKA_BROKERS is set) with the ingest job's validated ticks and rejected rows.
  */
-import type { RejectedRow, TickPublisher } from './kafka/tick-publisher.ts';
+import { rejectedRowRecord, type RejectedRow, type TickPublisher } from './kafka/tick-publisher.ts';
 import { dlqMessage } from './kafka/dlq.ts';
 import { contentTypes, dlqOf } from './kafka/topics.ts';
 import type { MessageProducer, OutgoingMessage } from './message-bus.ts';
@@ -24,10 +24,7 @@ export function producerTickPublisher(producer: MessageProducer, topic: string, 
       track(producer.send(topic, messages));
     },
     async reject(rows: readonly RejectedRow[]) {
-      const messages = rows.map((r) => dlqMessage({
-        sourceTopic: topic, value: r.raw, reason: r.reason, detail: r.detail, key: r.commodity, origin: r.origin,
-        originalSizeBytes: r.rawSizeBytes, contentType: r.contentType,
-      }, maxValueBytes));
+      const messages = rows.map((r) => dlqMessage(rejectedRowRecord(r, topic), maxValueBytes));
       const dlq = dlqOf(topic);
       track(producer.send(dlq, messages.map((m) => ({ key: m.key ?? '', value: m.value, headers: m.headers }))));
       for (const r of rows) dlqTotal.inc({ topic: dlq, reason: r.reason });

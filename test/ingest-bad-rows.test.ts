@@ -60,6 +60,9 @@ test('every bad row of the fixture is in the DLQ with its reason and raw line; e
     t.is(m.headers['x-dlq-reason'], expected.reason, origin);
     t.is(m.key, expected.key, origin);
     t.is(m.value.toString(), lines[lineNo - 1] ?? '', origin);
+    t.is(m.headers['x-dlq-file'], fixture, origin);
+    t.is(m.headers['x-dlq-line'], String(lineNo), origin);
+    t.is(typeof m.headers['x-dlq-value'], 'string', origin);
     t.is(m.headers['x-dlq-source-topic'], topics.prices);
     t.is(m.headers['content-type'], 'text/csv');
     t.true((m.headers['x-dlq-detail'] ?? '').length > 0);

@@ -67,6 +67,8 @@ test('each file of the shared data publishes exactly its valid rows, keyed and v
   t.deepEqual([...keys].sort(), ['BRENT', 'GOLD', 'HENRY_HUB', 'WTI']);
   const gold = messages.map((m) => PriceTick.decode(m.value)).find((tick) => tick.commodity === 'GOLD' && tick.tsMs === Date.UTC(1833, 0, 1));
   t.deepEqual(gold, { commodity: 'GOLD', tsMs: Date.UTC(1833, 0, 1), price: 18.93, unit: 'USD/troy oz', source: 'csv:gold-monthly.csv' });
+  // The epoch is a date like any other.
+  t.true(messages.some((m) => m.key === 'GOLD' && PriceTick.decode(m.value).tsMs === 0));
 
   // Nothing is lost: the empty Henry Hub price and the IMF lines are in the DLQ with their reasons and bytes.
   const dlq = await readTopic(dlqOf(topics.prices));
@@ -75,9 +77,18 @@ test('each file of the shared data publishes exactly its valid rows, keyed and v
   t.is(empty.length, 1);
   t.is(empty[0]?.key, 'HENRY_HUB');
   t.regex(empty[0]?.value.toString() ?? '', /^\d{4}-\d{2}-\d{2},$/);
+  // Located: the file as given, the line, the value refused.
+  const emptyLine = Number(empty[0]?.headers['x-dlq-line']);
+  t.is(empty[0]?.headers['x-dlq-file'], join(dataDir, 'henry-hub-daily.csv'));
+  t.is(readFileSync(join(dataDir, 'henry-hub-daily.csv'), 'utf8').split(/\r?\n/)[emptyLine - 1], empty[0]?.value.toString());
+  t.is(empty[0]?.headers['x-dlq-value'], '');
+  t.like(summary.examples.find((e) => e.reason === 'empty_price'), { file: join(dataDir, 'henry-hub-daily.csv'), line: emptyLine, value: '' });
   const imf = dlq.filter((m) => m.headers['x-dlq-reason'] === 'column_count_mismatch');
   t.is(imf.length, misaligned);
   t.true(imf.every((m) => m.key === null && m.headers['x-dlq-origin']?.startsWith('csv:imf-commodities-monthly.csv line ') === true));
+  t.true(imf.every((m) => m.headers['x-dlq-file'] === join(dataDir, 'imf-commodities-monthly.csv') && m.headers['x-dlq-value'] === '95 cells'));
+  // ...and the file is told once, as the malformed table it is.
+  t.deepEqual(summary.tableMismatches, [{ file: join(dataDir, 'imf-commodities-monthly.csv'), headerCells: 64, lines: misaligned, mismatchedLines: misaligned, cellCounts: [95] }]);
 });
 
 test('partitionOf is the Java client\'s murmur2 partitioning (Kafka\'s own murmur2 test vectors)', (t) => {

@@ -9,6 +9,7 @@ import { ingestTotal } from '../../platform/metrics.ts';
 import type { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
 import { logger } from '../../platform/logger.ts';
 import { SourceError, type RawRow, type RowSource } from './raw-row.ts';
+import { RejectReporter, type RejectExample, type TableMismatch } from './reject-report.ts';
 import { rejectReasons, validateRow, type RejectReason, type ValidationContext } from './validate.ts';
 
 export interface IngestSummary {
@@ -21,6 +22,10 @@ export interface IngestSummary {
   readonly filtered: number;
   readonly absent: number;
   readonly durationMs: number;
+  /** The first few rejected rows of each reason, located. */
+  readonly examples: readonly RejectExample[];
+  /** Tables whose lines disagree with their header, once per file. */
+  readonly tableMismatches: readonly TableMismatch[];
 }
 
 /** Counts so far, for progress reports. */
@@ -54,6 +59,7 @@ export async function runIngest(options: IngestJobOptions): Promise<IngestSummar
   let accepted = 0;
   let rejectedTotal = 0;
   let filtered = 0;
+  const reporter = new RejectReporter();
 
   const totals = (): IngestProgress => ({ rows, published: accepted, rejected: rejectedTotal, filtered });
   const handOver = async (): Promise<void> => {
@@ -84,6 +90,7 @@ export async function runIngest(options: IngestJobOptions): Promise<IngestSummar
     const row = next.value;
     rows++;
     rowsInBatch++;
+    reporter.read(row);
     const verdict = validateRow(row, ctx);
     if (verdict.ok) {
       ticks.push(verdict.tick);
@@ -93,6 +100,7 @@ export async function runIngest(options: IngestJobOptions): Promise<IngestSummar
     } else {
       rejected[verdict.reason]++;
       rejectedTotal++;
+      reporter.rejected(row, verdict.reason, verdict.value, verdict.detail);
       rejects.push({
         raw: row.raw,
         rawSizeBytes: row.rawSizeBytes,
@@ -100,6 +108,8 @@ export async function runIngest(options: IngestJobOptions): Promise<IngestSummar
         detail: verdict.detail,
         commodity: verdict.commodity,
         origin: `${row.origin} line ${row.lineNo}${row.column === undefined ? '' : ` column ${JSON.stringify(row.column)}`}`,
+        location: { file: row.file, line: row.lineNo, column: row.column },
+        value: verdict.value,
         contentType: row.rawType ?? 'text/csv',
       });
     }
@@ -115,6 +125,7 @@ export async function runIngest(options: IngestJobOptions): Promise<IngestSummar
   await handOver();
   if (filtered > 0) ingestTotal.inc({ outcome: 'filtered' }, filtered);
   if (publisher) await publisher.flush();
+  const { examples, tableMismatches } = reporter.report();
   return {
     source: source.description,
     dryRun: publisher === undefined,
@@ -124,6 +135,8 @@ export async function runIngest(options: IngestJobOptions): Promise<IngestSummar
     filtered,
     absent: source.absentCells(),
     durationMs: Math.round(performance.now() - startedMs),
+    examples,
+    tableMismatches,
   };
 }
 

@@ -13,7 +13,9 @@ export interface RawRow {
   readonly raw: string;
   /** Size of the original row, when known without `raw` (a line cut short, a generated row); else raw's size. */
   readonly rawSizeBytes?: number;
-  /** 1-based line (CSV) or element (JSON) number in its origin, for messages. */
+  /** The file or URL the row was read from, as given (a folder's file joined to it): with lineNo, where it is. */
+  readonly file: string;
+  /** 1-based line (CSV) or element (JSON) number in its file, for messages. */
   readonly lineNo: number;
   /** Where the row came from; becomes the tick's `source` (`csv:wti-daily.csv`, `synthetic:seed=42`). */
   readonly origin: string;

@@ -5,7 +5,7 @@ import { DuplicateTracker, parseDateMs, validateRow, validationContext, type Row
 const nowMs = Date.UTC(2025, 0, 15);
 
 function row(partial: Partial<RawRow>): RawRow {
-  return { commodityHint: 'WTI', date: '2020-04-20', price: '-36.98', raw: 'x', lineNo: 1, origin: 'csv:wti-daily.csv', ...partial };
+  return { commodityHint: 'WTI', date: '2020-04-20', price: '-36.98', raw: 'x', file: 'data/wti-daily.csv', lineNo: 1, origin: 'csv:wti-daily.csv', ...partial };
 }
 
 function reasonOf(v: RowVerdict): string {
@@ -59,6 +59,25 @@ test('each kind of bad row gets its reason', (t) => {
     [{ cells: { found: 1, expected: 2 } }, 'column_count_mismatch'],
   ];
   for (const [partial, reason] of cases) t.is(reasonOf(validateRow(row(partial), ctx)), reason, JSON.stringify(partial).slice(0, 80));
+});
+
+test('a rejection names the offending value as read', (t) => {
+  const ctx = validationContext({ nowMs });
+  const cases: Array<[Partial<RawRow>, string]> = [
+    [{ date: '2023-02-30' }, '2023-02-30'],
+    [{ price: 'n/a' }, 'n/a'],
+    [{ price: '' }, ''],
+    [{ commodityHint: 'W$TI' }, 'W$TI'],
+    [{ date: '2025-01-17' }, '2025-01-17'],
+    [{ cells: { found: 95, expected: 64 } }, '95 cells'],
+    [{ raw: 'y', rawSizeBytes: 10_000 }, '10000 bytes'],
+    [{ price: 'x'.repeat(100) }, 'x'.repeat(64)],
+  ];
+  for (const [partial, value] of cases) t.like(validateRow(row(partial), ctx), { ok: false, value }, JSON.stringify(partial).slice(0, 80));
+});
+
+test('the epoch is a date like any other: gold of 1970-01 is a tick at 0 ms', (t) => {
+  t.like(validateRow(row({ commodityHint: 'GOLD', date: '1970-01', price: '34.94' }), validationContext({ nowMs })), { ok: true, tick: { commodity: 'GOLD', tsMs: 0 } });
 });
 
 test('a timestamp up to a day ahead is accepted, beyond it is rejected', (t) => {

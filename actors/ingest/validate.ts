@@ -18,24 +18,36 @@ export type RejectReason =
   /** A table line whose cell count differs from its header's: which value belongs to which column is unknown. */
   | 'column_count_mismatch';
 
-export const rejectReasons: readonly RejectReason[] = [
-  'unparseable_date',
-  'empty_price',
-  'non_finite_price',
-  'future_timestamp',
-  'malformed_commodity',
-  'duplicate',
-  'oversized_row',
-  'column_count_mismatch',
-];
+export const DEFAULT_MAX_ROW_BYTES = 4 * 1024;
+
+/** What each reason means, for `carbon ingest --help` and the summary; one entry per reason, so none goes unlisted. */
+export const rejectReasonHelp: Readonly<Record<RejectReason, string>> = {
+  unparseable_date: 'the date is not a real day as YYYY-MM-DD or YYYY-MM (UTC), nor an ISO time with a zone',
+  empty_price: 'the price is empty',
+  non_finite_price: 'the price is not a decimal number (NaN, Infinity, 12,5 and 0x10 are not)',
+  future_timestamp: 'the time is more than a day ahead of the clock',
+  malformed_commodity: 'no commodity id, or one that is not upper snake case (^[A-Z][A-Z0-9_]{0,31}$)',
+  duplicate: 'the commodity already had a row at that time in this run',
+  oversized_row: `the row is longer than ${DEFAULT_MAX_ROW_BYTES / 1024} KiB`,
+  column_count_mismatch: 'the line has another number of cells than its header: which value is in which column is unknown',
+};
+
+export const rejectReasons = Object.keys(rejectReasonHelp) as readonly RejectReason[];
 
 export type RowVerdict =
   | { readonly ok: true; readonly tick: PriceTick }
   /** A valid-looking row outside the --from/--to range: counted as filtered, not rejected. */
   | { readonly ok: false; readonly filtered: true }
-  | { readonly ok: false; readonly filtered: false; readonly reason: RejectReason; readonly detail: string; readonly commodity: string | undefined };
+  | {
+      readonly ok: false;
+      readonly filtered: false;
+      readonly reason: RejectReason;
+      readonly detail: string;
+      /** The offending value as read (the date, the price, the commodity, the size or the cell count), cut to 64 characters. */
+      readonly value: string;
+      readonly commodity: string | undefined;
+    };
 
-export const DEFAULT_MAX_ROW_BYTES = 4 * 1024;
 /**
  * How far ahead of now a timestamp may be (time zones ahead of UTC publish "tomorrow" early). The message time
  * is the tick time, so the prices topic must accept it: Kafka 4 refuses record times more than
@@ -165,8 +177,10 @@ function rawSize(row: RawRow, limitBytes: number): number {
   return row.raw.length * 3 <= limitBytes ? row.raw.length : Buffer.byteLength(row.raw);
 }
 
-function reject(reason: RejectReason, detail: string, commodity: string | undefined): RowVerdict {
-  return { ok: false, filtered: false, reason, detail, commodity };
+const VALUE_CHARS = 64;
+
+function reject(reason: RejectReason, detail: string, value: string | number, commodity: string | undefined): RowVerdict {
+  return { ok: false, filtered: false, reason, detail, value: String(value).slice(0, VALUE_CHARS), commodity };
 }
 
 const filtered: RowVerdict = { ok: false, filtered: true };
@@ -204,20 +218,20 @@ export function validateRow(row: RawRow, ctx: ValidationContext): RowVerdict {
   const sizeBytes = rawSize(row, ctx.maxRowBytes);
   const hint = row.commodityHint;
   if (sizeBytes > ctx.maxRowBytes) {
-    return reject('oversized_row', `row of ${sizeBytes} bytes exceeds the limit of ${ctx.maxRowBytes}`, undefined);
+    return reject('oversized_row', `row of ${sizeBytes} bytes exceeds the limit of ${ctx.maxRowBytes}`, `${sizeBytes} bytes`, undefined);
   }
   const cells = row.cells;
   if (cells !== undefined && cells.found !== cells.expected) {
-    return reject('column_count_mismatch', `line has ${cells.found} cells, the header ${cells.expected}`, undefined);
+    return reject('column_count_mismatch', `line has ${cells.found} cells, the header ${cells.expected}`, `${cells.found} cells`, undefined);
   }
-  if (hint === undefined || hint.trim() === '') return reject('malformed_commodity', 'no commodity id', undefined);
+  if (hint === undefined || hint.trim() === '') return reject('malformed_commodity', 'no commodity id', hint ?? '', undefined);
   const commodity = commodityOf(hint);
   if (commodity === undefined) {
-    return reject('malformed_commodity', `commodity ${JSON.stringify(hint.slice(0, 64))} does not match ^[A-Z][A-Z0-9_]{0,31}$`, undefined);
+    return reject('malformed_commodity', `commodity ${JSON.stringify(hint.slice(0, VALUE_CHARS))} does not match ^[A-Z][A-Z0-9_]{0,31}$`, hint, undefined);
   }
   const tsMs = parseDateMs(row.date);
   if (tsMs === undefined) {
-    return reject('unparseable_date', `date ${JSON.stringify(String(row.date).slice(0, 64))} is not YYYY-MM-DD, YYYY-MM or an ISO time with a zone`, commodity);
+    return reject('unparseable_date', `date ${JSON.stringify(String(row.date).slice(0, VALUE_CHARS))} is not YYYY-MM-DD, YYYY-MM or an ISO time with a zone`, row.date, commodity);
   }
   if ((ctx.fromMs !== undefined && tsMs < ctx.fromMs) || (ctx.toMs !== undefined && tsMs > ctx.toMs)) return filtered;
   let price: number;
@@ -225,17 +239,17 @@ export function validateRow(row: RawRow, ctx: ValidationContext): RowVerdict {
     price = row.price;
   } else {
     const text = row.price.trim();
-    if (text === '') return reject('empty_price', 'price is empty', commodity);
+    if (text === '') return reject('empty_price', 'price is empty', row.price, commodity);
     price = decimalPattern.test(text) ? Number(text) : Number.NaN;
   }
   if (!Number.isFinite(price)) {
-    return reject('non_finite_price', `price ${JSON.stringify(String(row.price).slice(0, 64))} is not a finite number`, commodity);
+    return reject('non_finite_price', `price ${JSON.stringify(String(row.price).slice(0, VALUE_CHARS))} is not a finite number`, row.price, commodity);
   }
   if (tsMs - ctx.nowMs > ctx.maxFutureMs) {
-    return reject('future_timestamp', `timestamp ${new Date(tsMs).toISOString()} is more than ${ctx.maxFutureMs} ms ahead of now`, commodity);
+    return reject('future_timestamp', `timestamp ${new Date(tsMs).toISOString()} is more than ${ctx.maxFutureMs} ms ahead of now`, row.date, commodity);
   }
   if (!ctx.seen.add(commodity, tsMs)) {
-    return reject('duplicate', `${commodity} at ${new Date(tsMs).toISOString()} was already read in this run`, commodity);
+    return reject('duplicate', `${commodity} at ${new Date(tsMs).toISOString()} was already read in this run`, row.date, commodity);
   }
   return { ok: true, tick: { commodity, tsMs, price, unit: unitOf(commodity, row, ctx), source: row.origin } };
 }

@@ -13,7 +13,8 @@ import { SourceError, type RowSource } from '../../actors/ingest/raw-row.ts';
 import { CsvSource } from '../../actors/ingest/sources/csv-source.ts';
 import { HttpSource, type HttpFormat } from '../../actors/ingest/sources/http-source.ts';
 import { SyntheticSource } from '../../actors/ingest/sources/synthetic-source.ts';
-import { parseDateMs, validationContext } from '../../actors/ingest/validate.ts';
+import { describeTableMismatch, EXAMPLES_PER_REASON, type RejectExample } from '../../actors/ingest/reject-report.ts';
+import { parseDateMs, rejectReasonHelp, validationContext } from '../../actors/ingest/validate.ts';
 import { kafkaFromConfig, prepareTopics } from '../../connectors/kafka/client.ts';
 import { connectKafkaTickPublisher, DEFAULT_TICK_BATCH_SIZE, PublishError, type TickPublisher } from '../../connectors/kafka/tick-publisher.ts';
 import { topicNames } from '../../connectors/kafka/topics.ts';
@@ -99,6 +100,26 @@ function withCommonOptions(cmd: Command): Command {
 
 const formatInt = (n: number): string => n.toLocaleString('en-US');
 
+/** `file:line column "X": why`, one located reject (the detail quotes the refused value). */
+function exampleLine(e: RejectExample): string {
+  const column = e.column === undefined ? '' : ` column ${JSON.stringify(e.column)}`;
+  return `    ${e.file}:${e.line}${column}: ${e.detail}`;
+}
+
+/**
+ * The first rejects of each reason, located. Mismatched tables are told once above them, so their lines are not
+ * repeated as examples.
+ */
+function exampleLines(examples: readonly RejectExample[]): string[] {
+  const shown = examples.filter((e) => e.reason !== 'column_count_mismatch');
+  if (shown.length === 0) return [];
+  const out = [`  first rejects of each reason (at most ${EXAMPLES_PER_REASON}):`];
+  for (const reason of new Set(shown.map((e) => e.reason))) {
+    out.push(`   ${reason}`, ...shown.filter((e) => e.reason === reason).map(exampleLine));
+  }
+  return out;
+}
+
 function printSummary(summary: IngestSummary, json: boolean): void {
   if (json) {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -112,6 +133,8 @@ function printSummary(summary: IngestSummary, json: boolean): void {
     `  filtered   ${formatInt(summary.filtered)}`,
     ...(summary.absent > 0 ? [`  absent     ${formatInt(summary.absent)}  (empty cells of wide files: no observation)`] : []),
     `  duration   ${(summary.durationMs / 1000).toFixed(1)} s`,
+    ...summary.tableMismatches.map((m) => `  malformed table: ${describeTableMismatch(m)}`),
+    ...exampleLines(summary.examples),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -181,15 +204,27 @@ function fail(exitCode: number, code: string, message: string, cause: unknown): 
   return new CommanderError(exitCode, code, message);
 }
 
+/** `  reason   what it means`, one line per reject reason. */
+function rejectReasonLines(): string {
+  const entries = Object.entries(rejectReasonHelp);
+  const width = Math.max(...entries.map(([reason]) => reason.length));
+  return entries.map(([reason, meaning]) => `  ${reason.padEnd(width)}  ${meaning}`).join('\n');
+}
+
 export function registerIngestCommand(program: Command): void {
   const ingestCmd = program
     .command('ingest')
     .description('read prices from a source, validate them and publish PriceTicks to commodity-prices (rejects go to commodity-prices.dlq)')
     .addHelpText('after', `
-Every row read ends up published, rejected to the DLQ with a reason (unparseable_date, empty_price,
-non_finite_price, future_timestamp, malformed_commodity, duplicate, oversized_row), filtered (--from/--to)
-or, for empty cells of wide files, counted as absent. Negative prices are data. Re-running the same ingest
-publishes identical messages (same keys, values and timestamps), so downstream upserts dedupe them.
+Every row read ends up published, rejected to the DLQ with a reason, filtered (--from/--to) or, for empty
+cells of wide files, counted as absent. Negative prices are data, and so is the epoch (1970-01-01). A
+rejected row goes to the DLQ with its raw bytes and headers saying where it was (x-dlq-file, x-dlq-line,
+x-dlq-column) and what was refused (x-dlq-reason, x-dlq-value, x-dlq-detail); the summary shows the first
+${EXAMPLES_PER_REASON} of each reason, and a table whose lines disagree with its header once, with the counts.
+Reasons:
+${rejectReasonLines()}
+Re-running the same ingest publishes identical messages (same keys, values and timestamps), so downstream
+upserts dedupe them.
 Needs KAFKA_BROKERS unless --dry-run. With CARBON_PUSHGATEWAY_URL set, a finished run pushes its row counts
 (carbon_ingest_ticks_total by outcome) to that Prometheus Pushgateway as job carbon-ingest.
 Exit status: 0 finished (even with rejections), 1 bad option, 2 bad configuration (e.g. KAFKA_BROKERS unset

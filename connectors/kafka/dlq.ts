@@ -8,6 +8,13 @@ import { logger } from '../../platform/logger.ts';
 import { dlqTotal } from '../../platform/metrics.ts';
 import { dlqOf } from './topics.ts';
 
+/** Where a rejected row was in its source: the file or URL as given, its 1-based line (CSV) or element (JSON), the column of a wide file. */
+export interface RowLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly column?: string | undefined;
+}
+
 export interface DlqRecord {
   /** Topic the record was meant for (ingest) or read from (workers); the DLQ is dlqOf(sourceTopic). */
   readonly sourceTopic: string;
@@ -21,6 +28,10 @@ export interface DlqRecord {
   readonly key?: string | undefined;
   /** Where the original came from when it was not a Kafka message, e.g. `csv:wti-daily.csv line 12`. */
   readonly origin?: string | undefined;
+  /** The same, as fields an operator can filter on (ingest's rejected rows). */
+  readonly location?: RowLocation | undefined;
+  /** The value that was refused, as read (a date, a price, a commodity id...). */
+  readonly offendingValue?: string | undefined;
   readonly partition?: number | undefined;
   readonly offset?: string | undefined;
   /** Size of the original when `value` holds only its beginning (a line cut short by the reader). */
@@ -36,6 +47,10 @@ export const dlqHeaders = {
   sourcePartition: 'x-dlq-source-partition',
   sourceOffset: 'x-dlq-source-offset',
   origin: 'x-dlq-origin',
+  file: 'x-dlq-file',
+  line: 'x-dlq-line',
+  column: 'x-dlq-column',
+  value: 'x-dlq-value',
   originalBytes: 'x-dlq-original-bytes',
 } as const;
 
@@ -72,6 +87,12 @@ export function dlqMessage(r: DlqRecord, maxValueBytes: number): DlqMessage {
   if (r.partition !== undefined) headers[dlqHeaders.sourcePartition] = String(r.partition);
   if (r.offset !== undefined) headers[dlqHeaders.sourceOffset] = r.offset;
   if (r.origin !== undefined) headers[dlqHeaders.origin] = headerText(r.origin);
+  if (r.location !== undefined) {
+    headers[dlqHeaders.file] = headerText(r.location.file);
+    headers[dlqHeaders.line] = String(r.location.line);
+    if (r.location.column !== undefined) headers[dlqHeaders.column] = headerText(r.location.column);
+  }
+  if (r.offendingValue !== undefined) headers[dlqHeaders.value] = headerText(r.offendingValue);
   if (r.contentType !== undefined) headers['content-type'] = r.contentType;
   const originalBytes = Math.max(value.length, r.originalSizeBytes ?? 0);
   if (value.length > maxValueBytes) value = value.subarray(0, maxValueBytes);

@@ -6,7 +6,7 @@
 import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer, type ProducerConfig } from 'kafkajs';
 import { PriceTickEncoder } from '../../actors/ingest/price-tick-encoder.ts';
 import type { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
-import { DlqWriter } from './dlq.ts';
+import { DlqWriter, type DlqRecord, type RowLocation } from './dlq.ts';
 import { contentTypes } from './topics.ts';
 
 /** A row that validation refused, with the bytes the source gave. */
@@ -20,8 +20,27 @@ export interface RejectedRow {
   readonly commodity: string | undefined;
   /** `csv:wti-daily.csv line 12`. */
   readonly origin: string;
+  readonly location: RowLocation;
+  /** The refused value as read. */
+  readonly value: string;
   /** `text/csv` or `application/json`: what the raw bytes are. */
   readonly contentType?: string | undefined;
+}
+
+/** The DLQ record of a rejected row meant for `sourceTopic`: every TickPublisher dead-letters rows the same way. */
+export function rejectedRowRecord(r: RejectedRow, sourceTopic: string): DlqRecord {
+  return {
+    sourceTopic,
+    value: r.raw,
+    originalSizeBytes: r.rawSizeBytes,
+    reason: r.reason,
+    detail: r.detail,
+    key: r.commodity,
+    origin: r.origin,
+    location: r.location,
+    offendingValue: r.value,
+    contentType: r.contentType,
+  };
 }
 
 export interface TickPublisher {
@@ -137,16 +156,7 @@ export class KafkaTickPublisher implements TickPublisher {
   async reject(rows: readonly RejectedRow[]): Promise<void> {
     this.throwIfFailed();
     try {
-      await this.dlq.write(rows.map((r) => ({
-        sourceTopic: this.options.topic,
-        value: r.raw,
-        originalSizeBytes: r.rawSizeBytes,
-        reason: r.reason,
-        detail: r.detail,
-        key: r.commodity,
-        origin: r.origin,
-        contentType: r.contentType,
-      })));
+      await this.dlq.write(rows.map((r) => rejectedRowRecord(r, this.options.topic)));
     } catch (err) {
       throw this.fail(err, 'writing to the DLQ');
     }

@@ -67,6 +67,7 @@ function layoutOf(header: readonly string[], options: CsvTableOptions): Layout {
 export async function* csvTableRows(lines: AsyncIterable<Line>, options: CsvTableOptions, counter: AbsentCounter): AsyncGenerator<RawRow> {
   let layout: Layout | undefined;
   const origin = options.origin;
+  const file = options.where;
   for await (const line of lines) {
     if (layout === undefined) {
       if (line.truncated) throw new SourceError(`${options.where}: the header line is ${line.sizeBytes} bytes long`);
@@ -79,7 +80,7 @@ export async function* csvTableRows(lines: AsyncIterable<Line>, options: CsvTabl
     if (line.truncated) {
       // Cut short: its cells cannot be trusted; one oversized row carries its beginning to the DLQ.
       const commodity = layout.kind === 'series' && layout.series.length === 1 ? layout.series[0]?.commodity : options.commodity;
-      yield { commodityHint: commodity, date: '', price: '', raw, rawSizeBytes: line.sizeBytes, lineNo: line.lineNo, origin };
+      yield { commodityHint: commodity, date: '', price: '', raw, rawSizeBytes: line.sizeBytes, file, lineNo: line.lineNo, origin };
       continue;
     }
     if (raw.trim() === '') continue;
@@ -88,14 +89,14 @@ export async function* csvTableRows(lines: AsyncIterable<Line>, options: CsvTabl
     if (cells.length !== layout.width) {
       // Which value belongs to which column is unknown: the whole line is one rejected row, never guessed.
       const only = layout.kind === 'series' && layout.series.length === 1 ? layout.series[0]?.commodity : undefined;
-      yield { commodityHint: only ?? options.commodity, date, price: '', raw, lineNo: line.lineNo, origin, cells: { found: cells.length, expected: layout.width } };
+      yield { commodityHint: only ?? options.commodity, date, price: '', raw, file, lineNo: line.lineNo, origin, cells: { found: cells.length, expected: layout.width } };
       continue;
     }
     if (layout.kind === 'long') {
       const given = cells[layout.commodity]?.trim() ?? '';
       const fromFile = options.fileName === undefined ? undefined : fileNameToId(options.fileName);
       const commodityHint = options.commodity ?? (given !== '' ? given : fromFile);
-      yield { commodityHint, date, price: cells[layout.price] ?? '', raw, lineNo: line.lineNo, origin };
+      yield { commodityHint, date, price: cells[layout.price] ?? '', raw, file, lineNo: line.lineNo, origin };
       continue;
     }
     const wide = layout.series.length > 1;
@@ -105,7 +106,7 @@ export async function* csvTableRows(lines: AsyncIterable<Line>, options: CsvTabl
         counter.absent++;
         continue;
       }
-      yield { commodityHint: s.commodity, date, price, raw, lineNo: line.lineNo, origin, ...(wide ? { column: s.name } : {}) };
+      yield { commodityHint: s.commodity, date, price, raw, file, lineNo: line.lineNo, origin, ...(wide ? { column: s.name } : {}) };
     }
   }
   if (layout === undefined) throw new SourceError(`${options.where}: no header line (empty input)`);

@@ -189,7 +189,7 @@ export class HttpSource implements RowSource {
       }
       const fromUrl = fileName === undefined ? undefined : fileNameToId(fileName);
       for await (const element of jsonArrayElements(source, keep, where)) {
-        yield jsonRow(element.text, element.truncated ? element.sizeChars : undefined, element.index, origin, this.options.commodity ?? undefined, fromUrl);
+        yield jsonRow(element.text, element.truncated ? element.sizeChars : undefined, { file: where, lineNo: element.index, origin }, this.options.commodity ?? undefined, fromUrl);
       }
     } catch (err) {
       if (err instanceof SourceError) throw err;
@@ -202,8 +202,8 @@ export class HttpSource implements RowSource {
 }
 
 /** One JSON element as a raw row: `date` or `ts` (epoch ms or date text), `price`, optional `commodity`. */
-function jsonRow(text: string, truncatedSize: number | undefined, index: number, origin: string, option: string | undefined, fromUrl: string | undefined): RawRow {
-  const base = { raw: text, lineNo: index, origin, rawType: 'application/json' as const };
+function jsonRow(text: string, truncatedSize: number | undefined, at: Pick<RawRow, 'file' | 'lineNo' | 'origin'>, option: string | undefined, fromUrl: string | undefined): RawRow {
+  const base = { raw: text, ...at, rawType: 'application/json' as const };
   if (truncatedSize !== undefined) return { ...base, commodityHint: option ?? fromUrl, date: '', price: '', rawSizeBytes: truncatedSize };
   let value: unknown;
   try {

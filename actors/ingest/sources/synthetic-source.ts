@@ -179,6 +179,8 @@ class SyntheticRow implements RawRow {
   readonly date: number;
   readonly price: number;
   readonly origin: string;
+  /** Generated rows have no file: the generator's origin (`synthetic:seed=42`) says where they come from. */
+  readonly file: string;
   readonly unit: string;
   /** An upper bound of raw's size (id, ISO time, shortest price text, commas), known without building it. */
   readonly rawSizeBytes: number;
@@ -188,6 +190,7 @@ class SyntheticRow implements RawRow {
     this.date = tick.tsMs;
     this.price = tick.price;
     this.origin = tick.source;
+    this.file = tick.source;
     this.unit = tick.unit;
   }
 
