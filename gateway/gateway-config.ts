@@ -13,12 +13,13 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ConfigError, EnvReader, type Config } from '../platform/config.ts';
+import type { TlsFiles } from './tls-reloader.ts';
 
 type Env = Record<string, string | undefined>;
 
 export type TransportSecurity =
   | { readonly kind: 'plaintext'; readonly reason: 'loopback' | 'explicit' }
-  | { readonly kind: 'tls'; readonly certPem: Buffer; readonly keyPem: Buffer; readonly caPem: Buffer | undefined; readonly mutual: boolean };
+  | { readonly kind: 'tls'; readonly certPem: Buffer; readonly keyPem: Buffer; readonly caPem: Buffer | undefined; readonly mutual: boolean; readonly files: TlsFiles };
 
 export interface GatewayConfig {
   /** Public address every worker serves (node:cluster workers share the port). */
@@ -32,6 +33,8 @@ export interface GatewayConfig {
   /** Host other workers use to reach the internal endpoint. */
   readonly advertisedHost: string;
   readonly security: TransportSecurity;
+  /** How often the TLS files are re-read for a rotated certificate, key or CA (0: never). */
+  readonly tlsReloadMs: number;
   /** Expected host name in the peers' certificates on the internal channel (TLS only). */
   readonly tlsServerName: string | undefined;
   /** Path of the tenants file; undefined: anonymous local access (loopback only). */
@@ -99,7 +102,10 @@ export function loadGatewayConfig(config: Config, env: Env = process.env, slot =
   let security: TransportSecurity;
   if (certPath !== undefined && keyPath !== undefined) {
     const caPem = caPath === undefined ? undefined : readPem('CARBON_TLS_CA', caPath);
-    security = { kind: 'tls', certPem: readPem('CARBON_TLS_CERT', certPath), keyPem: readPem('CARBON_TLS_KEY', keyPath), caPem, mutual: caPem !== undefined };
+    security = {
+      kind: 'tls', certPem: readPem('CARBON_TLS_CERT', certPath), keyPem: readPem('CARBON_TLS_KEY', keyPath), caPem, mutual: caPem !== undefined,
+      files: { certPath, keyPath, caPath },
+    };
   } else if (isLoopback(host)) {
     security = { kind: 'plaintext', reason: 'loopback' };
   } else if (plaintextAllowed) {
@@ -128,6 +134,7 @@ export function loadGatewayConfig(config: Config, env: Env = process.env, slot =
     advertisedHost,
     security,
     tlsServerName: r.optionalString('CARBON_TLS_SERVER_NAME'),
+    tlsReloadMs: r.durationMs('CARBON_TLS_RELOAD_INTERVAL', 5_000, 0),
     tokensFile,
     anonymousRatePerSecond: r.number('CARBON_GRPC_ANONYMOUS_RATE', 100_000, 1),
     anonymousBurst: r.number('CARBON_GRPC_ANONYMOUS_BURST', 100_000, 1),

@@ -35,8 +35,8 @@ const handler: OwnerSnapshotHandler = async ({ commodity, partition }, deadlineM
 
 /** An internal server with the handler above, and a peer's OwnerClients; both closed when the test ends. */
 async function ownerAndPeers(t: ExecutionContext): Promise<{ server: InternalServer; peers: OwnerClients; endpoint: string }> {
-  const server = await listenInternal(config, 'w', handler, quiet);
-  const peers = new OwnerClients(peerTransport(config));
+  const server = await listenInternal(config, undefined, 'w', handler, quiet);
+  const peers = new OwnerClients(peerTransport(config, undefined));
   t.teardown(async () => {
     peers.close();
     await server.close(100);
@@ -45,7 +45,7 @@ async function ownerAndPeers(t: ExecutionContext): Promise<{ server: InternalSer
 }
 
 test('a grpc-js client of the generated stubs asks on one stream and gets each answer by its id, in the order they are ready', async (t) => {
-  const server = await listenInternal(config, 'w', handler, quiet);
+  const server = await listenInternal(config, undefined, 'w', handler, quiet);
   const client = new GatewayInternalClient(`127.0.0.1:${server.port}`, credentials.createInsecure());
   t.teardown(async () => {
     client.close();
@@ -76,7 +76,7 @@ test('a grpc-js client of the generated stubs asks on one stream and gets each a
 });
 
 test('an oversized question ends the stream with RESOURCE_EXHAUSTED naming the sizes', async (t) => {
-  const server = await listenInternal(config, 'w', handler, quiet);
+  const server = await listenInternal(config, undefined, 'w', handler, quiet);
   const client = new GatewayInternalClient(`127.0.0.1:${server.port}`, credentials.createInsecure());
   t.teardown(async () => {
     client.close();
@@ -93,7 +93,7 @@ test('an oversized question ends the stream with RESOURCE_EXHAUSTED naming the s
 });
 
 test('a stream that ends inside a question gets the questions before it answered, then INVALID_ARGUMENT', async (t) => {
-  const server = await listenInternal(config, 'w', handler, quiet);
+  const server = await listenInternal(config, undefined, 'w', handler, quiet);
   const session = connect(`http://127.0.0.1:${server.port}`);
   t.teardown(async () => {
     session.close();
@@ -141,7 +141,7 @@ test('a peer that leaves a question unanswered and answers no ping is not asked 
     socket.on('close', () => closed++);
   });
   await new Promise<void>((resolve) => wedged.listen(0, '127.0.0.1', resolve));
-  const peers = new OwnerClients(peerTransport(config));
+  const peers = new OwnerClients(peerTransport(config, undefined));
   t.teardown(() => {
     peers.close();
     wedged.close();

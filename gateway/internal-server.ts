@@ -13,6 +13,8 @@ import { OwnerSnapshotOutcome, OwnerSnapshotRequest, OwnerSnapshotResponse } fro
 import type { GatewayConfig } from './gateway-config.ts';
 import { encodeGrpcMessage, grpcFrame, GrpcMessageReader, OWNER_SNAPSHOTS_PATH } from './grpc-wire.ts';
 import { ownerRefusal, type OwnerSnapshotHandler } from './internal-service.ts';
+import type { TlsReloader } from './tls-reloader.ts';
+import { secureContextOptions } from './transport-credentials.ts';
 
 /** Largest question accepted (a question is a commodity id, a partition, an id and a budget). */
 const MAX_REQUEST_BYTES = 4_096;
@@ -106,16 +108,17 @@ function refuse(stream: ServerHttp2Stream, code: status, details: string): void 
   stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(details) }, { endStream: true });
 }
 
-export function listenInternal(config: GatewayConfig, workerId: string, handle: OwnerSnapshotHandler, log: Logger): Promise<InternalServer> {
-  const s = config.security;
-  const server: Http2Server | Http2SecureServer = s.kind === 'plaintext'
-    ? createServer()
-    : createSecureServer({
-        cert: s.certPem,
-        key: s.keyPem,
-        ALPNProtocols: ['h2'],
-        ...(s.mutual ? { ca: s.caPem, requestCert: true, rejectUnauthorized: true } : {}),
-      });
+export function listenInternal(config: GatewayConfig, tls: TlsReloader | undefined, workerId: string, handle: OwnerSnapshotHandler, log: Logger): Promise<InternalServer> {
+  const mutual = config.security.kind === 'tls' && config.security.mutual;
+  let server: Http2Server | Http2SecureServer;
+  if (tls === undefined) {
+    server = createServer();
+  } else {
+    const secure = createSecureServer({ ...secureContextOptions(tls.current), ALPNProtocols: ['h2'], ...(mutual ? { requestCert: true, rejectUnauthorized: true } : {}) });
+    // New handshakes get the rotated certificates; open sessions keep theirs.
+    tls.onChange((m) => secure.setSecureContext(secureContextOptions(m)));
+    server = secure;
+  }
   const sessions = new Set<ServerHttp2Session>();
   const streams = new Set<AnswerStream>();
   server.on('session', (session: ServerHttp2Session) => {

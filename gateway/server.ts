@@ -40,6 +40,7 @@ import { OwnershipView } from './ownership-view.ts';
 import { PredictionFeed } from './prediction-feed.ts';
 import { Router } from './router.ts';
 import { anonymousDirectory, loadTenantsFile, type TenantDirectory } from './tenants.ts';
+import { TlsReloader } from './tls-reloader.ts';
 import { peerTransport, serverCredentials } from './transport-credentials.ts';
 
 /** Lifecycle: `serving` answers calls; `draining` refuses new ones (UNAVAILABLE) and reports NOT_SERVING; `stopped`. */
@@ -119,11 +120,13 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   // The router exists only once the endpoint is published; calls that come before are answered as not owned.
   let answerOwnerSnapshot: OwnerSnapshotHandler | undefined;
   const notYetOwner = ownerRefusal(workerId, OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_NOT_OWNER);
-  const internal = await listenInternal(config, workerId, (request, deadlineMs) => answerOwnerSnapshot?.(request, deadlineMs) ?? Promise.resolve(notYetOwner), log);
+  const tlsFiles = config.security.kind === 'tls' ? new TlsReloader(config.security.files, config.security, log) : undefined;
+  tlsFiles?.start(config.tlsReloadMs);
+  const internal = await listenInternal(config, tlsFiles, workerId, (request, deadlineMs) => answerOwnerSnapshot?.(request, deadlineMs) ?? Promise.resolve(notYetOwner), log);
   const internalPort = internal.port;
   const internalEndpoint = hostPort(config.advertisedHost, internalPort);
   const registry = deps.ownership({ workerId, endpoint: internalEndpoint });
-  const peers = new OwnerClients(peerTransport(config));
+  const peers = new OwnerClients(peerTransport(config, tlsFiles));
   const view = new OwnershipView(registry, deps.partitionCount, config.ownershipLeaseMs, config.ownershipRefreshMs, log, (owners) => {
     peers.retainOnly(new Set(owners.flatMap((o) => (o === undefined ? [] : [o.endpoint]))));
   });
@@ -167,7 +170,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const server = new Server({ ...serverOptions, ...connectionOptions(config), 'grpc.max_receive_message_length': config.maxRequestBytes });
   server.addService(PredictionServiceService, handlers);
   const health = addHealthAndReflection(server);
-  const port = await bind(server, config.host, config.port, serverCredentials(config));
+  const port = await bind(server, config.host, config.port, serverCredentials(config, tlsFiles));
   // Health only, in plaintext, for probes that cannot speak TLS (the kubelet's); shared by the cluster's workers.
   const healthServer = config.healthPort === 0 ? undefined : new Server({ ...serverOptions, 'grpc.max_receive_message_length': 1_024 });
   let healthPort: number | undefined;
@@ -221,6 +224,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
           for (const s of grpcServers) s.tryShutdown(closed);
         }),
       ]);
+      tlsFiles?.stop();
       peers.close();
       ages.close();
       await registry.close();

@@ -148,6 +148,11 @@ export const degradedAnswers = new Counter({
   help: 'Answers served degraded (online store and local model replica), by why the owner could not answer (owner_unknown, local_failed, owner_silent, owner_unresponsive, owner_declined, owner_failed)',
   labelNames: ['cause'] as const,
 });
+export const tlsReloads = new Counter({
+  name: 'carbon_tls_reloads_total',
+  help: 'Reads of rotated TLS files (certificate, key, client CA), by outcome: reloaded (new connections get them), rejected (unreadable or not a valid pair: the previous ones stay)',
+  labelNames: ['outcome'] as const,
+});
 export const grpcSeconds = new Histogram({
   name: 'carbon_grpc_call_seconds',
   help: 'gRPC call duration, by method',

@@ -10,9 +10,9 @@ import { credentials, Metadata, status, type ChannelCredentials, type ServiceErr
 import { loadPackageDefinition, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { producerTickPublisher } from '../connectors/producer-tick-publisher.ts';
 import { loadGatewayConfig } from '../gateway/gateway-config.ts';
@@ -23,54 +23,11 @@ import { PredictionServiceClient, ServingPath, type GetFeaturesResponse } from '
 import { openEdges, type Edges } from '../supervisors/worker/edges.ts';
 import { startWorkerCore, type WorkerCore } from '../supervisors/worker/worker-core.ts';
 import { freePort } from './free-port.ts';
+import { makePki, SERVER_NAME, type Pki } from './pki.ts';
 import { eventually } from './eventually.ts';
 
-const SERVER_NAME = 'carbon-grpc';
 const PARTITIONS = 4;
 const quiet = createLogger({ test: 'gateway-tls' }, process.env.GATEWAY_TEST_LOGS ? undefined : () => undefined);
-
-interface Pki {
-  readonly dir: string;
-  /** File paths. */
-  readonly caCert: string;
-  readonly serverCert: string;
-  readonly serverKey: string;
-  readonly clientCert: string;
-  readonly clientKey: string;
-  readonly strangerCert: string;
-  readonly strangerKey: string;
-}
-
-function openssl(dir: string, ...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-}
-
-/** A CA, a server certificate (DNS:carbon-grpc, server and client use: workers also dial each other with it), a client certificate, and a stranger's client certificate from another CA. */
-function makePki(): Pki {
-  const dir = mkdtempSync(join(tmpdir(), 'carbon-tls-'));
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(dir, 'req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=carbon test CA');
-  openssl(dir, 'req', '-x509', ...ec, '-keyout', 'other-ca.key', '-out', 'other-ca.crt', '-days', '1', '-subj', '/CN=another CA');
-  const issue = (name: string, ca: string, ext: string) => {
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    openssl(dir, 'req', '-new', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
-  };
-  issue('server', 'ca', `subjectAltName=DNS:${SERVER_NAME}\nextendedKeyUsage=serverAuth,clientAuth\n`);
-  issue('client', 'ca', 'extendedKeyUsage=clientAuth\n');
-  issue('stranger', 'other-ca', 'extendedKeyUsage=clientAuth\n');
-  const f = (n: string) => join(dir, n);
-  return {
-    dir,
-    caCert: f('ca.crt'),
-    serverCert: f('server.crt'),
-    serverKey: f('server.key'),
-    clientCert: f('client.crt'),
-    clientKey: f('client.key'),
-    strangerCert: f('stranger.crt'),
-    strangerKey: f('stranger.key'),
-  };
-}
 
 let pki: Pki;
 let edges: Edges;
@@ -127,11 +84,7 @@ type Outcome = { ok: true; res: GetFeaturesResponse } | { ok: false; code: numbe
 async function getFeatures(port: number, creds: ChannelCredentials): Promise<Outcome> {
   const c = new PredictionServiceClient(`127.0.0.1:${port}`, creds, { 'grpc.ssl_target_name_override': SERVER_NAME, 'grpc.use_local_subchannel_pool': 1 });
   try {
-    return await new Promise<Outcome>((resolve) => {
-      c.getFeatures({ commodity: 'WTI' }, new Metadata(), { deadline: Date.now() + 5_000 }, (err: ServiceError | null, res) => {
-        resolve(err ? { ok: false, code: err.code, details: err.details } : { ok: true, res });
-      });
-    });
+    return await steadyCall(c);
   } finally {
     c.close();
   }
@@ -221,3 +174,90 @@ test('a configuration of half a key pair, or of a CA without server TLS, is refu
   const tls = loadGatewayConfig(config, { ...baseEnv, ...mtlsEnv() }).security;
   t.true(tls.kind === 'tls' && tls.mutual);
 });
+
+/** The live TLS files of a gateway, in a folder of their own, replaced the way a mounted Secret is (rename over). */
+function liveTlsFiles(): { env: Record<string, string>; replace(name: 'tls.crt' | 'tls.key' | 'ca.crt', text: Buffer): void } {
+  const dir = mkdtempSync(join(pki.dir, 'live-'));
+  const put = (name: string, text: Buffer) => {
+    writeFileSync(join(dir, `.${name}.new`), text);
+    renameSync(join(dir, `.${name}.new`), join(dir, name));
+  };
+  put('tls.crt', pem(pki.serverCert));
+  put('tls.key', pem(pki.serverKey));
+  put('ca.crt', pem(pki.caCert));
+  return {
+    env: { CARBON_TLS_CERT: join(dir, 'tls.crt'), CARBON_TLS_KEY: join(dir, 'tls.key'), CARBON_TLS_CA: join(dir, 'ca.crt'), CARBON_TLS_RELOAD_INTERVAL: '100ms' },
+    replace: put,
+  };
+}
+
+/** The SHA-256 fingerprint of the certificate a new TLS connection to `port` is shown. */
+function presentedFingerprint(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, servername: SERVER_NAME, ca: pem(pki.caCert), cert: pem(pki.clientCert), key: pem(pki.clientKey), ALPNProtocols: ['h2'] }, () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
+}
+const fingerprintOf = (path: string) => new X509Certificate(pem(path)).fingerprint256;
+
+test.serial('a certificate renewed in place: new connections get it, a steady load sees no failed call, an open stream is not cut', async (t) => {
+  const live = liveTlsFiles();
+  const g = await gateway(live.env, all);
+  t.is(await presentedFingerprint(g.port), fingerprintOf(pki.serverCert));
+  // One long-lived connection with a stream open across the rotation, beside calls on fresh connections.
+  const steady = new PredictionServiceClient(`127.0.0.1:${g.port}`, withClientCert(), { 'grpc.ssl_target_name_override': SERVER_NAME, 'grpc.use_local_subchannel_pool': 1 });
+  t.teardown(() => steady.close());
+  const stream = steady.streamPredictions({ commodities: ['WTI'] }, new Metadata(), { deadline: Date.now() + 120_000 });
+  let streamEnded: string | undefined;
+  stream.on('error', (err: ServiceError) => {
+    if (err.code !== status.CANCELLED) streamEnded = `${err.code} ${err.details}`;
+  });
+  stream.on('end', () => {
+    streamEnded ??= 'ended';
+  });
+  const failures: string[] = [];
+  let calls = 0;
+  const call = async () => {
+    for (const outcome of [await steadyCall(steady), await getFeatures(g.port, withClientCert())]) {
+      calls += 1;
+      if (!outcome.ok) failures.push(`${outcome.code} ${outcome.details}`);
+    }
+  };
+  for (let i = 0; i < 10; i++) await call();
+  // Certificate first, key second: for a moment the pair does not match, and the reloader must keep the old one.
+  live.replace('tls.crt', pem(pki.renewedServerCert));
+  for (let i = 0; i < 5; i++) await call();
+  live.replace('tls.key', pem(pki.renewedServerKey));
+  await eventually(async () => {
+    await call();
+    return (await presentedFingerprint(g.port)) === fingerprintOf(pki.renewedServerCert);
+  }, { what: 'new connections shown the renewed certificate', timeoutMs: 20_000, intervalMs: 20 });
+  for (let i = 0; i < 10; i++) await call();
+  t.deepEqual(failures, [], `${failures.length} of ${calls} calls failed`);
+  t.true(calls >= 50, `${calls} calls`);
+  t.is(streamEnded, undefined, 'the stream opened before the rotation is still open');
+  stream.cancel();
+  await g.stop();
+});
+
+test.serial('a client CA rotated in place: certificates of the CA added are served from then on, those of the old one still are', async (t) => {
+  const live = liveTlsFiles();
+  const g = await gateway(live.env, all);
+  t.false((await getFeatures(g.port, asStranger())).ok, 'another CA\'s client before the rotation');
+  live.replace('ca.crt', Buffer.concat([pem(pki.caCert), pem(pki.otherCaCert)]));
+  await eventually(async () => (await getFeatures(g.port, asStranger())).ok, { what: 'the new CA\'s client served', timeoutMs: 20_000, intervalMs: 50 });
+  t.true((await getFeatures(g.port, withClientCert())).ok);
+  await g.stop();
+});
+
+/** GetFeatures of WTI on `client`'s channel. */
+async function steadyCall(client: PredictionServiceClient): Promise<Outcome> {
+  return new Promise<Outcome>((resolve) => {
+    client.getFeatures({ commodity: 'WTI' }, new Metadata(), { deadline: Date.now() + 5_000 }, (err: ServiceError | null, res) => {
+      resolve(err ? { ok: false, code: err.code, details: err.details } : { ok: true, res });
+    });
+  });
+}
