@@ -26,6 +26,7 @@ const bad: Array<[string, string, RegExp]> = [
   ['CARBON_FLUSH_INTERVAL', 'soon', /CARBON_FLUSH_INTERVAL: expected a duration/],
   ['CARBON_CHAOS', 'maybe', /CARBON_CHAOS: expected true or false/],
   ['CARBON_ZSCORE_THRESHOLD', 'NaN', /CARBON_ZSCORE_THRESHOLD: expected a number/],
+  ['CARBON_LOG_FORMAT', 'yaml', /CARBON_LOG_FORMAT: expected one of json, pretty, got "yaml"/],
 ];
 for (const [name, value, message] of bad) {
   test(`a bad ${name} fails with a message naming it`, (t) => {

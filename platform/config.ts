@@ -4,7 +4,7 @@
  */
 import { cpus } from 'node:os';
 import { commodityActorPolicy, poisonMessageCrashes } from '../supervisors/policies.ts';
-import { logLevels, type LogLevel } from './logger.ts';
+import { logFormats, logLevels, type LogFormat, type LogLevel } from './logger.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -130,6 +130,8 @@ export interface Config {
   readonly dataDir: string;
   /** Read by the logger itself (so that config errors can be logged); checked here so that a typo stops the start. */
   readonly logLevel: LogLevel;
+  /** Read by the logger itself, as the level; undefined: pretty lines on a terminal, JSON elsewhere. */
+  readonly logFormat: LogFormat | undefined;
   readonly kafka: {
     readonly clientId: string;
     /** Prefix of every topic name (tests and shared brokers); empty in production. */
@@ -182,6 +184,9 @@ export function loadConfig(env: Env = process.env): Config {
     redisPrefix: r.string('CARBON_REDIS_PREFIX', 'carbon:', /^[\w.:-]*$/, 'letters, digits, ".", ":", "_" or "-"'),
     dataDir: r.string('CARBON_DATA_DIR', '.carbon'),
     logLevel: r.string('CARBON_LOG_LEVEL', 'info', new RegExp(`^(${logLevels.join('|')})$`), `one of ${logLevels.join(', ')}`) as LogLevel,
+    logFormat: r.optionalString('CARBON_LOG_FORMAT') === undefined
+      ? undefined
+      : r.string('CARBON_LOG_FORMAT', 'json', new RegExp(`^(${logFormats.join('|')})$`), `one of ${logFormats.join(', ')}`) as LogFormat,
     kafka: {
       clientId: r.string('CARBON_KAFKA_CLIENT_ID', '254carbon', /^[\w.-]+$/, 'letters, digits, ".", "_" or "-"'),
       topicPrefix: r.string('CARBON_TOPIC_PREFIX', '', /^[\w.-]*$/, 'letters, digits, ".", "_" or "-"'),

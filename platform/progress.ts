@@ -1,10 +1,12 @@
 /**
  * Progress of a long job (ingest, `carbon train --all`): a bar with count, rate and ETA when stderr is a
  * terminal, periodic JSON `progress` lines through the logger otherwise (CI, Kubernetes logs). The total may be
- * unknown (a CSV folder, an HTTP feed): then the bar shows count and rate only.
+ * unknown (a CSV folder, an HTTP feed): then the bar shows count and rate only. While a bar is drawn, log lines
+ * never share its line: each clears the bar, is written, and the bar is drawn again below it.
  */
+import { clearLine, cursorTo } from 'node:readline';
 import cliProgress from 'cli-progress';
-import { logger as defaultLogger, type LogFields, type Logger } from './logger.ts';
+import { divertLogLines, logger as defaultLogger, type LogFields, type Logger } from './logger.ts';
 
 export interface ProgressOptions {
   /** What is counted, shown and logged, e.g. `ingest`. */
@@ -26,6 +28,9 @@ export interface Progress {
   /** Ends the bar (or the periodic lines) and logs one final `progress_done` line with the fields given. */
   stop(fields?: LogFields): void;
 }
+
+/** DECSC: the terminal remembers the cursor position (what cli-progress does when a bar starts). */
+const SAVE_CURSOR = '\u001b7';
 
 function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
@@ -58,11 +63,21 @@ export function createProgress(options: ProgressOptions): Progress {
       format: total === undefined ? countFormat : barFormat,
       stream: process.stderr,
       hideCursor: true,
+      // Redraw even when the text did not change: a log line may have just cleared it.
+      forceRedraw: true,
       fps: 5,
       etaBuffer: 50,
       formatValue: (v, _o, type) => (type === 'value' || type === 'total' ? formatCount(v) : String(v)),
     }, cliProgress.Presets.shades_classic);
     bar.start(total ?? 0, 0, { rate: '0' });
+    const giveBackLogLines = divertLogLines((line) => {
+      cursorTo(process.stderr, 0);
+      clearLine(process.stderr, 0);
+      // The bar saved the cursor where it started (DECSC) and restores it when it stops: saved again here, at the
+      // start of the bar's new line, or the lines after the bar would overwrite the log lines above it.
+      process.stderr.write(`${line}${SAVE_CURSOR}`);
+      bar.render();
+    });
     return {
       add(n) {
         count += n;
@@ -75,6 +90,7 @@ export function createProgress(options: ProgressOptions): Progress {
       stop(fields) {
         if (stopped) return;
         stopped = true;
+        giveBackLogLines();
         bar.update(count, { rate: formatCount(snapshot().ratePerS as number) });
         bar.stop();
         log.info('progress_done', { ...snapshot(), ...fields });

@@ -15,6 +15,7 @@ export const configReaders = ['platform/config.ts', 'gateway/gateway-config.ts']
 /** Variables read outside the config readers, with the file that reads each. */
 export const readElsewhere: ReadonlyMap<string, string> = new Map([
   ['CARBON_LOG_LEVEL', 'platform/logger.ts'],
+  ['CARBON_LOG_FORMAT', 'platform/logger.ts'],
   ['CARBON_WORKER_NODE_ARGS', 'supervisors/cluster/cluster-primary.ts'],
   ['CARBON_WORKER_SLOT', 'supervisors/cluster/cluster-primary.ts'],
   ['CARBON_PUSHGATEWAY_URL', 'cli/commands/train.ts'],
