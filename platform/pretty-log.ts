@@ -9,8 +9,8 @@
  */
 import type { LogFields, LogLevel } from './logger.ts';
 
-/** Fields shown in the line's head (or not at all), not among the key=value pairs. */
-const headFields = new Set(['ts', 'level', 'event', 'pid', 'component', 'role', 'slot']);
+/** Fields shown in the line's head (or not at all: pid, stacks), not among the key=value pairs. */
+const headFields = new Set(['ts', 'level', 'event', 'pid', 'component', 'role', 'slot', 'stack']);
 
 /** Longest value shown; the JSON form has the rest. */
 const MAX_VALUE_CHARS = 80;

@@ -1,22 +1,19 @@
 /**
- * The kafkajs client of a process, logging through the platform's JSON logger, and idempotent topic creation.
+ * The kafkajs client of a process, logging through the platform's logger (translated: kafka-log.ts), and
+ * idempotent topic creation.
  */
 import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
 import type { Config } from '../../platform/config.ts';
 import { logger } from '../../platform/logger.ts';
 import { fixKafkaIdleTimer } from './idle-timer-fix.ts';
+import { KafkaLogTranslator } from './kafka-log.ts';
 import { allTopicNames, topicConfig, type Topics } from './topics.ts';
 
 const log = logger.child({ component: 'kafkajs' });
+const translator = new KafkaLogTranslator(log);
 
 function logCreator() {
-  return ({ level, log: entry }: LogEntry) => {
-    const { message, ...fields } = entry;
-    const event = `kafka_${String(message).toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 60)}`;
-    if (level === logLevel.ERROR) log.error(event, fields);
-    else if (level === logLevel.WARN) log.warn(event, fields);
-    else log.debug(event, fields);
-  };
+  return ({ namespace, level, log: entry }: LogEntry) => translator.translate(namespace, level, entry);
 }
 
 export function createKafka(brokers: readonly string[], clientId: string): Kafka {
