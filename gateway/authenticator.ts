@@ -1,11 +1,12 @@
 /**
  * Authentication, authorisation and rate limiting of a call, cheap enough for the hot path: a token's tenant
- * is remembered after its first hash (a bounded map), and each tenant has one token bucket in this worker.
+ * is remembered after its first hash (a bounded map, forgotten whenever the tenants change), and the tenant's
+ * quota is asked of the quota port, which answers from this worker's share without a round trip while it lasts.
  */
 import type { Metadata } from '@grpc/grpc-js';
 import { GatewayError } from './errors.ts';
+import type { QuotaPort } from './quota.ts';
 import { mayRead, sha256Hex, type Tenant, type TenantDirectory } from './tenants.ts';
-import { TokenBucket } from './token-bucket.ts';
 
 /** Why a call was refused, for the audit log. */
 export interface AuthFailure {
@@ -18,25 +19,41 @@ export interface AuthFailure {
 const MAX_REMEMBERED_TOKENS = 10_000;
 const bearer = /^Bearer ([\x21-\x7e]{1,512})$/;
 
+type Remembered = { readonly tenant: Tenant; readonly expiresAtMs: number | null } | null;
+
 export class Authenticator {
-  private readonly tenantOfToken = new Map<string, Tenant | null>();
-  private readonly buckets = new Map<Tenant, TokenBucket>();
+  private readonly tenantOfToken = new Map<string, Remembered>();
+  private generation: number;
 
   constructor(
     private readonly directory: TenantDirectory,
+    private readonly quotas: QuotaPort,
     private readonly onFailure: (failure: AuthFailure) => void,
     private readonly nowMs: () => number = Date.now,
-  ) {}
+  ) {
+    this.generation = directory.generation;
+  }
 
-  /** The caller's tenant, after its rate limit; throws UNAUTHENTICATED or RATE_LIMITED. `peer` is read on failures only. */
-  authenticate(metadata: Metadata, method: string, peer: () => string): Tenant {
+  /**
+   * The caller's tenant, after its rate limit: a Promise only when the quota had to be asked for remotely.
+   * Throws (or rejects with) UNAUTHENTICATED or RATE_LIMITED. `peer` is read on failures only.
+   */
+  authenticate(metadata: Metadata, method: string, peer: () => string): Tenant | Promise<Tenant> {
     const values = metadata.get('authorization');
     const tenant = values.length === 0 ? this.directory.anonymous : this.tenantOf(values, method, peer);
     if (tenant === undefined) {
       this.onFailure({ action: 'auth.unauthenticated', actor: 'anonymous', subject: method, details: { reason: 'no token', peer: peer() } });
       throw new GatewayError('UNAUTHENTICATED', 'no credentials: send metadata "authorization: Bearer <token>"');
     }
-    this.rateLimit(tenant);
+    const waitMs = this.quotas.take(tenant);
+    if (typeof waitMs === 'number') return this.admitted(tenant, waitMs);
+    return waitMs.then((ms) => this.admitted(tenant, ms));
+  }
+
+  private admitted(tenant: Tenant, waitMs: number): Tenant {
+    if (waitMs > 0) {
+      throw new GatewayError('RATE_LIMITED', `rate limit of tenant ${tenant.name}: ${tenant.ratePerSecond} calls/s (burst ${tenant.burst}); retry in ${waitMs} ms`);
+    }
     return tenant;
   }
 
@@ -47,30 +64,27 @@ export class Authenticator {
       this.onFailure({ action: 'auth.unauthenticated', actor: 'anonymous', subject: method, details: { reason: 'malformed authorization', peer: peer() } });
       throw new GatewayError('UNAUTHENTICATED', 'malformed credentials: send exactly one "authorization: Bearer <token>"');
     }
-    let tenant = this.tenantOfToken.get(token);
-    if (tenant === undefined) {
-      tenant = this.directory.byTokenHash(sha256Hex(token)) ?? null;
-      if (this.tenantOfToken.size >= MAX_REMEMBERED_TOKENS) this.tenantOfToken.clear();
-      this.tenantOfToken.set(token, tenant);
+    if (this.directory.generation !== this.generation) {
+      this.tenantOfToken.clear();
+      this.generation = this.directory.generation;
     }
-    if (tenant === null) {
+    let known = this.tenantOfToken.get(token);
+    if (known === undefined) {
+      known = this.directory.byTokenHash(sha256Hex(token)) ?? null;
+      if (this.tenantOfToken.size >= MAX_REMEMBERED_TOKENS) this.tenantOfToken.clear();
+      this.tenantOfToken.set(token, known);
+    }
+    if (known !== null && known.expiresAtMs !== null && this.nowMs() >= known.expiresAtMs) {
+      // A rotated token past its overlap: refused from now on, as the directory would.
+      known = null;
+      this.tenantOfToken.set(token, null);
+    }
+    if (known === null) {
       // The audit row names the token by a hash prefix only: enough to correlate, useless to replay.
       this.onFailure({ action: 'auth.unauthenticated', actor: 'anonymous', subject: method, details: { reason: 'unknown token', tokenSha256Prefix: sha256Hex(token).slice(0, 12), peer: peer() } });
       throw new GatewayError('UNAUTHENTICATED', 'unknown token: check the token, or ask an operator for one');
     }
-    return tenant;
-  }
-
-  private rateLimit(tenant: Tenant): void {
-    let bucket = this.buckets.get(tenant);
-    if (bucket === undefined) {
-      bucket = new TokenBucket(tenant.ratePerSecond, tenant.burst, this.nowMs());
-      this.buckets.set(tenant, bucket);
-    }
-    const waitMs = bucket.take(this.nowMs());
-    if (waitMs > 0) {
-      throw new GatewayError('RATE_LIMITED', `rate limit of tenant ${tenant.name}: ${tenant.ratePerSecond} calls/s (burst ${tenant.burst}) per worker; retry in ${waitMs} ms`);
-    }
+    return known.tenant;
   }
 
   /** Throws PERMISSION_DENIED unless `tenant` may read `commodity`. */

@@ -49,11 +49,13 @@ function deadlineMs(call: { getDeadline(): Date | number }, defaultMs: number, n
   return Math.min(given, nowMs + defaultMs);
 }
 
-function begin(deps: WrapperDeps, method: string, call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): CallContext {
+/** The call's context once authenticated and within its quota: a Promise only when the quota was asked for remotely. */
+function begin(deps: WrapperDeps, method: string, call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): CallContext | Promise<CallContext> {
   if (deps.draining()) throw new GatewayError('DRAINING', 'this worker is draining (shutting down): retry, another worker answers');
   const now = Date.now();
+  const context = (tenant: Tenant): CallContext => ({ tenant, method, deadlineMs: deadlineMs(call, deps.defaultDeadlineMs, now), path: 'none' });
   const tenant = deps.auth.authenticate(call.metadata, method, () => call.getPeer());
-  return { tenant, method, deadlineMs: deadlineMs(call, deps.defaultDeadlineMs, now), path: 'none' };
+  return tenant instanceof Promise ? tenant.then(context) : context(tenant);
 }
 
 function failure(deps: WrapperDeps, method: string, err: unknown): GatewayError {
@@ -78,17 +80,21 @@ export function unary<Req, Res>(deps: WrapperDeps, method: string, handle: (requ
   };
   return (call, callback) => {
     const started = performance.now();
-    let ctx: CallContext;
+    const run = (ctx: CallContext): void => {
+      handle(call.request, ctx).then(
+        (response) => succeed(started, ctx, callback, response),
+        (err: unknown) => fail(started, ctx, callback, err),
+      );
+    };
+    let ctx: CallContext | Promise<CallContext>;
     try {
       ctx = begin(deps, method, call);
     } catch (err) {
       fail(started, undefined, callback, err);
       return;
     }
-    handle(call.request, ctx).then(
-      (response) => succeed(started, ctx, callback, response),
-      (err: unknown) => fail(started, ctx, callback, err),
-    );
+    if (ctx instanceof Promise) ctx.then(run, (err: unknown) => fail(started, undefined, callback, err));
+    else run(ctx);
   };
 }
 
@@ -107,13 +113,18 @@ export function serverStream<Req, Res>(deps: WrapperDeps, method: string, handle
       // grpc-js ends a server stream with a status when the error is emitted on it.
       call.emit('error', toServiceError(e));
     };
-    try {
-      ctx = begin(deps, method, call);
-      handle(call, ctx).then(() => {
-        countCall(method, status.OK, (ctx as CallContext).path);
+    const run = (c: CallContext): void => {
+      ctx = c;
+      handle(call, c).then(() => {
+        countCall(method, status.OK, c.path);
         grpcSeconds.observe({ method }, (performance.now() - started) / 1_000);
         if (!call.cancelled && !call.destroyed) call.end();
       }, fail);
+    };
+    try {
+      const c = begin(deps, method, call);
+      if (c instanceof Promise) c.then(run, fail);
+      else run(c);
     } catch (err) {
       fail(err);
     }

@@ -4,8 +4,9 @@
  * Transport rule: TLS when CARBON_TLS_CERT and CARBON_TLS_KEY name files (mutual TLS when CARBON_TLS_CA names
  * the CA that client certificates must chain to). Without them the gateway speaks plaintext only if it listens
  * on a loopback address (the local default, 127.0.0.1) or CARBON_GRPC_PLAINTEXT=true says so explicitly;
- * anything else stops the program with a ConfigError. The same rule applies to tokens: without
- * CARBON_TOKENS_FILE, calls are anonymous (tenant `local`, every commodity) only on a loopback address.
+ * anything else stops the program with a ConfigError. Tenants and their tokens live in the database
+ * (CARBON_TOKENS_FILE only seeds it); calls without a token are served (tenant `local`, every commodity) only on a
+ * loopback address and only while no tenant exists.
  *
  * CARBON_GRPC_HEALTH_PORT (0 or absent: off) adds a plaintext listener serving grpc.health.v1 and nothing else,
  * on the public host: Kubernetes' gRPC probes cannot speak TLS, and health status is no secret.
@@ -37,8 +38,12 @@ export interface GatewayConfig {
   readonly tlsReloadMs: number;
   /** Expected host name in the peers' certificates on the internal channel (TLS only). */
   readonly tlsServerName: string | undefined;
-  /** Path of the tenants file; undefined: anonymous local access (loopback only). */
+  /** Path of the bootstrap tenants file, imported at start for the tenants not stored yet; undefined: none. */
   readonly tokensFile: string | undefined;
+  /** Anonymous calls (tenant `local`) are served only on a loopback address, and only while no tenant exists. */
+  readonly anonymousAllowed: boolean;
+  /** Full reload of the tenants, beside the announced changes. */
+  readonly tenantsRefreshMs: number;
   /** Calls/s and burst of the anonymous tenant. */
   readonly anonymousRatePerSecond: number;
   readonly anonymousBurst: number;
@@ -114,9 +119,6 @@ export function loadGatewayConfig(config: Config, env: Env = process.env, slot =
     throw new ConfigError('CARBON_GRPC_HOST', `a loopback address for plaintext gRPC; on ${host} set CARBON_TLS_CERT and CARBON_TLS_KEY, or CARBON_GRPC_PLAINTEXT=true to accept plaintext`, host);
   }
   const tokensFile = r.optionalString('CARBON_TOKENS_FILE');
-  if (tokensFile === undefined && !isLoopback(host)) {
-    throw new ConfigError('CARBON_TOKENS_FILE', `a tenants file when gRPC listens on ${host} (anonymous access is for loopback only)`, '');
-  }
   const internalPortBase = config.grpc.internalPortBase;
   const internalPort = internalPortBase === 0 ? 0 : internalPortBase + slot;
   if (internalPort > 65_535) throw new ConfigError('CARBON_GRPC_INTERNAL_PORT_BASE', `a base such that base + worker slot (${slot}) <= 65535`, String(internalPortBase));
@@ -136,6 +138,8 @@ export function loadGatewayConfig(config: Config, env: Env = process.env, slot =
     tlsServerName: r.optionalString('CARBON_TLS_SERVER_NAME'),
     tlsReloadMs: r.durationMs('CARBON_TLS_RELOAD_INTERVAL', 5_000, 0),
     tokensFile,
+    anonymousAllowed: isLoopback(host),
+    tenantsRefreshMs: config.tenants.refreshMs,
     anonymousRatePerSecond: r.number('CARBON_GRPC_ANONYMOUS_RATE', 100_000, 1),
     anonymousBurst: r.number('CARBON_GRPC_ANONYMOUS_BURST', 100_000, 1),
     maxStalenessMs: r.durationMs('CARBON_MAX_STALENESS', 26 * 3_600_000, 1),

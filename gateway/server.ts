@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import type { ReplicaLookup } from '../actors/commodity/protocol.ts';
 import type { ModelStore } from '../actors/model/registry.ts';
 import { sqlModelStore } from '../connectors/postgres/model-store.ts';
+import { sqlTenantSource, tenantAdmin } from '../connectors/postgres/tenant-store.ts';
 import type { SqlStore } from '../connectors/postgres/sql-store.ts';
 import type { OnlineStore } from '../connectors/redis/online-store.ts';
 import type { OwnerIdentity, OwnershipRegistry } from '../connectors/redis/ownership.ts';
@@ -39,7 +40,9 @@ import { OwnerClients } from './owner-client.ts';
 import { OwnershipView } from './ownership-view.ts';
 import { PredictionFeed } from './prediction-feed.ts';
 import { Router } from './router.ts';
-import { anonymousDirectory, loadTenantsFile, type TenantDirectory } from './tenants.ts';
+import { LocalQuotas, type QuotaPort } from './quota.ts';
+import { LiveTenantDirectory } from './tenant-directory.ts';
+import { loadTenantsFile, localTenant, type TenantDirectory } from './tenants.ts';
 import { TlsReloader } from './tls-reloader.ts';
 import { peerTransport, serverCredentials } from './transport-credentials.ts';
 
@@ -60,8 +63,10 @@ export interface GatewayDeps {
   /** The shared ownership table, made once the internal endpoint is known: redisOwnershipRegistry in a cluster. */
   readonly ownership: (self: OwnerIdentity) => OwnershipRegistry;
   readonly log: Logger;
-  /** Tenants; default: the tokens file of the config, or anonymous local access. */
+  /** Tenants; default: those of the database (`sql`), followed live, seeded from the tokens file. */
   readonly tenants?: TenantDirectory;
+  /** Rate limits; default: this process's own buckets (the whole quota: right when it is the only process). */
+  readonly quotas?: QuotaPort;
   /** The registry's list; default: the SQL model store over `sql`. */
   readonly models?: Pick<ModelStore, 'list'>;
 }
@@ -102,6 +107,19 @@ function bind(server: Server, host: string, port: number, credentials: ServerCre
   return new Promise((resolve, reject) => {
     server.bindAsync(hostPort(host, port), credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
   });
+}
+
+/** The tenants of the database, seeded from the bootstrap file, followed as they change. */
+async function followTenants(config: GatewayConfig, sql: SqlStore, log: Logger): Promise<LiveTenantDirectory> {
+  if (config.tokensFile !== undefined) {
+    const imported = await tenantAdmin(sql).importMissing(loadTenantsFile(config.tokensFile), { actor: 'gateway', reason: `bootstrap from ${config.tokensFile}` });
+    if (imported.length > 0) log.info('tenants_imported', { file: config.tokensFile, tenants: imported });
+  }
+  const local = config.anonymousAllowed ? localTenant(config.anonymousRatePerSecond, config.anonymousBurst) : undefined;
+  const directory = new LiveTenantDirectory(sqlTenantSource(sql), local, log);
+  await directory.start(config.tenantsRefreshMs);
+  if (directory.tenants.length === 0 && local === undefined) log.warn('gateway_no_tenants', { hint: 'every call is refused until `carbon tenants add` makes one' });
+  return directory;
 }
 
 export function gatewayWorkerId(): string {
@@ -153,8 +171,10 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   });
 
   const audit = new AuditLog(deps.sql, workerId, log);
-  const tenants = deps.tenants ?? (config.tokensFile === undefined ? anonymousDirectory(config.anonymousRatePerSecond, config.anonymousBurst) : loadTenantsFile(config.tokensFile));
-  const auth = new Authenticator(tenants, (f) => audit.record(f));
+  const liveTenants = deps.tenants === undefined ? await followTenants(config, deps.sql, log) : undefined;
+  const tenants = deps.tenants ?? (liveTenants as LiveTenantDirectory);
+  const quotas = deps.quotas ?? new LocalQuotas();
+  const auth = new Authenticator(tenants, quotas, (f) => audit.record(f));
   const ages = new ModelAges(deps.sql, log);
   const catalog = new CommodityCatalog(deps.sql);
   const feed = new PredictionFeed(router, catalog, config.streamPollMs, log);
@@ -225,6 +245,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
         }),
       ]);
       tlsFiles?.stop();
+      await liveTenants?.stop();
+      await quotas.close();
       peers.close();
       ages.close();
       await registry.close();

@@ -169,6 +169,12 @@ export interface Config {
     readonly port: number;
     readonly internalPortBase: number;
   };
+  readonly tenants: {
+    /** How long a rotated token keeps working beside its successor (`carbon tenants rotate-token`). */
+    readonly rotationOverlapMs: number;
+    /** Full reload of the tenants besides the announced changes (a safety net for a lost announcement). */
+    readonly refreshMs: number;
+  };
   /** Crash injection for tests and game days; off unless CARBON_CHAOS=true. */
   readonly chaosEnabled: boolean;
 }
@@ -216,6 +222,10 @@ export function loadConfig(env: Env = process.env): Config {
       host: r.string('CARBON_GRPC_HOST', '127.0.0.1'),
       port: r.int('CARBON_GRPC_PORT', 50051, 0, 65_535),
       internalPortBase: r.int('CARBON_GRPC_INTERNAL_PORT_BASE', 50100, 0, 65_535),
+    },
+    tenants: {
+      rotationOverlapMs: r.durationMs('CARBON_TOKEN_ROTATION_OVERLAP', 24 * 3_600_000, 0),
+      refreshMs: r.durationMs('CARBON_TENANTS_REFRESH', 30_000, 1_000),
     },
     chaosEnabled: r.bool('CARBON_CHAOS', false),
   };

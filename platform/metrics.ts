@@ -153,6 +153,11 @@ export const tlsReloads = new Counter({
   help: 'Reads of rotated TLS files (certificate, key, client CA), by outcome: reloaded (new connections get them), rejected (unreadable or not a valid pair: the previous ones stay)',
   labelNames: ['outcome'] as const,
 });
+export const tenantReloads = new Counter({
+  name: 'carbon_tenant_reloads_total',
+  help: 'Reloads of the tenants and their tokens from the database, by outcome (loaded, failed: the previous tenants stay)',
+  labelNames: ['outcome'] as const,
+});
 export const grpcSeconds = new Histogram({
   name: 'carbon_grpc_call_seconds',
   help: 'gRPC call duration, by method',

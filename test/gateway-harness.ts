@@ -18,7 +18,7 @@ import { redisClient, type OnlineStore } from '../connectors/redis/online-store.
 import { redisOwnershipRegistry } from '../connectors/redis/ownership.ts';
 import { loadGatewayConfig } from '../gateway/gateway-config.ts';
 import { startGateway, type Gateway } from '../gateway/server.ts';
-import { parseTenants, sha256Hex } from '../gateway/tenants.ts';
+import { fixedDirectory, parseTenants, sha256Hex } from '../gateway/tenants.ts';
 import { loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
 import { PredictionServiceClient } from '../proto/gen/carbon/v1/prediction_service.ts';
@@ -164,7 +164,7 @@ export async function gatewayWorld(t: ExecutionContext): Promise<GatewayWorld> {
           return redisOwnershipRegistry(redis, env.prefix, self);
         },
         log,
-        tenants: parseTenants(tenantsJson()),
+        tenants: fixedDirectory(parseTenants(tenantsJson())),
       });
       gateways.push(g);
       await g.assignmentChanged(partitions);

@@ -121,7 +121,7 @@ test.serial('each bad input gets its status with a message naming what to fix; t
   const second = await call(predict, { commodity: 'WTI', acceptStale: false }, bearer(TOKENS.slow));
   t.true(first.ok);
   t.is(codeOf(second), status.RESOURCE_EXHAUSTED, 'a second call within the second passes the tenant\'s 1 call/s');
-  if (!second.ok) t.regex(second.err.details, /rate limit of tenant slow: 1 calls\/s \(burst 1\) per worker; retry in \d+ ms/);
+  if (!second.ok) t.regex(second.err.details, /rate limit of tenant slow: 1 calls\/s \(burst 1\); retry in \d+ ms/);
   await eventually(async () => {
     const { rows } = await world.sql.query<{ action: string; actor: string; subject: string }>('SELECT action, actor, subject FROM audit_log');
     return rows.some((r) => r.action === 'auth.denied' && r.actor === 'wti-only' && r.subject === 'BRENT')

@@ -5,8 +5,9 @@ import { registerIngestCommand } from './ingest.ts';
 import { registerModelsCommand } from './models.ts';
 import { registerPredictCommand } from './predict.ts';
 import { registerStartCommands } from './start.ts';
+import { registerTenantsCommand } from './tenants.ts';
 import { registerTrainCommand } from './train.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerStartCommands, registerIngestCommand, registerTrainCommand, registerModelsCommand, registerBacktestCommand, registerPredictCommand];
+export const commands: RegisterCommand[] = [registerStartCommands, registerIngestCommand, registerTrainCommand, registerModelsCommand, registerBacktestCommand, registerPredictCommand, registerTenantsCommand];

@@ -14,6 +14,11 @@ export interface SqlStore extends SqlQuery {
   transaction<T>(fn: (tx: SqlQuery) => Promise<T>): Promise<T>;
   /** Runs several statements at once (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * Calls `onNotify` for each NOTIFY on `channel` (committed transactions only), until the returned stop. After a
+   * lost connection it listens again and calls `onNotify('')`: what was announced meanwhile is unknown.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onError: (err: unknown) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -49,7 +54,58 @@ export function postgresStore(connectionString: string, maxConnections = 8): Sql
     async exec(sql) {
       await pool.query(sql);
     },
+    listen: (channel, onNotify, onError) => listenOnOwnConnection(connectionString, channel, onNotify, onError),
     close: () => pool.end(),
+  };
+}
+
+const RELISTEN_MS = 1_000;
+
+/** LISTEN needs a connection of its own (a pooled one would be handed to other queries); it is re-made when lost. */
+async function listenOnOwnConnection(connectionString: string, channel: string, onNotify: (payload: string) => void, onError: (err: unknown) => void): Promise<() => Promise<void>> {
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const schedule = (): void => {
+    if (stopped || retry !== undefined) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      connect().then(() => onNotify(''), (err: unknown) => {
+        onError(err);
+        schedule();
+      });
+    }, RELISTEN_MS);
+    retry.unref();
+  };
+  const lost = (c: pg.Client): void => {
+    if (client !== c) return;
+    client = undefined;
+    schedule();
+  };
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 });
+    c.on('notification', (n) => {
+      if (n.channel === channel) onNotify(n.payload ?? '');
+    });
+    c.on('error', (err) => {
+      onError(err);
+      lost(c);
+    });
+    c.on('end', () => lost(c));
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    } catch (err) {
+      c.end().catch(onError);
+      throw err;
+    }
+    client = c;
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end();
   };
 }
 
@@ -70,6 +126,8 @@ export async function pgliteStore(dataDir: string | undefined): Promise<SqlStore
     async exec(sql) {
       await db.exec(sql);
     },
+    // One process holds the PGlite files: its own NOTIFYs are the only ones, and they cannot be lost.
+    listen: (channel, onNotify) => db.listen(channel, onNotify),
     close: () => db.close(),
   };
 }
