@@ -158,6 +158,11 @@ export const tenantReloads = new Counter({
   help: 'Reloads of the tenants and their tokens from the database, by outcome (loaded, failed: the previous tenants stay)',
   labelNames: ['outcome'] as const,
 });
+export const quotaLeases = new Counter({
+  name: 'carbon_quota_leases_total',
+  help: "Asks of a worker for a share of a tenant's cluster-wide quota (Redis), by outcome: granted, refused (the tenant is at its quota), failed (Redis unavailable: the worker's own bucket decides)",
+  labelNames: ['outcome'] as const,
+});
 export const grpcSeconds = new Histogram({
   name: 'carbon_grpc_call_seconds',
   help: 'gRPC call duration, by method',

@@ -19,7 +19,9 @@ import type { MessageProducer } from '../../connectors/message-bus.ts';
 import { migrate } from '../../connectors/postgres/migrate.ts';
 import { pgliteStore, postgresStore, type SqlStore } from '../../connectors/postgres/sql-store.ts';
 import { memoryOnlineStore, redisClient, redisOnlineStore, type OnlineStore } from '../../connectors/redis/online-store.ts';
+import { RedisQuotas } from '../../connectors/redis/quota-leases.ts';
 import { memoryOwnershipRegistry, memoryOwnershipState, redisOwnershipRegistry, type OwnerIdentity, type OwnershipRegistry } from '../../connectors/redis/ownership.ts';
+import { LocalQuotas, type QuotaPort } from '../../gateway/quota.ts';
 import { ConfigError, type Config } from '../../platform/config.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { dlqTotal } from '../../platform/metrics.ts';
@@ -46,6 +48,8 @@ export interface Edges {
   pricesDrained(): Promise<boolean>;
   /** The shared table of who owns which partition (Redis), or a table of this process alone (memory). */
   ownership(self: OwnerIdentity): OwnershipRegistry;
+  /** Tenants' rate limits: shared by the cluster through Redis, or this process's own buckets (embedded). */
+  quotas(): QuotaPort;
   /** Every promotion and rollback, as it is announced. */
   onModelUpdate(apply: (update: ModelUpdate) => Promise<void>): Promise<Stoppable>;
   close(): Promise<void>;
@@ -81,19 +85,21 @@ async function openStore(config: Config, log: Logger): Promise<SqlStore> {
 interface StateEdges {
   readonly online: OnlineStore;
   ownership(self: OwnerIdentity): OwnershipRegistry;
+  quotas(): QuotaPort;
   close(): Promise<void>;
 }
 
-function openState(config: Config): StateEdges {
+function openState(config: Config, log: Logger): StateEdges {
   if (!config.redisUrl) {
     const owners = memoryOwnershipState();
-    return { online: memoryOnlineStore(), ownership: (self) => memoryOwnershipRegistry(owners, self), close: async () => undefined };
+    return { online: memoryOnlineStore(), ownership: (self) => memoryOwnershipRegistry(owners, self), quotas: () => new LocalQuotas(), close: async () => undefined };
   }
   const redis = redisClient(config.redisUrl);
   const online = redisOnlineStore(redis, config.redisPrefix);
   return {
     online,
     ownership: (self) => redisOwnershipRegistry(redis, config.redisPrefix, self),
+    quotas: () => new RedisQuotas(redis, config.redisPrefix, log),
     close: () => online.close(),
   };
 }
@@ -106,7 +112,7 @@ export async function openEdges(config: Config, log: Logger, mode: 'cluster' | '
   }
   const topics = topicNames(config.kafka.topicPrefix);
   const store = await openStore(config, log);
-  const state = openState(config);
+  const state = openState(config, log);
   const { online } = state;
   const describeStores = { store: store.kind, online: config.redisUrl ? 'redis' : 'memory' } as const;
   const closeStores = async () => {
@@ -124,6 +130,7 @@ export async function openEdges(config: Config, log: Logger, mode: 'cluster' | '
       online,
       producer: bus,
       ownership: state.ownership,
+      quotas: state.quotas,
       deadLetters: busDeadLetterPort(bus, topics.prices, config.pipeline.maxMessageBytes),
       async consumePrices(pipeline, onFatal) {
         return bus.consume(topics.prices, pipeline, 2_000, onFatal);
@@ -153,6 +160,7 @@ export async function openEdges(config: Config, log: Logger, mode: 'cluster' | '
     online,
     producer,
     ownership: state.ownership,
+    quotas: state.quotas,
     deadLetters: dlqDeadLetterPort(new DlqWriter(dlqProducer, { maxValueBytes: config.pipeline.maxMessageBytes }), topics.prices),
     async consumePrices(pipeline, onFatal) {
       const consumer = await startPriceConsumer({

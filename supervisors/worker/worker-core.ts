@@ -96,6 +96,7 @@ export async function startWorkerCore(
     replicas: models,
     sql: edges.store,
     ownership: edges.ownership,
+    quotas: edges.quotas(),
     log: log.child({ component: 'gateway' }),
   });
   await assignments.attach(gateway);
