@@ -4,9 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../platform/config.ts';
+import { EXIT_SERVICES_UNREACHABLE, ServicesUnreachableError } from '../connectors/services-unreachable.ts';
+import { ConfigError, EXIT_CONFIG } from '../platform/config.ts';
 import { logger } from '../platform/logger.ts';
-import { commands } from './commands/index.ts';
+import type { RegisterCommand } from './commands/index.ts';
 
 /** The version of the package this command belongs to (package.json, beside cli/). */
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -17,7 +18,14 @@ const program = new Command('carbon')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of commands) register(program);
+/**
+ * `carbon start` and `carbon worker` (every worker process the primary forks) load their own command only: the
+ * other commands' modules take seconds to load, and a start must stop on a bad configuration at once.
+ */
+const registers: readonly RegisterCommand[] = ['start', 'worker'].includes(process.argv[2] ?? '')
+  ? [(await import('./commands/start.ts')).registerStartCommands]
+  : (await import('./commands/index.ts')).commands;
+for (const register of registers) register(program);
 
 try {
   await program.parseAsync(process.argv);
@@ -25,7 +33,11 @@ try {
   if (err instanceof CommanderError) process.exit(err.exitCode);
   if (err instanceof ConfigError) {
     process.stderr.write(`carbon: configuration error: ${err.message}\n`);
-    process.exit(2);
+    process.exit(EXIT_CONFIG);
+  }
+  if (err instanceof ServicesUnreachableError) {
+    process.stderr.write(`carbon: ${err.message}\n`);
+    process.exit(EXIT_SERVICES_UNREACHABLE);
   }
   logger.error('command_failed', { err });
   process.stderr.write(`carbon: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ConfigError, loadConfig, parseDurationMs, parseSizeBytes } from './config.ts';
+import { clusterServices, ConfigError, loadConfig, parseDurationMs, parseSizeBytes } from './config.ts';
 
 test('defaults apply when nothing is set, and the result is frozen', (t) => {
   const c = loadConfig({});
@@ -47,4 +47,12 @@ test('duration and size parsing', (t) => {
   t.is(parseDurationMs('-1s'), undefined);
   t.is(parseSizeBytes('64KB'), 65536);
   t.is(parseSizeBytes('x'), undefined);
+});
+
+test('cluster mode needs Kafka, Postgres and Redis: the first one unset is named, with the others', (t) => {
+  const all = { KAFKA_BROKERS: '127.0.0.1:9092', DATABASE_URL: 'postgres://x@127.0.0.1/test', REDIS_URL: 'redis://127.0.0.1:6379' };
+  t.deepEqual(clusterServices(loadConfig(all)), { kafkaBrokers: ['127.0.0.1:9092'], databaseUrl: all.DATABASE_URL, redisUrl: all.REDIS_URL });
+  const err = t.throws(() => clusterServices(loadConfig({ KAFKA_BROKERS: all.KAFKA_BROKERS })), { instanceOf: ConfigError });
+  t.is(err?.variable, 'DATABASE_URL');
+  t.regex(err?.message ?? '', /^DATABASE_URL is not set: cluster mode needs it \(e\.g\. postgres:.*\); REDIS_URL is not set either/);
 });

@@ -9,8 +9,9 @@ import { logFormats, logLevels, type LogFormat, type LogLevel } from './logger.t
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   readonly code = 'CONFIG_INVALID';
-  constructor(readonly variable: string, expected: string, got: string) {
-    super(`${variable}: expected ${expected}, got ${JSON.stringify(got)}`);
+  /** `got` undefined: the variable is not set (and must be). */
+  constructor(readonly variable: string, expected: string, got: string | undefined) {
+    super(got === undefined ? `${variable} is not set: ${expected}` : `${variable}: expected ${expected}, got ${JSON.stringify(got)}`);
   }
 }
 
@@ -128,6 +129,8 @@ export interface Config {
   readonly redisPrefix: string;
   /** Local state of the embedded mode (PGlite files). */
   readonly dataDir: string;
+  /** How long a start waits for Kafka, Postgres and Redis to answer before it names the one that did not. */
+  readonly connectTimeoutMs: number;
   /** Read by the logger itself (so that config errors can be logged); checked here so that a typo stops the start. */
   readonly logLevel: LogLevel;
   /** Read by the logger itself, as the level; undefined: pretty lines on a terminal, JSON elsewhere. */
@@ -189,6 +192,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: r.string('CARBON_REDIS_PREFIX', 'carbon:', /^[\w.:-]*$/, 'letters, digits, ".", ":", "_" or "-"'),
     dataDir: r.string('CARBON_DATA_DIR', '.carbon'),
+    connectTimeoutMs: r.durationMs('CARBON_CONNECT_TIMEOUT', 5_000, 100),
     logLevel: r.string('CARBON_LOG_LEVEL', 'info', new RegExp(`^(${logLevels.join('|')})$`), `one of ${logLevels.join(', ')}`) as LogLevel,
     logFormat: r.optionalString('CARBON_LOG_FORMAT') === undefined
       ? undefined
@@ -241,4 +245,28 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** The exit status of a process stopped by a ConfigError (the cluster primary does not restart such a worker). */
+export const EXIT_CONFIG = 2;
+
+/** The real services of cluster mode (`carbon start`, `carbon worker`), all required there. */
+export interface ClusterServices {
+  readonly kafkaBrokers: readonly string[];
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+}
+
+/** The services cluster mode needs, or a ConfigError naming the first one unset (and the others unset with it). */
+export function clusterServices(config: Config): ClusterServices {
+  const { kafkaBrokers, databaseUrl, redisUrl } = config;
+  if (kafkaBrokers !== undefined && databaseUrl !== undefined && redisUrl !== undefined) return { kafkaBrokers, databaseUrl, redisUrl };
+  const [first, ...others] = ([
+    ['KAFKA_BROKERS', kafkaBrokers, '127.0.0.1:9092'],
+    ['DATABASE_URL', databaseUrl, 'postgres://postgres@127.0.0.1:5432/test'],
+    ['REDIS_URL', redisUrl, 'redis://127.0.0.1:6379'],
+  ] as const).filter(([, value]) => value === undefined);
+  const [variable, , example] = first ?? ['KAFKA_BROKERS', undefined, ''];
+  const also = others.length === 0 ? '' : `; ${others.map(([v]) => v).join(' and ')} ${others.length === 1 ? 'is' : 'are'} not set either`;
+  throw new ConfigError(variable, `cluster mode needs it (e.g. ${example})${also}; --embedded runs without them`, undefined);
 }

@@ -2,14 +2,15 @@
  * `carbon start`: the platform. Cluster mode (the default here) runs the node:cluster primary, which forks
  * `carbon worker` processes against the real services; `--embedded` (what `npm start` runs) is the one-process
  * platform on embedded stores. `carbon worker` runs one worker alone (the primary's children, or a pod's process).
+ *
+ * The platform's modules take seconds to load (gRPC, Kafka, PGlite and the whole actor tree), so they are loaded
+ * only once the configuration is known to be good: a missing or bad variable stops a start in well under a second.
  */
 import cluster from 'node:cluster';
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig } from '../../platform/config.ts';
+import { loadGatewayConfig } from '../../gateway/gateway-config.ts';
+import { clusterServices, loadConfig } from '../../platform/config.ts';
 import { logger } from '../../platform/logger.ts';
-import { runClusterPrimary } from '../../supervisors/cluster/cluster-primary.ts';
-import { runEmbedded } from '../../supervisors/embedded/embedded-platform.ts';
-import { runWorkerProcess } from '../../supervisors/worker/worker-process.ts';
 
 interface StartOptions {
   readonly embedded?: boolean;
@@ -52,6 +53,9 @@ export function registerStartCommands(program: Command): void {
 Environment (cluster mode): KAFKA_BROKERS, DATABASE_URL and REDIS_URL are required;
 CARBON_WORKERS (default: cores), CARBON_METRICS_PORT (default 9464), CARBON_CHAOS=true enables
 POST /chaos/crash?commodity=WTI on the metrics port. Every setting: docs/operations/configuration.md.
+Before forking, the primary checks every setting (a bad one: exit status 2, naming it) and that Kafka,
+Postgres and Redis answer within CARBON_CONNECT_TIMEOUT (default 5s; one that does not: exit status 69,
+naming it with its address). \`carbon status\` shows a running cluster.
 
 Example:
   KAFKA_BROKERS=127.0.0.1:9092 DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \\
@@ -60,6 +64,8 @@ Example:
       const config = loadConfig();
       if (opts.embedded) {
         const log = logger.child({ role: 'embedded' });
+        log.info('starting', { mode: 'embedded', dataDir: config.dataDir, data: opts.data ?? 'synthetic feed' });
+        const { runEmbedded } = await import('../../supervisors/embedded/embedded-platform.ts');
         process.exitCode = await runEmbedded(config, {
           dataFolder: opts.data,
           feed: { seed: opts.seed, commodities: opts.commodities, ratePerS: opts.rate, historySteps: opts.history, momentum: 0.3 },
@@ -70,7 +76,13 @@ Example:
       }
       if (opts.data !== undefined) throw new InvalidArgumentError('--data needs --embedded (a cluster reads its prices from Kafka: use carbon ingest)');
       if (cluster.isPrimary) {
-        process.exitCode = await runClusterPrimary({ config, log: logger.child({ role: 'primary' }), workerArgs: ['worker'] });
+        // Everything a worker reads is checked here, before one is forked: a ConfigError exits 2 naming the variable.
+        const services = clusterServices(config);
+        loadGatewayConfig(config);
+        const log = logger.child({ role: 'primary' });
+        log.info('starting', { mode: 'cluster', workers: config.cluster.workers });
+        const { runClusterPrimary } = await import('../../supervisors/cluster/cluster-primary.ts');
+        process.exitCode = await runClusterPrimary({ config, services, log, workerArgs: ['worker'] });
       }
     });
 
@@ -80,6 +92,7 @@ Example:
     .action(async () => {
       const config = loadConfig();
       const log = logger.child({ role: 'worker', slot: process.env.CARBON_WORKER_SLOT ?? '0' });
+      const { runWorkerProcess } = await import('../../supervisors/worker/worker-process.ts');
       const code = await runWorkerProcess({ config, log });
       process.exit(code);
     });

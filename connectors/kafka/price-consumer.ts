@@ -67,9 +67,15 @@ export async function startPriceConsumer(opts: PriceConsumerOptions, pipeline: P
   // Keep the rejection observed even if nobody awaits `crashed` (a stopped worker).
   crashed.catch(() => undefined);
 
+  let assigned: readonly number[] = [];
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     const partitions = event.payload.memberAssignment[opts.topic] ?? [];
-    opts.log.info('partitions_assigned', { partitions, memberId: event.payload.memberId });
+    const changed = partitions.length !== assigned.length || partitions.some((p) => !assigned.includes(p));
+    // A group settling at start rejoins several times with the same assignment: only a change is news.
+    opts.log[changed ? 'info' : 'debug']('partitions_assigned', { partitions, memberId: event.payload.memberId });
+    // A partition's lag is its owner's to report: a moved one's last value would add a stale lag to the cluster's.
+    for (const p of assigned) if (!partitions.includes(p)) consumerLag.remove({ partition: String(p) });
+    assigned = partitions;
     pipeline.assignmentChanged(partitions).catch((err: unknown) => rejectCrashed(err));
   });
   consumer.on(consumer.events.CRASH, (event) => {

@@ -1,21 +1,23 @@
 /**
- * The cluster primary of `carbon start`: forks the workers, restarts any that exits (under workerProcessPolicy:
- * backoff and an intensity limit, past which the primary itself exits non-zero for Kubernetes to restart the
- * pod), serves the cluster-aggregated /metrics, and relays operator commands (chaos) to the workers. It holds no
- * business state: Kafka's group reassigns the partitions of a worker that is gone.
+ * The cluster primary of `carbon start`: checks that Kafka, Postgres and Redis answer (naming any that does not,
+ * before a worker is forked), forks the workers, restarts any that exits (under workerProcessPolicy: backoff and
+ * an intensity limit, past which the primary itself exits non-zero for Kubernetes to restart the pod; a worker
+ * stopped by a configuration error is not restarted: it would fail the same way), serves the cluster-aggregated
+ * /metrics and /status, prints the status line, and relays operator commands (chaos) to the workers. It holds
+ * no business state: Kafka's group reassigns the partitions of a worker that is gone.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { performance } from 'node:perf_hooks';
-import type { Config } from '../../platform/config.ts';
+import { ensureReachable, kafkaCheck, postgresCheck, redisCheck } from '../../connectors/reachability.ts';
+import { EXIT_CONFIG, type ClusterServices, type Config } from '../../platform/config.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { workerRestarts } from '../../platform/metrics.ts';
 import { workerProcessPolicy } from '../policies.ts';
 import { recordRestart } from '../restart-policy.ts';
-import { clusterMetricsText } from './metrics-aggregation.ts';
+import { startStatusLine } from '../status-line.ts';
+import { clusterMetrics } from './metrics-aggregation.ts';
 import { startOpsServer } from './ops-http.ts';
-
-/** Lifecycle of the primary. */
-export type PrimaryState = 'running' | 'stopping' | 'failed';
+import { withRestart, type PrimaryState, type PrimaryStatus, type RestartRecord, type WorkerStatus } from './primary-status.ts';
 
 /**
  * The workers' heap: semi-spaces of 8 MB instead of V8's 16, and an old generation allowed to grow to twice its
@@ -27,16 +29,36 @@ export const WORKER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=8', '-
 
 export interface PrimaryOptions {
   readonly config: Config;
+  /** Checked by the caller before anything was loaded (clusterServices): a missing one stops a start at once. */
+  readonly services: ClusterServices;
   readonly log: Logger;
   /** The worker entry module (run by cluster.fork through the same loader). */
   readonly workerArgs: readonly string[];
 }
 
+/** Metrics of the primary's own registry that go into the cluster's aggregate. */
+const PRIMARY_METRICS = ['carbon_worker_restarts_total'];
+
+/** The status line's period. */
+const STATUS_PERIOD_MS = 5_000;
+
 export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
-  const { config, log } = opts;
+  const { config, services, log } = opts;
+  const checks = [kafkaCheck(services.kafkaBrokers), postgresCheck(services.databaseUrl), redisCheck(services.redisUrl)];
+  log.info('checking_services', { ...Object.fromEntries(checks.map((c) => [c.service.toLowerCase(), c.address])), timeoutMs: config.connectTimeoutMs });
+  const checkStartedMs = performance.now();
+  // Throws ServicesUnreachableError naming each service that did not answer: nothing was forked yet.
+  await ensureReachable(checks, config.connectTimeoutMs);
+  log.info('services_reachable', { ms: Math.round(performance.now() - checkStartedMs) });
+
   let state: PrimaryState = 'running';
+  /** The exit status when the workers are gone: 0 after a signal, 1 when restarts are exhausted, 2 for a configuration error. */
+  let exitCode = 0;
+  const startedAtMs = Date.now();
   let restartHistory: readonly number[] = [];
+  let recentRestarts: readonly RestartRecord[] = [];
   const slots = new Map<number, Worker>();
+  const slotInfo = new Map<number, { startedAtMs: number; restarts: number }>();
 
   // CARBON_WORKER_NODE_ARGS adds node flags to the workers only (e.g. --cpu-prof for profiling a worker); they
   // come after WORKER_V8_FLAGS, so a flag given there wins.
@@ -46,6 +68,8 @@ export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
   const fork = (slot: number): void => {
     const worker = cluster.fork({ CARBON_WORKER_SLOT: String(slot) });
     slots.set(slot, worker);
+    const previous = slotInfo.get(slot);
+    slotInfo.set(slot, { startedAtMs: Date.now(), restarts: previous === undefined ? 0 : previous.restarts + 1 });
     log.info('worker_forked', { slot, workerPid: worker.process.pid });
     worker.on('exit', (code, signal) => onExit(slot, worker, code, signal));
     // An IPC write to a worker that is dying fails asynchronously; the exit handler above deals with the worker.
@@ -60,15 +84,25 @@ export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
   const onExit = (slot: number, worker: Worker, code: number | null, signal: string | null): void => {
     if (slots.get(slot) === worker) slots.delete(slot);
     if (state !== 'running') {
-      if (slots.size === 0) resolveDone(state === 'failed' ? 1 : 0);
+      if (slots.size === 0) resolveDone(exitCode);
       return;
     }
     const reason = signal ? signal.toLowerCase() : `exit_${code ?? 'unknown'}`;
+    recentRestarts = withRestart(recentRestarts, { slot, reason, atMs: Date.now() });
+    if (code === EXIT_CONFIG) {
+      // Its configuration error is in its own last lines; a restart would meet it again.
+      log.error('worker_config_invalid', { slot, hint: 'the worker stopped on a configuration error (see its message above); not restarted' });
+      state = 'failed';
+      exitCode = EXIT_CONFIG;
+      stopAll();
+      return;
+    }
     const verdict = recordRestart(workerProcessPolicy, restartHistory, performance.now());
     restartHistory = verdict.history;
     if (!verdict.allowed) {
       log.error('worker_restarts_exhausted', { slot, reason, intensity: workerProcessPolicy.intensity, periodMs: workerProcessPolicy.periodMs });
       state = 'failed';
+      exitCode = 1;
       stopAll();
       return;
     }
@@ -81,7 +115,7 @@ export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
 
   const stopAll = (): void => {
     if (slots.size === 0) {
-      resolveDone(state === 'failed' ? 1 : 0);
+      resolveDone(exitCode);
       return;
     }
     for (const w of slots.values()) w.process.kill('SIGTERM');
@@ -91,8 +125,25 @@ export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
     }, config.cluster.shutdownTimeoutMs + 1_000).unref();
   };
 
+  const status = startStatusLine({
+    periodMs: STATUS_PERIOD_MS,
+    read: async () => (await clusterMetrics(slots, PRIMARY_METRICS)).getMetricsAsJSON(),
+    extra: () => ({ workers: { live: slots.size, expected: config.cluster.workers }, state }),
+  });
+  const primaryStatus = (): PrimaryStatus => ({
+    state,
+    pid: process.pid,
+    startedAtMs,
+    expectedWorkers: config.cluster.workers,
+    workers: [...slots].map(([slot, w]): WorkerStatus => ({ slot, pid: w.process.pid, startedAtMs: slotInfo.get(slot)?.startedAtMs ?? startedAtMs, restarts: slotInfo.get(slot)?.restarts ?? 0 }))
+      .sort((a, b) => a.slot - b.slot),
+    recentRestarts,
+    line: status.latest()?.trimEnd(),
+  });
+
   const server = await startOpsServer(config.cluster.metricsHost, config.cluster.metricsPort, {
-    metricsText: () => clusterMetricsText(slots, ['carbon_worker_restarts_total']),
+    metricsText: async () => (await clusterMetrics(slots, PRIMARY_METRICS)).metrics(),
+    status: primaryStatus,
     health: () => ({
       healthy: state === 'running',
       body: { state, workers: slots.size, expected: config.cluster.workers, pids: [...slots.values()].map((w) => w.process.pid) },
@@ -104,7 +155,8 @@ export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
         }
       : undefined,
   }, log);
-  log.info('primary_started', { workers: config.cluster.workers, metrics: `http://${config.cluster.metricsHost}:${config.cluster.metricsPort}/metrics` });
+  const ops = `http://${config.cluster.metricsHost}:${server.port}`;
+  log.info('primary_started', { workers: config.cluster.workers, metrics: `${ops}/metrics`, status: `${ops}/status` });
 
   const shutdown = (signal: string): void => {
     if (state !== 'running') return;
@@ -117,6 +169,7 @@ export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
 
   for (let slot = 0; slot < config.cluster.workers; slot++) fork(slot);
   const code = await done;
+  status.stop();
   await server.close();
   log.info('primary_stopped', { code });
   return code;

@@ -63,14 +63,14 @@ function askWorker(w: Worker, id: number, timeoutMs: number): Promise<MetricsJso
 }
 
 /**
- * In the primary: the Prometheus text of the whole cluster. Each worker's samples carry worker="<slot>" (the
- * slot survives the worker's restarts): summed over live workers instead, a worker's death would make every
- * counter drop, which Prometheus takes for a reset and counts the survivors' totals again.
+ * In the primary: the registry of the whole cluster (its `metrics()` is the Prometheus text, its
+ * `getMetricsAsJSON()` feeds the status line). Each worker's samples carry worker="<slot>" (the slot survives
+ * the worker's restarts): summed over live workers instead, a worker's death would make every counter drop,
+ * which Prometheus takes for a reset and counts the survivors' totals again.
  */
-export async function clusterMetricsText(workers: ReadonlyMap<number, Worker>, primaryMetrics: readonly string[], timeoutMs = 2_000): Promise<string> {
+export async function clusterMetrics(workers: ReadonlyMap<number, Worker>, primaryMetrics: readonly string[], timeoutMs = 2_000): Promise<client.Registry> {
   const id = nextId++;
   const answers = await Promise.all([...workers].map(async ([slot, w]) => labelled(await askWorker(w, id, timeoutMs), String(slot))));
   const own = ((await registry.getMetricsAsJSON()) as MetricsJson).filter((m) => primaryMetrics.includes(m.name));
-  const merged = client.AggregatorRegistry.aggregate([own, ...answers]);
-  return merged.metrics();
+  return client.AggregatorRegistry.aggregate([own, ...answers]);
 }

@@ -1,6 +1,7 @@
 /**
- * The operators' HTTP endpoint (the metrics port): GET /metrics, GET /healthz, and, with CARBON_CHAOS=true,
- * POST /chaos/crash?commodity=WTI (or no commodity: a random actor; `&poisonTsMs=...` to poison one tick).
+ * The operators' HTTP endpoint (the metrics port): GET /metrics, GET /healthz, GET /status (the cluster primary:
+ * its workers and restarts, for `carbon status`), and, with CARBON_CHAOS=true, POST /chaos/crash?commodity=WTI
+ * (or no commodity: a random actor; `&poisonTsMs=...` to poison one tick).
  * Served by the cluster primary (metrics aggregated over the workers) and by the embedded platform.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -12,6 +13,8 @@ export interface OpsHandlers {
   metricsText(): Promise<string>;
   /** `healthy` false answers 503. */
   health(): { readonly healthy: boolean; readonly body: object };
+  /** The cluster primary's view of itself (primary-status.ts); undefined where there is none (embedded). */
+  readonly status?: () => object;
   /** Undefined when the chaos control is off; returns how many workers the command went to. */
   readonly chaos: ((command: ChaosCommand) => number) | undefined;
 }
@@ -38,6 +41,10 @@ export async function startOpsServer(host: string, port: number, handlers: OpsHa
       send(res, healthy ? 200 : 503, 'application/json', JSON.stringify(body));
       return;
     }
+    if (req.method === 'GET' && url.pathname === '/status' && handlers.status) {
+      send(res, 200, 'application/json', JSON.stringify(handlers.status()));
+      return;
+    }
     if (req.method === 'POST' && url.pathname === '/chaos/crash') {
       if (!handlers.chaos) {
         send(res, 403, 'text/plain', 'chaos control is off: start with CARBON_CHAOS=true\n');
@@ -58,7 +65,7 @@ export async function startOpsServer(host: string, port: number, handlers: OpsHa
       send(res, 202, 'application/json', JSON.stringify({ sent, command }));
       return;
     }
-    send(res, 404, 'text/plain', 'not found: try GET /metrics, GET /healthz, POST /chaos/crash?commodity=WTI\n');
+    send(res, 404, 'text/plain', `not found: try GET /metrics, GET /healthz${handlers.status ? ', GET /status' : ''}, POST /chaos/crash?commodity=WTI\n`);
   }
 
   const server = createServer((req, res) => {

@@ -26,7 +26,7 @@ import { loadGatewayConfig } from '../../gateway/gateway-config.ts';
 import { openEdges, type Edges } from '../worker/edges.ts';
 import { startWorkerCore, type WorkerCore } from '../worker/worker-core.ts';
 import { loadOrCreateEpoch, runSyntheticFeed, type FeedSettings } from './synthetic-feed.ts';
-import { startStatusLine } from './status-line.ts';
+import { startStatusLine } from '../status-line.ts';
 
 export interface EmbeddedOptions {
   /** Replay the CSV files of this folder instead of the synthetic feed. */
@@ -121,7 +121,7 @@ export async function runEmbedded(config: Config, options: EmbeddedOptions, log:
     dataDir: config.dataDir,
   });
 
-  const status = startStatusLine(options.statusPeriodMs, () => ` | ${state}`);
+  const status = startStatusLine({ periodMs: options.statusPeriodMs, read: () => metricsRegistry.getMetricsAsJSON(), extra: () => ({ state }) });
   const publisher = producerTickPublisher(edges.producer, edges.topics.prices, config.pipeline.maxMessageBytes);
   const drained = () => edges.pricesDrained();
 

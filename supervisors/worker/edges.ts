@@ -22,7 +22,7 @@ import { memoryOnlineStore, redisClient, redisOnlineStore, type OnlineStore } fr
 import { RedisQuotas } from '../../connectors/redis/quota-leases.ts';
 import { memoryOwnershipRegistry, memoryOwnershipState, redisOwnershipRegistry, type OwnerIdentity, type OwnershipRegistry } from '../../connectors/redis/ownership.ts';
 import { LocalQuotas, type QuotaPort } from '../../gateway/quota.ts';
-import { ConfigError, type Config } from '../../platform/config.ts';
+import { clusterServices, type Config } from '../../platform/config.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { dlqTotal } from '../../platform/metrics.ts';
 import { ModelUpdate } from '../../proto/gen/carbon/v1/model_update.ts';
@@ -53,11 +53,6 @@ export interface Edges {
   /** Every promotion and rollback, as it is announced. */
   onModelUpdate(apply: (update: ModelUpdate) => Promise<void>): Promise<Stoppable>;
   close(): Promise<void>;
-}
-
-function required<T>(value: T | undefined, variable: string, example: string): T {
-  if (value === undefined) throw new ConfigError(variable, `to be set in cluster mode (e.g. ${example})`, '');
-  return value;
 }
 
 /** The embedded DLQ: the same topic name, bytes and headers as in Kafka, held by the in-process bus. */
@@ -105,11 +100,7 @@ function openState(config: Config, log: Logger): StateEdges {
 }
 
 export async function openEdges(config: Config, log: Logger, mode: 'cluster' | 'embedded'): Promise<Edges> {
-  if (mode === 'cluster') {
-    required(config.kafkaBrokers, 'KAFKA_BROKERS', '127.0.0.1:9092');
-    required(config.databaseUrl, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/test');
-    required(config.redisUrl, 'REDIS_URL', 'redis://127.0.0.1:6379');
-  }
+  if (mode === 'cluster') clusterServices(config);
   const topics = topicNames(config.kafka.topicPrefix);
   const store = await openStore(config, log);
   const state = openState(config, log);
