@@ -4,10 +4,11 @@ import { registerBacktestCommand } from './backtest.ts';
 import { registerIngestCommand } from './ingest.ts';
 import { registerModelsCommand } from './models.ts';
 import { registerPredictCommand } from './predict.ts';
+import { registerStatusCommand } from './status.ts';
 import { registerStartCommands } from './start.ts';
 import { registerTenantsCommand } from './tenants.ts';
 import { registerTrainCommand } from './train.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerStartCommands, registerIngestCommand, registerTrainCommand, registerModelsCommand, registerBacktestCommand, registerPredictCommand, registerTenantsCommand];
+export const commands: RegisterCommand[] = [registerStartCommands, registerStatusCommand, registerIngestCommand, registerTrainCommand, registerModelsCommand, registerBacktestCommand, registerPredictCommand, registerTenantsCommand];

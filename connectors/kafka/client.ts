@@ -2,7 +2,7 @@
  * The kafkajs client of a process, logging through the platform's logger (translated: kafka-log.ts), and
  * idempotent topic creation.
  */
-import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type ITopicConfig, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type { Config } from '../../platform/config.ts';
 import { logger } from '../../platform/logger.ts';
 import { fixKafkaIdleTimer } from './idle-timer-fix.ts';
@@ -16,7 +16,8 @@ function logCreator() {
   return ({ namespace, level, log: entry }: LogEntry) => translator.translate(namespace, level, entry);
 }
 
-export function createKafka(brokers: readonly string[], clientId: string): Kafka {
+/** `patience`: for one-shot questions (`carbon status`), a connect timeout and no retries instead of the defaults. */
+export function createKafka(brokers: readonly string[], clientId: string, patience?: Pick<KafkaConfig, 'connectionTimeout' | 'requestTimeout' | 'retry'>): Kafka {
   fixKafkaIdleTimer();
   return new Kafka({
     clientId,
@@ -25,6 +26,7 @@ export function createKafka(brokers: readonly string[], clientId: string): Kafka
     logCreator,
     connectionTimeout: 3_000,
     retry: { initialRetryTime: 100, retries: 8 },
+    ...patience,
   });
 }
 
