@@ -23,15 +23,23 @@ export interface RefreshSummary {
 /** Epoch milliseconds of the transaction's start: ticks after it are not known yet. */
 const NOW_MS = '(extract(epoch FROM now()) * 1000)::bigint';
 
-/** Each prediction not copied yet, with its tick's number and volatility, and its outcome if it is due. */
+/**
+ * Each prediction not copied yet, with its tick's number and volatility, whether its model was in service when
+ * it made it (a service period starts before the model's first prediction and ends after its last, so this does
+ * not change later), and its outcome if it is due.
+ */
 const copyNewPredictions = `
 INSERT INTO analytics.prediction_facts AS x (commodity, tick_ts_ms, model_version, horizon_ticks, day, month,
   predicted_at_ms, tick_price, direction, predicted_return, probability_up, interval_low_return,
-  interval_high_return, interval_level, tick_count, volatility_20, realised_ts_ms, realised_price, outcome_known_at)
+  interval_high_return, interval_level, served, tick_count, volatility_20, realised_ts_ms, realised_price,
+  outcome_known_at)
 SELECT p.commodity, p.tick_ts_ms, p.model_version, p.horizon_ticks, analytics.utc_day(p.tick_ts_ms),
   analytics.utc_month(p.tick_ts_ms), p.predicted_at_ms, p.tick_price, p.direction, p.predicted_return,
-  p.probability_up, p.interval_low_return, p.interval_high_return, p.interval_level, f.tick_count, f.volatility_20,
-  r.ts_ms, r.price, CASE WHEN r.ts_ms IS NOT NULL THEN now() END
+  p.probability_up, p.interval_low_return, p.interval_high_return, p.interval_level,
+  EXISTS (SELECT 1 FROM model_service s WHERE s.commodity = p.commodity AND s.model_version = p.model_version
+    AND s.from_at <= analytics.utc_time(p.predicted_at_ms)
+    AND (s.to_at IS NULL OR s.to_at > analytics.utc_time(p.predicted_at_ms))),
+  f.tick_count, f.volatility_20, r.ts_ms, r.price, CASE WHEN r.ts_ms IS NOT NULL THEN now() END
 FROM predictions p
 LEFT JOIN features f ON f.commodity = p.commodity AND f.ts_ms = p.tick_ts_ms
 LEFT JOIN features r ON r.commodity = p.commodity AND r.tick_count = f.tick_count + p.horizon_ticks AND r.ts_ms <= ${NOW_MS}

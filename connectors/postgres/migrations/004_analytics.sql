@@ -58,6 +58,8 @@ CREATE TABLE analytics.prediction_facts (
   interval_low_return  double precision NOT NULL,
   interval_high_return double precision NOT NULL,
   interval_level       double precision NOT NULL,
+  -- The model was in service (not in the shadow) when it made the prediction: model_service, by wall clock.
+  served               boolean          NOT NULL,
   tick_count           bigint,                     -- the tick's number in its commodity; NULL until its features row is stored
   volatility_20        double precision,
   -- Grouping keys of their own (with statistics, so that Postgres plans a hash aggregate over them).
@@ -87,7 +89,7 @@ CREATE TABLE analytics.refreshes (
 -- covered, realised_up) so that avg() is a rate and sum() a count, both pushed down by Trino.
 CREATE VIEW analytics.prediction_outcomes AS
 SELECT x.commodity, x.model_version, x.horizon_ticks, analytics.utc_time(x.tick_ts_ms) AS at, x.day, x.month,
-  analytics.utc_time(x.predicted_at_ms) AS predicted_at, x.tick_price,
+  analytics.utc_time(x.predicted_at_ms) AS predicted_at, x.served, x.tick_price,
   CASE x.direction WHEN 1 THEN 'up' WHEN 2 THEN 'down' END AS direction,
   x.predicted_return, x.tick_price * exp(x.predicted_return) AS predicted_price, x.probability_up,
   x.probability_decile,
@@ -130,7 +132,14 @@ SELECT s.commodity, s.model_version, s.from_at, s.to_at, (s.from_at AT TIME ZONE
 FROM model_service s
 JOIN models m ON m.version = s.model_version;
 
+-- The model registry: one row per model version.
+CREATE VIEW analytics.models AS
+SELECT m.version AS model_version, m.commodity, m.status, m.format, m.horizon_ticks, m.train_rows,
+  analytics.utc_time(m.train_from_ms) AS train_from, analytics.utc_time(m.train_to_ms) AS train_to, m.trained_at
+FROM models m;
+
 -- Who did what when: promotions, rollbacks, refused calls...
 CREATE VIEW analytics.audit_log AS
-SELECT a.id, a.at, (a.at AT TIME ZONE 'UTC')::date AS day, a.actor, a.action, a.subject, a.details
+SELECT a.id, a.at, (a.at AT TIME ZONE 'UTC')::date AS day, date_trunc('month', a.at AT TIME ZONE 'UTC')::date AS month,
+  a.actor, a.action, a.subject, a.details
 FROM audit_log a;
