@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts, stops and reports the real services that the platform and its integration tests talk to on one
-# machine: a single-node Kafka broker (jars fetched once from Maven Central), Postgres and Redis.
+# machine: a single-node Kafka broker (jars fetched once from Maven Central), Postgres, Redis, and a single-node
+# Trino for the analytics schema (its server fetched once from Maven Central too).
 # Usage: services.sh up | down | status | reset      (see deploy/local/README.md)
 set -euo pipefail
 
@@ -20,7 +21,26 @@ CONFIG_FILE="$RUN_DIR/server.properties"
 KAFKA_CLUSTER_ID="${KAFKA_CLUSTER_ID:-nY_upB2xTMu9xazn-ysJcA}"
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms128m -Xmx512m}"
 READY_TIMEOUT_S="${SERVICES_READY_TIMEOUT_S:-90}"
+# Trino takes 20-25 s to start on a quiet machine, a minute or more on a busy one.
+TRINO_READY_TIMEOUT_S="${TRINO_READY_TIMEOUT_S:-180}"
 STOP_TIMEOUT_S=60
+
+# Trino 476 needs Java 24 or newer: its own JVM, not the JAVA above (Kafka's).
+TRINO_VERSION=476
+TRINO_DIR="$CACHE_ROOT/trino-$TRINO_VERSION"
+TRINO_SERVER_DIR="$TRINO_DIR/server"
+TRINO_MARKER="$TRINO_SERVER_DIR/.complete"
+TRINO_RUN_DIR="$TRINO_DIR/run"
+TRINO_LOG_DIR="$TRINO_RUN_DIR/var/log"
+TRINO_PID_FILE="$TRINO_RUN_DIR/trino.pid"
+TRINO_URL="https://repo1.maven.org/maven2/io/trino/trino-server/$TRINO_VERSION/trino-server-$TRINO_VERSION.tar.gz"
+TRINO_HEAP_OPTS="${TRINO_HEAP_OPTS:--Xmx2G}"
+TRINO_MIN_JAVA=24
+# The database the postgresql catalog reads (tests and the bench add catalogs of their own).
+TRINO_PG_DATABASE="${TRINO_PG_DATABASE:-test}"
+TRINO_CATALOG_FILE="$HERE/../k8s/base/trino/catalog/postgresql.properties"
+# Plugins kept from the tarball: postgresql, and geospatial, without which postgresql fails at start-up.
+TRINO_PLUGINS=(postgresql geospatial)
 
 KAFKA_HOST=127.0.0.1
 KAFKA_PORT=9092
@@ -29,6 +49,8 @@ PG_HOST=127.0.0.1
 PG_PORT=5432
 REDIS_HOST=127.0.0.1
 REDIS_PORT=6379
+TRINO_HOST=127.0.0.1
+TRINO_PORT="${TRINO_PORT:-8080}"
 
 if [[ -n "${JAVA_HOME:-}" ]]; then JAVA="$JAVA_HOME/bin/java"; else JAVA=java; fi
 
@@ -53,11 +75,31 @@ broker_pid() {
   echo "$pid"
 }
 
+# The major version of a java binary (default: Kafka's).
 java_major() {
   local version
-  version="$("$JAVA" -version 2>&1 | sed -n '/version "/{s/.*version "\([^"]*\)".*/\1/p;}')"
+  version="$("${1:-$JAVA}" -version 2>&1 | sed -n '/version "/{s/.*version "\([^"]*\)".*/\1/p;}')"
   version="${version#1.}"
   echo "${version%%[.+-]*}"
+}
+
+# Prints the java binary for Trino: $TRINO_JAVA_HOME's, else the newest JDK of the system's JVM folder that is
+# recent enough (Temurin's, installed beside the default Java 17).
+trino_java() {
+  local candidate major best="" best_major=0
+  if [[ -n "${TRINO_JAVA_HOME:-}" ]]; then
+    echo "$TRINO_JAVA_HOME/bin/java"
+    return
+  fi
+  for candidate in /usr/lib/jvm/*/bin/java; do
+    [[ -x "$candidate" ]] || continue
+    major="$(java_major "$candidate")"
+    if [[ "$major" =~ ^[0-9]+$ ]] && ((major > best_major)); then
+      best="$candidate"
+      best_major="$major"
+    fi
+  done
+  echo "$best"
 }
 
 # Collects everything missing and names the Debian packages at once, rather than one failure per run.
@@ -76,6 +118,15 @@ check_tools() {
     else
       missing+=("redis is not installed (apt-get install redis-server)")
     fi
+  fi
+  if [[ ! -f "$TRINO_MARKER" ]]; then
+    command -v curl >/dev/null || missing+=("curl, needed once to fetch the Trino server (apt-get install curl)")
+  fi
+  local trino_java_bin trino_java_major=""
+  trino_java_bin="$(trino_java)"
+  if [[ -x "$trino_java_bin" ]]; then trino_java_major="$(java_major "$trino_java_bin")"; fi
+  if [[ ! "$trino_java_major" =~ ^[0-9]+$ ]] || ((trino_java_major < TRINO_MIN_JAVA)); then
+    missing+=("Java $TRINO_MIN_JAVA+ for Trino $TRINO_VERSION (found: ${trino_java_bin:-no JDK under /usr/lib/jvm}${trino_java_major:+, Java $trino_java_major}): install Temurin 25 (apt-get install temurin-25-jdk from Adoptium's repository, https://adoptium.net/installation/linux), or set TRINO_JAVA_HOME to a JDK $TRINO_MIN_JAVA+")
   fi
   if ((${#missing[@]} > 0)); then
     local item
@@ -283,6 +334,185 @@ stop_kafka() {
   say "Kafka stopped"
 }
 
+# --- Trino ------------------------------------------------------------------------------------------------------
+
+# Prints the pid of the Trino this script started, if that process is still alive (command line checked, as for
+# the broker).
+trino_pid() {
+  [[ -f "$TRINO_PID_FILE" ]] || return 1
+  local pid cmdline
+  pid="$(<"$TRINO_PID_FILE")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  cmdline="$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null)" || return 1
+  [[ "$cmdline" == *" io.trino.server.TrinoServer"* ]] || return 1
+  echo "$pid"
+}
+
+# Trino answers /v1/info while it starts; it takes queries once that says "starting":false.
+trino_ready() {
+  local answer
+  answer="$( (exec 3<>"/dev/tcp/$TRINO_HOST/$TRINO_PORT" &&
+    printf 'GET /v1/info HTTP/1.0\r\nHost: %s\r\n\r\n' "$TRINO_HOST" >&3 && timeout 2 cat <&3) 2>/dev/null)" || return 1
+  [[ "$answer" == *'"starting":false'* ]]
+}
+
+# Downloads the server tarball once, checks it against Maven Central's SHA-1, and keeps only what the catalog
+# needs. The tarball hard-links jars between lib/ and the plugin folders, so it is extracted whole and trimmed
+# after; the 821 MB tarball is deleted, about 150 MB stay.
+fetch_trino() {
+  if [[ -f "$TRINO_MARKER" ]]; then return; fi
+  local tarball="$TRINO_DIR/trino-server-$TRINO_VERSION.tar.gz" partial="$TRINO_DIR/server.partial" started=$SECONDS
+  mkdir -p "$TRINO_DIR"
+  say "fetching Trino $TRINO_VERSION from Maven Central into $TRINO_SERVER_DIR (first run only, 821 MB)"
+  curl -fsSL --retry 3 -o "$tarball.partial" "$TRINO_URL" || die "curl could not fetch $TRINO_URL"
+  local want got
+  want="$(curl -fsSL --retry 3 "$TRINO_URL.sha1")" || die "curl could not fetch $TRINO_URL.sha1"
+  got="$(sha1sum "$tarball.partial" | cut -d' ' -f1)"
+  [[ "$got" == "${want:0:40}" ]] || die "$tarball.partial has SHA-1 $got, Maven Central says ${want:0:40}; deleted, run again"
+  mv "$tarball.partial" "$tarball"
+  rm -rf "$partial"
+  mkdir -p "$partial"
+  tar -xzf "$tarball" -C "$partial" --strip-components=1 || die "could not extract $tarball"
+  rm -f "$tarball"
+  local plugin keep wanted
+  for plugin in "$partial"/plugin/*; do
+    keep=0
+    for wanted in "${TRINO_PLUGINS[@]}"; do [[ "${plugin##*/}" == "$wanted" ]] && keep=1; done
+    ((keep)) || rm -rf "$plugin"
+  done
+  # The launcher is not used (java is started directly, below), nor are secret providers beyond ${ENV:...}.
+  rm -rf "$partial/bin" "$partial/secrets-plugin"
+  for wanted in "${TRINO_PLUGINS[@]}"; do
+    [[ -d "$partial/plugin/$wanted" ]] || die "the Trino $TRINO_VERSION tarball has no plugin/$wanted"
+  done
+  # Swapped in whole and marked last, so an interrupted download is never taken for a complete one.
+  rm -rf "$TRINO_SERVER_DIR"
+  mv "$partial" "$TRINO_SERVER_DIR"
+  touch "$TRINO_MARKER"
+  say "fetched Trino $TRINO_VERSION ($(du -sh "$TRINO_SERVER_DIR" | cut -f1)) in $((SECONDS - started)) s"
+}
+
+# Regenerated at every start: edits to the committed files take effect on restart, and catalogs that tests
+# created and did not drop are gone.
+write_trino_config() {
+  mkdir -p "$TRINO_LOG_DIR"
+  rm -rf "$TRINO_RUN_DIR/etc"
+  mkdir -p "$TRINO_RUN_DIR/etc/catalog"
+  {
+    cat "$HERE/trino/config.properties"
+    printf '\nhttp-server.http.port=%s\ndiscovery.uri=http://%s:%s\nplugin.dir=%s\n' \
+      "$TRINO_PORT" "$TRINO_HOST" "$TRINO_PORT" "$TRINO_SERVER_DIR/plugin"
+  } >"$TRINO_RUN_DIR/etc/config.properties"
+  # Read by Trino from its working directory: where CREATE CATALOG writes and where catalogs are read from.
+  printf 'catalog.config-dir=etc/catalog\n' >"$TRINO_RUN_DIR/etc/catalog-store.properties"
+  cp "$TRINO_CATALOG_FILE" "$TRINO_RUN_DIR/etc/catalog/postgresql.properties"
+}
+
+print_trino_logs() {
+  local file
+  for file in "$TRINO_LOG_DIR/trino.out" "$TRINO_LOG_DIR/server.log"; do
+    if [[ -s "$file" ]]; then
+      printf '[services] --- last lines of %s ---\n' "$file" >&2
+      grep -v '^\s*at ' "$file" | tail -n 30 >&2
+    fi
+  done
+}
+
+# Starts the JVM in the background and returns at once: it takes 20 s or more to come up, time better spent
+# starting Kafka meanwhile (wait_for_trino waits for it).
+launch_trino() {
+  if trino_pid >/dev/null || port_open "$TRINO_HOST" "$TRINO_PORT"; then return; fi
+  fetch_trino
+  write_trino_config
+  local java heap options=() line
+  java="$(trino_java)"
+  read -r -a heap <<<"$TRINO_HEAP_OPTS"
+  while IFS= read -r line; do
+    [[ -z "$line" || "$line" == \#* ]] || options+=("$line")
+  done <"$HERE/trino/jvm.config"
+  rm -f "$TRINO_PID_FILE"
+  TRINO_LAUNCHED_AT=$SECONDS
+  if [[ -f "$TRINO_LOG_DIR/server.log" ]]; then mv "$TRINO_LOG_DIR/server.log" "$TRINO_LOG_DIR/server.log.previous"; fi
+  say "starting Trino $TRINO_VERSION (Java $(java_major "$java"), heap $TRINO_HEAP_OPTS, catalog postgresql over database $TRINO_PG_DATABASE)"
+  # As for the broker: own session, pid file naming the JVM itself, no inherited descriptor above 2. The working
+  # directory is the run directory: Trino reads etc/catalog-store.properties from there.
+  TRINO_PG_URL="jdbc:postgresql://$PG_HOST:$PG_PORT/$TRINO_PG_DATABASE" TRINO_PG_USER=postgres TRINO_PG_PASSWORD='' \
+    setsid bash -c 'echo $$ >"$1"; cd "$2"; shift 2
+    for fd in /proc/$$/fd/*; do fd="${fd##*/}"; if ((fd > 2)); then eval "exec $fd>&-"; fi; done
+    exec "$@"' start-trino "$TRINO_PID_FILE" "$TRINO_RUN_DIR" \
+    "$java" "${heap[@]}" "${options[@]}" -Dconfig=etc/config.properties -Dlog.output-file=var/log/server.log \
+    -cp "$TRINO_SERVER_DIR/lib/*" io.trino.server.TrinoServer >"$TRINO_LOG_DIR/trino.out" 2>&1 </dev/null &
+  local waited=0
+  until [[ -s "$TRINO_PID_FILE" ]]; do
+    ((waited < 50)) || die "Trino launcher did not write $TRINO_PID_FILE"
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+}
+
+wait_for_trino() {
+  local started=${TRINO_LAUNCHED_AT:-$SECONDS} pid
+  local deadline=$((started + TRINO_READY_TIMEOUT_S)) next_report=$((SECONDS + 10))
+  if trino_ready; then
+    if pid="$(trino_pid)"; then
+      say "Trino up on $TRINO_HOST:$TRINO_PORT (pid $pid)"
+    else
+      say "something already answers as Trino on $TRINO_HOST:$TRINO_PORT (not started by this script), reusing it"
+    fi
+    return
+  fi
+  if ! pid="$(trino_pid)"; then
+    if port_open "$TRINO_HOST" "$TRINO_PORT"; then
+      die "port $TRINO_PORT is taken by a process that is not Trino: $(ss -ltnpH "sport = :$TRINO_PORT" 2>/dev/null | grep -o 'users:.*' || echo 'unknown'); set TRINO_PORT"
+    fi
+    print_trino_logs
+    die "Trino is not running (see the logs above)"
+  fi
+  until trino_ready; do
+    if ! trino_pid >/dev/null; then
+      rm -f "$TRINO_PID_FILE"
+      print_trino_logs
+      die "Trino exited before it took queries on $TRINO_HOST:$TRINO_PORT"
+    fi
+    if ((SECONDS >= deadline)); then
+      print_trino_logs
+      die "Trino (pid $pid) does not take queries on $TRINO_HOST:$TRINO_PORT after ${TRINO_READY_TIMEOUT_S} s; it is left running: 'services.sh down' stops it, TRINO_READY_TIMEOUT_S waits longer"
+    fi
+    if ((SECONDS >= next_report)); then
+      say "waiting for Trino on $TRINO_HOST:$TRINO_PORT ($((SECONDS - started)) s)"
+      next_report=$((SECONDS + 10))
+    fi
+    sleep 0.5
+  done
+  say "Trino $TRINO_VERSION up on http://$TRINO_HOST:$TRINO_PORT after $((SECONDS - started)) s (pid $pid, logs $TRINO_LOG_DIR)"
+}
+
+stop_trino() {
+  local pid
+  if ! pid="$(trino_pid)"; then
+    rm -f "$TRINO_PID_FILE"
+    if port_open "$TRINO_HOST" "$TRINO_PORT"; then
+      say "something answers on $TRINO_HOST:$TRINO_PORT but was not started by this script; leaving it"
+    else
+      say "Trino is not running"
+    fi
+    return
+  fi
+  say "stopping Trino (pid $pid)"
+  kill -TERM "$pid"
+  local deadline=$((SECONDS + STOP_TIMEOUT_S))
+  while trino_pid >/dev/null; do
+    if ((SECONDS >= deadline)); then
+      say "Trino did not stop within ${STOP_TIMEOUT_S} s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.5
+  done
+  rm -f "$TRINO_PID_FILE"
+  say "Trino stopped"
+}
+
 status() {
   local down=0 pid
   if port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
@@ -296,6 +526,19 @@ status() {
     down=1
   else
     say "Kafka     down"
+    down=1
+  fi
+  if trino_ready; then
+    if pid="$(trino_pid)"; then
+      say "Trino     up on http://$TRINO_HOST:$TRINO_PORT (version $TRINO_VERSION, pid $pid)"
+    else
+      say "Trino     up on http://$TRINO_HOST:$TRINO_PORT (not started by this script)"
+    fi
+  elif pid="$(trino_pid)"; then
+    say "Trino     starting (pid $pid, not taking queries on $TRINO_HOST:$TRINO_PORT yet)"
+    down=1
+  else
+    say "Trino     down"
     down=1
   fi
   if ! command -v pg_isready >/dev/null; then
@@ -335,11 +578,14 @@ case "${1:-}" in
     take_lock
     ensure_postgres
     ensure_redis
+    launch_trino
     ensure_kafka
+    wait_for_trino
     ;;
   down)
     take_lock
     stop_kafka
+    stop_trino
     say "Postgres and Redis are left alone"
     ;;
   status)
@@ -356,7 +602,9 @@ case "${1:-}" in
     rm -rf "$DATA_DIR"
     ensure_postgres
     ensure_redis
+    launch_trino
     ensure_kafka
+    wait_for_trino
     ;;
   *)
     echo "usage: $0 up|down|status|reset" >&2
