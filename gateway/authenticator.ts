@@ -21,6 +21,12 @@ const bearer = /^Bearer ([\x21-\x7e]{1,512})$/;
 
 type Remembered = { readonly tenant: Tenant; readonly expiresAtMs: number | null } | null;
 
+function refuseAbove(tenant: Tenant, waitMs: number): void {
+  if (waitMs > 0) {
+    throw new GatewayError('RATE_LIMITED', `rate limit of tenant ${tenant.name}: ${tenant.ratePerSecond} calls/s (burst ${tenant.burst}); retry in ${waitMs} ms`);
+  }
+}
+
 export class Authenticator {
   private readonly tenantOfToken = new Map<string, Remembered>();
   private generation: number;
@@ -34,27 +40,22 @@ export class Authenticator {
     this.generation = directory.generation;
   }
 
-  /**
-   * The caller's tenant, after its rate limit: a Promise only when the quota had to be asked for remotely.
-   * Throws (or rejects with) UNAUTHENTICATED or RATE_LIMITED. `peer` is read on failures only.
-   */
-  authenticate(metadata: Metadata, method: string, peer: () => string): Tenant | Promise<Tenant> {
+  /** The caller's tenant; throws UNAUTHENTICATED. `peer` is read on failures only. */
+  identify(metadata: Metadata, method: string, peer: () => string): Tenant {
     const values = metadata.get('authorization');
     const tenant = values.length === 0 ? this.directory.anonymous : this.tenantOf(values, method, peer);
     if (tenant === undefined) {
       this.onFailure({ action: 'auth.unauthenticated', actor: 'anonymous', subject: method, details: { reason: 'no token', peer: peer() } });
       throw new GatewayError('UNAUTHENTICATED', 'no credentials: send metadata "authorization: Bearer <token>"');
     }
-    const waitMs = this.quotas.take(tenant);
-    if (typeof waitMs === 'number') return this.admitted(tenant, waitMs);
-    return waitMs.then((ms) => this.admitted(tenant, ms));
+    return tenant;
   }
 
-  private admitted(tenant: Tenant, waitMs: number): Tenant {
-    if (waitMs > 0) {
-      throw new GatewayError('RATE_LIMITED', `rate limit of tenant ${tenant.name}: ${tenant.ratePerSecond} calls/s (burst ${tenant.burst}); retry in ${waitMs} ms`);
-    }
-    return tenant;
+  /** Passes when the tenant is within its quota, else throws (or rejects with) RATE_LIMITED; a Promise only when the quota had to be asked for remotely. */
+  admit(tenant: Tenant): void | Promise<void> {
+    const waitMs = this.quotas.take(tenant);
+    if (typeof waitMs === 'number') return refuseAbove(tenant, waitMs);
+    return waitMs.then((ms) => refuseAbove(tenant, ms));
   }
 
   private tenantOf(values: readonly (string | Buffer)[], method: string, peer: () => string): Tenant {

@@ -19,6 +19,7 @@ import type { SqlStore } from '../connectors/postgres/sql-store.ts';
 import type { OnlineStore } from '../connectors/redis/online-store.ts';
 import type { OwnerIdentity, OwnershipRegistry } from '../connectors/redis/ownership.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { UsageMeter } from '../platform/usage-meter.ts';
 import { OwnerSnapshotOutcome } from '../proto/gen/carbon/v1/internal.ts';
 import { PredictionServiceService, type PredictionServiceServer } from '../proto/gen/carbon/v1/prediction_service.ts';
 import { AuditLog } from './audit-log.ts';
@@ -40,6 +41,7 @@ import { OwnerClients } from './owner-client.ts';
 import { OwnershipView } from './ownership-view.ts';
 import { PredictionFeed } from './prediction-feed.ts';
 import { Router } from './router.ts';
+import { meteredService } from './metered-service.ts';
 import { LocalQuotas, type QuotaPort } from './quota.ts';
 import { LiveTenantDirectory } from './tenant-directory.ts';
 import { loadTenantsFile, localTenant, type TenantDirectory } from './tenants.ts';
@@ -67,6 +69,8 @@ export interface GatewayDeps {
   readonly tenants?: TenantDirectory;
   /** Rate limits; default: this process's own buckets (the whole quota: right when it is the only process). */
   readonly quotas?: QuotaPort;
+  /** The worker's usage meter (per tenant); undefined: calls are not metered. */
+  readonly meter?: UsageMeter;
   /** The registry's list; default: the SQL model store over `sql`. */
   readonly models?: Pick<ModelStore, 'list'>;
 }
@@ -178,7 +182,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const ages = new ModelAges(deps.sql, log);
   const catalog = new CommodityCatalog(deps.sql);
   const feed = new PredictionFeed(router, catalog, config.streamPollMs, log);
-  const wrap: WrapperDeps = { auth, defaultDeadlineMs: config.defaultDeadlineMs, draining: () => state !== 'serving', log };
+  const wrap: WrapperDeps = { auth, defaultDeadlineMs: config.defaultDeadlineMs, draining: () => state !== 'serving', log, meter: deps.meter };
   const handlers: PredictionServiceServer = {
     predict: unary(wrap, 'Predict', predictHandler({ router, auth, ages, maxStalenessMs: config.maxStalenessMs })),
     getFeatures: unary(wrap, 'GetFeatures', getFeaturesHandler({ router, auth, ages })),
@@ -188,7 +192,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   };
 
   const server = new Server({ ...serverOptions, ...connectionOptions(config), 'grpc.max_receive_message_length': config.maxRequestBytes });
-  server.addService(PredictionServiceService, handlers);
+  server.addService(deps.meter === undefined ? PredictionServiceService : meteredService(PredictionServiceService), handlers);
   const health = addHealthAndReflection(server);
   const port = await bind(server, config.host, config.port, serverCredentials(config, tlsFiles));
   // Health only, in plaintext, for probes that cannot speak TLS (the kubelet's); shared by the cluster's workers.

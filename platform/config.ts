@@ -5,6 +5,7 @@
 import { cpus } from 'node:os';
 import { commodityActorPolicy, poisonMessageCrashes } from '../supervisors/policies.ts';
 import { logFormats, logLevels, type LogFormat, type LogLevel } from './logger.ts';
+import type { PriceSheet } from './price-sheet.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -178,6 +179,13 @@ export interface Config {
     /** Full reload of the tenants besides the announced changes (a safety net for a lost announcement). */
     readonly refreshMs: number;
   };
+  readonly usage: {
+    /** Whether gRPC calls are metered per tenant (actors and sinks always are). */
+    readonly metering: boolean;
+    /** How often each worker writes its hourly usage sums to Postgres (and once more when it stops). */
+    readonly flushIntervalMs: number;
+    readonly prices: PriceSheet;
+  };
   /** Crash injection for tests and game days; off unless CARBON_CHAOS=true. */
   readonly chaosEnabled: boolean;
 }
@@ -230,6 +238,15 @@ export function loadConfig(env: Env = process.env): Config {
     tenants: {
       rotationOverlapMs: r.durationMs('CARBON_TOKEN_ROTATION_OVERLAP', 24 * 3_600_000, 0),
       refreshMs: r.durationMs('CARBON_TENANTS_REFRESH', 30_000, 1_000),
+    },
+    usage: {
+      metering: r.bool('CARBON_METERING', true),
+      flushIntervalMs: r.durationMs('CARBON_USAGE_FLUSH_INTERVAL', 10_000, 100),
+      prices: {
+        per1000Calls: r.number('CARBON_PRICE_PER_1000_CALLS', 0.05, 0),
+        perCpuSecond: r.number('CARBON_PRICE_PER_CPU_SECOND', 0.00005, 0),
+        perGbMonth: r.number('CARBON_PRICE_PER_GB_MONTH', 0.1, 0),
+      },
     },
     chaosEnabled: r.bool('CARBON_CHAOS', false),
   };

@@ -170,6 +170,59 @@ export const grpcSeconds = new Histogram({
   buckets: latencyBuckets,
 });
 
+// Usage and cost (platform/usage-meter.ts): per tenant and per commodity, priced by carbon_unit_price_dollars.
+export const tenantCalls = new Counter({
+  name: 'carbon_tenant_calls_total',
+  help: 'gRPC calls of a tenant, by method and status code (refused ones included)',
+  labelNames: ['tenant', 'method', 'code'] as const,
+});
+export const tenantStreamMessages = new Counter({
+  name: 'carbon_tenant_stream_messages_total',
+  help: 'Messages sent to a tenant on server streams, by method',
+  labelNames: ['tenant', 'method'] as const,
+});
+export const tenantBytesOut = new Counter({
+  name: 'carbon_tenant_sent_bytes_total',
+  help: 'Bytes of response messages sent to a tenant (serialized protobuf, before gRPC framing and compression)',
+  labelNames: ['tenant'] as const,
+});
+export const tenantCpuSeconds = new Counter({
+  name: 'carbon_tenant_cpu_seconds_total',
+  help: "CPU time of a tenant's calls on the worker that took them: authentication, handler and encoding (the time a call waits on an actor or a peer is not its own)",
+  labelNames: ['tenant'] as const,
+});
+export const commodityTicks = new Counter({
+  name: 'carbon_commodity_ticks_total',
+  help: 'Ticks processed by the commodity actors, per commodity',
+  labelNames: ['commodity'] as const,
+});
+export const commodityActorCpuSeconds = new Counter({
+  name: 'carbon_commodity_actor_cpu_seconds_total',
+  help: "CPU time of a commodity's actor handling its messages (features, forecasts, alerts)",
+  labelNames: ['commodity'] as const,
+});
+export const commodityRowsStored = new Counter({
+  name: 'carbon_commodity_rows_stored_total',
+  help: 'Rows written to Postgres for a commodity (ticks, features, predictions)',
+  labelNames: ['commodity'] as const,
+});
+export const commodityStoredBytes = new Counter({
+  name: 'carbon_commodity_stored_bytes_total',
+  help: 'Bytes of the rows written to Postgres for a commodity (their values as sent, an estimate of what they hold on disk)',
+  labelNames: ['commodity'] as const,
+});
+export const commodityTrainingCpuSeconds = new Counter({
+  name: 'carbon_commodity_training_cpu_seconds_total',
+  help: 'CPU time spent training and evaluating the models of a commodity (carbon train)',
+  labelNames: ['commodity'] as const,
+});
+export const unitPrice = new Gauge({
+  name: 'carbon_unit_price_dollars',
+  help: 'The price sheet (CARBON_PRICE_*), per unit: calls_1000 (a thousand calls), cpu_second, gb_month (a gigabyte stored for a month)',
+  labelNames: ['unit'] as const,
+  aggregator: 'max',
+});
+
 // Series that exist from the start at 0, so that their first event shows in rate() and increase() (a series that
 // appears with its first event starts at 1, and Prometheus sees no increase).
 for (const level of ['commodity', 'partition', 'root'] as const) {

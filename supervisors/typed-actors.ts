@@ -12,6 +12,7 @@
  * - `reset` drops the failing message and nact can only append to a mailbox: `replayAfterRestart` puts messages
  *   back at the *front* of the mailbox, so a retried tick keeps its order.
  */
+import { performance } from 'node:perf_hooks';
 import { Nobody, dispatch, query, spawn, start as startNact, stop } from 'nact';
 import type { Ref } from 'nact';
 import { defaultRestartPolicy, type RestartPolicy } from './restart-policy.ts';
@@ -66,6 +67,11 @@ export interface SpawnOptions<State, Msg> {
   policy?: RestartPolicy;
   /** Metric label and log field; defaults to 'actor'. */
   level?: SupervisionLevel;
+  /**
+   * Told how long each message's handling ran, in microseconds: its synchronous part, which is the CPU the actor
+   * spent on it (an async handler's waits are not). For usage metering.
+   */
+  onBusy?: (us: number) => void;
   /**
    * Told about each crash of this actor, and of each child escalating to it (then `info.msg` is the child's).
    * Called before nact applies the decision. Its errors are logged, not thrown.
@@ -238,13 +244,20 @@ export function spawnTyped<State, Msg>(parent: ParentRef, options: SpawnOptions<
     recovery.processed(path);
   };
 
+  const onBusy = options.onBusy;
   const handleOne = (msg: Msg | typeof initFailedSignal, nactCtx: NactContext): Incarnation<State> | Promise<Incarnation<State>> => {
     const incarnation = current;
     if (incarnation === undefined) throw new Error(`${String(nactCtx.path)} received a message before its initial state`);
     if (incarnation.kind === 'failed') throw incarnation.error;
     if (msg === initFailedSignal) return incarnation; // left over from an earlier incarnation whose init failed
     const ctx = contextOf(nactCtx);
-    const next = options.handle(incarnation.state, msg, ctx);
+    const busyFrom = onBusy === undefined ? 0 : performance.now();
+    let next: State | Promise<State>;
+    try {
+      next = options.handle(incarnation.state, msg, ctx);
+    } finally {
+      onBusy?.((performance.now() - busyFrom) * 1_000);
+    }
     if (!(next instanceof Promise)) {
       incarnation.state = next;
       processed(ctx.path);

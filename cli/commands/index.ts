@@ -7,8 +7,9 @@ import { registerPredictCommand } from './predict.ts';
 import { registerStatusCommand } from './status.ts';
 import { registerStartCommands } from './start.ts';
 import { registerTenantsCommand } from './tenants.ts';
+import { registerUsageCommand } from './usage.ts';
 import { registerTrainCommand } from './train.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerStartCommands, registerStatusCommand, registerIngestCommand, registerTrainCommand, registerModelsCommand, registerBacktestCommand, registerPredictCommand, registerTenantsCommand];
+export const commands: RegisterCommand[] = [registerStartCommands, registerStatusCommand, registerIngestCommand, registerTrainCommand, registerModelsCommand, registerBacktestCommand, registerPredictCommand, registerTenantsCommand, registerUsageCommand];

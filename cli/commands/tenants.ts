@@ -6,12 +6,10 @@
  * Exit status: 0 done, 2 bad option or configuration, 3 refused (no such tenant, name taken).
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { join } from 'node:path';
-import { migrate } from '../../connectors/postgres/migrate.ts';
-import { pgliteStore, postgresStore, type SqlStore } from '../../connectors/postgres/sql-store.ts';
 import { tenantAdmin, TenantError, type TenantAdmin, type TenantSummary } from '../../connectors/postgres/tenant-store.ts';
 import { newToken, sha256Hex, TENANT_NAME_PATTERN } from '../../gateway/tenants.ts';
 import { loadConfig, parseDurationMs } from '../../platform/config.ts';
+import { openPlatformDatabase } from './database.ts';
 import { fail, operatorName, parseCommodityId } from './train.ts';
 
 function parseName(value: string): string {
@@ -41,20 +39,8 @@ function parseOverlap(value: string): number {
   return ms;
 }
 
-async function openTenantStore(): Promise<SqlStore> {
-  const config = loadConfig();
-  const sql = config.databaseUrl === undefined ? await pgliteStore(join(config.dataDir, 'pglite')) : postgresStore(config.databaseUrl, 2);
-  try {
-    await migrate(sql);
-  } catch (err) {
-    await sql.close();
-    throw err;
-  }
-  return sql;
-}
-
 async function withTenants<T>(fn: (admin: TenantAdmin) => Promise<T>): Promise<T> {
-  const sql = await openTenantStore();
+  const sql = await openPlatformDatabase(loadConfig());
   try {
     return await fn(tenantAdmin(sql));
   } catch (err) {

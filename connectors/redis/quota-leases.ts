@@ -7,8 +7,9 @@
  * late), so the cluster never admits more than the bucket gave out: the error is on the side of refusing, at most
  * one lease per worker.
  *
- * When Redis fails or is slow, calls are limited by this worker's own bucket (the tenant's whole rate: fail open
- * per worker, as before the cluster quotas) and counted in carbon_quota_leases_total{outcome="failed"}.
+ * When Redis fails (or takes over 2 s), calls are limited by this worker's own bucket for a second (the tenant's
+ * whole rate: fail open per worker, as before the cluster quotas) and counted in
+ * carbon_quota_leases_total{outcome="failed"}.
  */
 import type { Redis } from 'ioredis';
 import { LocalQuotas, type QuotaPort } from '../../gateway/quota.ts';
@@ -20,8 +21,13 @@ import { quotaLeases } from '../../platform/metrics.ts';
 const LEASE_MS = 250;
 /** A lease holds this much of the tenant's rate. */
 const LEASE_WINDOW_MS = 50;
-/** A Redis answer slower than this is a failure: the call goes on under the local bucket. */
-const REMOTE_TIMEOUT_MS = 100;
+/** How long the local bucket decides after Redis failed, before Redis is asked again. */
+const FALLBACK_MS = 1_000;
+/**
+ * A Redis answer slower than this is a failure, and the local bucket decides for a while. Generous: a busy machine
+ * delays answers by hundreds of milliseconds, and failing open then would admit more than the quota.
+ */
+const REMOTE_TIMEOUT_MS = 2_000;
 
 /**
  * KEYS[1] the tenant's bucket; ARGV rate (tokens/s), burst, tokens wanted. Returns {granted, wait ms}. The state
@@ -69,11 +75,12 @@ interface Lease {
   asking: Promise<boolean> | undefined;
   /** Calls waiting for this lease: the next ask is sized for them. */
   waiting: number;
+  /** Set for FALLBACK_MS after Redis failed: this worker's own bucket decides meanwhile. */
+  fallback: LocalQuotas | undefined;
 }
 
 export class RedisQuotas implements QuotaPort {
   private readonly leases = new Map<string, Lease>();
-  private readonly fallback: LocalQuotas;
 
   constructor(
     private readonly redis: Redis,
@@ -81,7 +88,6 @@ export class RedisQuotas implements QuotaPort {
     private readonly log: Logger,
     private readonly nowMs: () => number = Date.now,
   ) {
-    this.fallback = new LocalQuotas(nowMs);
   }
 
   take(tenant: Tenant): number | Promise<number> {
@@ -110,12 +116,11 @@ export class RedisQuotas implements QuotaPort {
 
   async close(): Promise<void> {
     this.leases.clear();
-    await this.fallback.close();
   }
 
   private leaseOf(name: string): Lease {
     let lease = this.leases.get(name);
-    if (lease === undefined) this.leases.set(name, (lease = { tokens: 0, expiresAtMs: 0, blockedUntilMs: 0, asking: undefined, waiting: 0 }));
+    if (lease === undefined) this.leases.set(name, (lease = { tokens: 0, expiresAtMs: 0, blockedUntilMs: 0, asking: undefined, waiting: 0, fallback: undefined }));
     return lease;
   }
 
@@ -126,7 +131,7 @@ export class RedisQuotas implements QuotaPort {
       return 0;
     }
     if (now < lease.blockedUntilMs) return lease.blockedUntilMs - now;
-    if (lease.blockedUntilMs < 0) return this.fallback.take(tenant);
+    if (lease.fallback !== undefined) return lease.fallback.take(tenant);
     return undefined;
   }
 
@@ -152,11 +157,13 @@ export class RedisQuotas implements QuotaPort {
       return granted === want;
     } catch (err) {
       // The local bucket decides for a while; Redis is asked again after it.
+      // A bucket of its own for each failure, so that no burst is saved up between failures.
+      const fallback = new LocalQuotas(this.nowMs);
       lease.tokens = 0;
-      lease.blockedUntilMs = -1;
+      lease.fallback = fallback;
       setTimeout(() => {
-        lease.blockedUntilMs = 0;
-      }, 1_000).unref();
+        if (lease.fallback === fallback) lease.fallback = undefined;
+      }, FALLBACK_MS).unref();
       quotaLeases.inc({ outcome: 'failed' });
       this.log.warn('quota_lease_failed', { tenant: tenant.name, err });
       return false;

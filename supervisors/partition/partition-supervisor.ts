@@ -17,6 +17,7 @@ import { mailboxDepth } from '../../platform/metrics.ts';
 import { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
 import { commodityActorPolicy, partitionSupervisorPolicy } from '../policies.ts';
 import type { CrashInfo } from '../supervise.ts';
+import { usageMeter } from '../../platform/usage-meter.ts';
 import { dispatchTo, liveChild, queryWithTimeout, spawnTyped, stopActor, type ParentRef, type TypedRef } from '../typed-actors.ts';
 import type { DeadLetterPort } from './dead-letters.ts';
 import { OffsetTracker } from './offset-tracker.ts';
@@ -127,6 +128,7 @@ export class PartitionAssignment {
       policy: commodityActorPolicy,
       initialState: behaviour.initialState,
       handle: (state, msg) => behaviour.handle(state, msg),
+      onBusy: (us) => usageMeter.commodity(commodity, { actorCpuUs: us }),
       onCrashed: (info) => this.blameTick(ledger, info),
       // Whatever crashed, rebuild and go on from the ledger's head at once, ahead of the rest of the mailbox (the
       // recovery time, crash to this drain processed, includes the window rebuild).

@@ -15,6 +15,8 @@ import { sqlHistoryStore } from '../../connectors/postgres/history-store.ts';
 import { sqlModelStore } from '../../connectors/postgres/model-store.ts';
 import type { Config } from '../../platform/config.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { unitPrice } from '../../platform/metrics.ts';
+import { usageMeter } from '../../platform/usage-meter.ts';
 import { workerRootPolicy } from '../policies.ts';
 import type { CrashInfo } from '../supervise.ts';
 import { spawnTyped, start, stopSystem, type AnyRef, type SystemRef } from '../typed-actors.ts';
@@ -22,6 +24,8 @@ import { AssignmentRelay, publishingOwnership } from '../../gateway/assignment-r
 import type { GatewayConfig } from '../../gateway/gateway-config.ts';
 import { startGateway, type Gateway } from '../../gateway/server.ts';
 import type { Edges } from './edges.ts';
+import { meteredWriter } from './metered-writer.ts';
+import { startUsageFlusher } from './usage-flusher.ts';
 import { WorkerPipeline } from './worker-pipeline.ts';
 
 export interface WorkerCore {
@@ -50,7 +54,7 @@ export async function startWorkerCore(
   const models = new ReplicaCache(new ModelRegistry(sqlModelStore(edges.store), undefined), log);
   const modelUpdates = await edges.onModelUpdate((u) => models.apply(u));
   const sink = batchingSink({
-    writers: [postgresSink(edges.store), onlineStoreSink(edges.online), busSink(edges.producer, edges.topics)],
+    writers: [meteredWriter(postgresSink(edges.store), usageMeter), onlineStoreSink(edges.online), busSink(edges.producer, edges.topics)],
     maxRows: config.pipeline.flushMaxRows,
     intervalMs: config.pipeline.flushIntervalMs,
     maxConcurrentBatches: config.pipeline.flushConcurrency,
@@ -97,9 +101,15 @@ export async function startWorkerCore(
     sql: edges.store,
     ownership: edges.ownership,
     quotas: edges.quotas(),
+    meter: config.usage.metering ? usageMeter : undefined,
     log: log.child({ component: 'gateway' }),
   });
   await assignments.attach(gateway);
+  const prices = config.usage.prices;
+  unitPrice.set({ unit: 'calls_1000' }, prices.per1000Calls);
+  unitPrice.set({ unit: 'cpu_second' }, prices.perCpuSecond);
+  unitPrice.set({ unit: 'gb_month' }, prices.perGbMonth);
+  const usage = startUsageFlusher(edges.store, usageMeter, gateway.workerId, config.usage.flushIntervalMs, log);
   return {
     pipeline,
     gateway,
@@ -114,6 +124,7 @@ export async function startWorkerCore(
       await sink.close();
       stopSystem(system);
       await gateway.stop();
+      await usage.stop();
     },
   };
 }
