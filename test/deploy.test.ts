@@ -74,7 +74,7 @@ for (const overlay of overlays) {
     t.is(count('ServiceMonitor'), 2);
     t.is(count('PrometheusRule'), 1);
     t.is(count('KafkaTopic'), 8);
-    t.is(count('ConfigMap'), 5, 'carbon-config and the four dashboards');
+    t.is(count('ConfigMap'), 6, 'carbon-config and the five dashboards');
   });
 
   test(`${overlay}: every object passes its kind's schema`, async (t) => {

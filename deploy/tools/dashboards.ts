@@ -331,6 +331,94 @@ export const dashboards: readonly DashboardSpec[] = [
       },
     ],
   },
+  {
+    file: 'usage.json',
+    uid: 'carbon-usage',
+    title: '254Carbon / Usage and cost',
+    description: 'What each tenant and each commodity uses, and what it costs at the price sheet (carbon_unit_price_dollars, from CARBON_PRICE_*). `carbon usage` reports the same from the hourly rollups in Postgres, storage included.',
+    panels: [
+      {
+        title: 'Calls per second by tenant',
+        description: 'carbon_tenant_calls_total, every status included (refused calls are calls too).',
+        kind: 'timeseries',
+        unit: 'reqps',
+        targets: [{ expr: `sum by (tenant) (${rate('carbon_tenant_calls_total')})`, legend: '{{tenant}}' }],
+      },
+      {
+        title: 'Calls not OK by tenant and status',
+        description: 'RESOURCE_EXHAUSTED: the tenant is above its quota (carbon tenants set-quota); PERMISSION_DENIED: outside its entitlements.',
+        kind: 'timeseries',
+        unit: 'reqps',
+        targets: [{ expr: `sum by (tenant, code) (${rate('carbon_tenant_calls_total', ', code!="OK"')})`, legend: '{{tenant}} {{code}}' }],
+      },
+      {
+        title: 'Bytes sent per second by tenant',
+        description: 'Response messages as encoded (carbon_tenant_sent_bytes_total), streams included.',
+        kind: 'timeseries',
+        unit: 'Bps',
+        targets: [{ expr: `sum by (tenant) (${rate('carbon_tenant_sent_bytes_total')})`, legend: '{{tenant}}' }],
+      },
+      {
+        title: 'Streamed messages per second by tenant',
+        description: 'Messages of StreamPredictions (carbon_tenant_stream_messages_total); 0 for tenants without streams.',
+        kind: 'timeseries',
+        unit: 'ops',
+        targets: [{ expr: `sum by (tenant) (${rate('carbon_tenant_stream_messages_total')}) or 0 * sum by (tenant) (${rate('carbon_tenant_calls_total')})`, legend: '{{tenant}}' }],
+      },
+      {
+        title: 'CPU of calls by tenant',
+        description: 'CPU time of each tenant\'s calls on the workers that took them (carbon_tenant_cpu_seconds_total), in cores.',
+        kind: 'timeseries',
+        unit: 'short',
+        targets: [{ expr: `sum by (tenant) (${rate('carbon_tenant_cpu_seconds_total')})`, legend: '{{tenant}}' }],
+      },
+      {
+        title: 'Cost per hour by tenant',
+        description: 'Calls and their CPU time at the price sheet, in dollars per hour at the current rate.',
+        kind: 'timeseries',
+        unit: 'currencyUSD',
+        targets: [
+          {
+            expr:
+              `sum by (tenant) (${rate('carbon_tenant_calls_total')}) * 3600 / 1000 * scalar(max(carbon_unit_price_dollars{${ns}, unit="calls_1000"}))` +
+              ` + sum by (tenant) (${rate('carbon_tenant_cpu_seconds_total')}) * 3600 * scalar(max(carbon_unit_price_dollars{${ns}, unit="cpu_second"}))`,
+            legend: '{{tenant}}',
+          },
+        ],
+      },
+      {
+        title: 'Ticks per second by commodity',
+        description: 'carbon_commodity_ticks_total: ticks whose outputs were stored.',
+        kind: 'timeseries',
+        unit: 'ops',
+        targets: [{ expr: `sum by (commodity) (${rate('carbon_commodity_ticks_total')})`, legend: '{{commodity}}' }],
+      },
+      {
+        title: 'Actor CPU by commodity',
+        description: 'CPU time of each commodity\'s actor (carbon_commodity_actor_cpu_seconds_total), in cores.',
+        kind: 'timeseries',
+        unit: 'short',
+        targets: [{ expr: `sum by (commodity) (${rate('carbon_commodity_actor_cpu_seconds_total')})`, legend: '{{commodity}}' }],
+      },
+      {
+        title: 'Rows and bytes stored per second by commodity',
+        description: 'Rows written to Postgres (ticks, features, predictions) and their bytes (carbon_commodity_rows_stored_total, carbon_commodity_stored_bytes_total).',
+        kind: 'timeseries',
+        unit: 'short',
+        targets: [
+          { expr: `sum by (commodity) (${rate('carbon_commodity_rows_stored_total')})`, legend: '{{commodity}} rows/s' },
+          { expr: `sum by (commodity) (${rate('carbon_commodity_stored_bytes_total')})`, legend: '{{commodity}} bytes/s' },
+        ],
+      },
+      {
+        title: 'Compute cost per hour by commodity',
+        description: 'Actor CPU at the price sheet, dollars per hour. Storage held is priced by `carbon usage` from the rollups (the counters here restart with the workers).',
+        kind: 'timeseries',
+        unit: 'currencyUSD',
+        targets: [{ expr: `sum by (commodity) (${rate('carbon_commodity_actor_cpu_seconds_total')}) * 3600 * scalar(max(carbon_unit_price_dollars{${ns}, unit="cpu_second"}))`, legend: '{{commodity}}' }],
+      },
+    ],
+  },
 ];
 
 const datasourceRef = { type: 'prometheus', uid: '${datasource}' } as const;
