@@ -29,7 +29,7 @@ test('a dry run validates and counts, needs no Kafka, and exits 0 despite reject
 });
 
 test('--from/--to count the rows outside as filtered', async (t) => {
-  const r = await carbon(['ingest', 'csv', join(root, '..', 'shared', 'data', 'wti-daily.csv'), '--from', '2020-04-01', '--to', '2020-04-30', '--dry-run', '--json']);
+  const r = await carbon(['ingest', 'csv', join(root, 'data', 'wti-daily.csv'), '--from', '2020-04-01', '--to', '2020-04-30', '--dry-run', '--json']);
   t.is(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
   t.is(summary.published, 21);

@@ -13,7 +13,7 @@ import { freshTopics, KAFKA_BROKERS } from './services.ts';
 
 const PARTITIONS = 12;
 const synthetic = { seed: 7, commodities: 50, ticks: 20_000, startMs: Date.UTC(2024, 0, 1), intervalMs: 60_000 };
-const gold = join(import.meta.dirname, '..', '..', 'shared', 'data', 'gold-monthly.csv');
+const gold = join(import.meta.dirname, '..', 'data', 'gold-monthly.csv');
 
 const record = (m: ReadMessage) => ({ key: m.key, value: m.value.toString('base64'), timestamp: m.timestamp, contentType: m.headers['content-type'] });
 
