@@ -186,6 +186,8 @@ export interface Config {
     readonly flushIntervalMs: number;
     readonly prices: PriceSheet;
   };
+  /** The Trino coordinator that `carbon sql` sends statements to. */
+  readonly trinoUrl: string;
   /** Crash injection for tests and game days; off unless CARBON_CHAOS=true. */
   readonly chaosEnabled: boolean;
 }
@@ -248,6 +250,7 @@ export function loadConfig(env: Env = process.env): Config {
         perGbMonth: r.number('CARBON_PRICE_PER_GB_MONTH', 0.1, 0),
       },
     },
+    trinoUrl: r.url('CARBON_TRINO_URL', ['http:', 'https:']) ?? 'http://127.0.0.1:8080',
     chaosEnabled: r.bool('CARBON_CHAOS', false),
   };
   if (config.kafka.heartbeatIntervalMs * 3 > config.kafka.sessionTimeoutMs) {

@@ -1,9 +1,11 @@
 /** Every subcommand of `carbon`, in the order `--help` lists them. */
 import type { Command } from 'commander';
+import { registerAnalyticsCommand } from './analytics.ts';
 import { registerBacktestCommand } from './backtest.ts';
 import { registerIngestCommand } from './ingest.ts';
 import { registerModelsCommand } from './models.ts';
 import { registerPredictCommand } from './predict.ts';
+import { registerSqlCommand } from './sql.ts';
 import { registerStatusCommand } from './status.ts';
 import { registerStartCommands } from './start.ts';
 import { registerTenantsCommand } from './tenants.ts';
@@ -12,4 +14,4 @@ import { registerTrainCommand } from './train.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerStartCommands, registerStatusCommand, registerIngestCommand, registerTrainCommand, registerModelsCommand, registerBacktestCommand, registerPredictCommand, registerTenantsCommand, registerUsageCommand];
+export const commands: RegisterCommand[] = [registerStartCommands, registerStatusCommand, registerIngestCommand, registerTrainCommand, registerModelsCommand, registerBacktestCommand, registerPredictCommand, registerSqlCommand, registerAnalyticsCommand, registerTenantsCommand, registerUsageCommand];
