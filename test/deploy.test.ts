@@ -63,18 +63,18 @@ for (const overlay of overlays) {
     const kinds = objectsOf(overlay).map((o) => o.kind);
     const count = (kind: string) => kinds.filter((k) => k === kind).length;
     t.is(count('Namespace'), 1);
-    t.is(count('Deployment'), 2, 'the workers and the Pushgateway');
-    t.is(count('Service'), 3);
+    t.is(count('Deployment'), 3, 'the workers, the Pushgateway and Trino');
+    t.is(count('Service'), 4);
     t.is(count('PodDisruptionBudget'), 1);
     t.is(count('HorizontalPodAutoscaler'), 1);
-    t.is(count('CronJob'), 2);
-    t.is(count('ServiceAccount'), 4);
+    t.is(count('CronJob'), 3);
+    t.is(count('ServiceAccount'), 6);
     t.true(count('Role') >= 1 && count('RoleBinding') >= 1);
     t.true(count('NetworkPolicy') >= 3);
     t.is(count('ServiceMonitor'), 2);
     t.is(count('PrometheusRule'), 1);
     t.is(count('KafkaTopic'), 8);
-    t.is(count('ConfigMap'), 6, 'carbon-config and the five dashboards');
+    t.is(count('ConfigMap'), 7, 'carbon-config, Trino\'s and the five dashboards');
   });
 
   test(`${overlay}: every object passes its kind's schema`, async (t) => {
@@ -145,7 +145,7 @@ test('prod: worker Deployment has 3 replicas, rolls one pod at a time and probes
 for (const overlay of overlays) {
   test(`${overlay}: every container runs non-root, read-only, without privileges, with requests and limits`, (t) => {
     const pods = podTemplates(objectsOf(overlay));
-    t.is(pods.length, 4);
+    t.is(pods.length, 6);
     for (const pod of pods) {
       const spec = pod.spec as PodSpec & { securityContext?: Record<string, unknown>; automountServiceAccountToken?: boolean };
       t.is(spec.securityContext?.runAsNonRoot, true, describe(pod.owner));

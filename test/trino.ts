@@ -11,7 +11,7 @@ import { runStatement, type TrinoSession } from '../connectors/trino/trino-clien
 
 export const TRINO_URL = process.env.TEST_TRINO_URL ?? 'http://127.0.0.1:8080';
 
-const catalogFile = join(import.meta.dirname, '..', 'deploy', 'k8s', 'base', 'trino', 'catalog', 'postgresql.properties');
+const catalogFile = join(import.meta.dirname, '..', 'deploy', 'k8s', 'base', 'analytics', 'catalog', 'postgresql.properties');
 
 /** key=value lines of a Java properties file (no continuation lines: the catalog file has none). */
 export function parseProperties(text: string): Map<string, string> {

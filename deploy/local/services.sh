@@ -38,7 +38,7 @@ TRINO_HEAP_OPTS="${TRINO_HEAP_OPTS:--Xmx2G}"
 TRINO_MIN_JAVA=24
 # The database the postgresql catalog reads (tests and the bench add catalogs of their own).
 TRINO_PG_DATABASE="${TRINO_PG_DATABASE:-test}"
-TRINO_CATALOG_FILE="$HERE/../k8s/base/trino/catalog/postgresql.properties"
+TRINO_CATALOG_FILE="$HERE/../k8s/base/analytics/catalog/postgresql.properties"
 # Plugins kept from the tarball: postgresql, and geospatial, without which postgresql fails at start-up.
 TRINO_PLUGINS=(postgresql geospatial)
 

@@ -39,6 +39,7 @@ export const externalSecrets: ReadonlyMap<string, readonly string[]> = new Map([
   ['carbon-connections', ['database-url', 'redis-url']],
   ['carbon-tls', ['tls.crt', 'tls.key', 'ca.crt']],
   ['carbon-api-tokens', ['tokens.json']],
+  ['carbon-trino-postgres', ['jdbc-url', 'user', 'password']],
 ]);
 
 export function render(overlay: Overlay): K8sObject[] {
@@ -80,6 +81,16 @@ interface ModelClass {
   new (data: unknown): { validate(): void };
 }
 
+/**
+ * kustomize's secretGenerator wraps base64 at 76 columns, which the schemas' "byte" format refuses but the API
+ * server reads (Go's base64 decoder skips line breaks): validated as the API server sees it.
+ */
+function withUnwrappedSecretData(o: K8sObject): K8sObject {
+  if (o.kind !== 'Secret' || typeof o.data !== 'object' || o.data === null) return o;
+  const data = Object.fromEntries(Object.entries(o.data as Record<string, string>).map(([k, v]) => [k, v.replace(/\n/g, '')]));
+  return { ...o, data };
+}
+
 /** Problems found by the JSON-schema validators of each object's kind. */
 export async function schemaProblems(objects: readonly K8sObject[]): Promise<string[]> {
   const problems: string[] = [];
@@ -101,7 +112,7 @@ export async function schemaProblems(objects: readonly K8sObject[]): Promise<str
       continue;
     }
     try {
-      new Model(o).validate();
+      new Model(withUnwrappedSecretData(o)).validate();
     } catch (err) {
       problems.push(`${describe(o)}: ${err instanceof Error ? err.message : String(err)}`);
     }
