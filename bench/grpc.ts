@@ -11,8 +11,9 @@
  * - open loop: `rate` calls/s on a fixed schedule for `seconds`, latency of each call from its send: p50, p99;
  * - closed loop: `inflight` calls always outstanding for `closed-seconds`: calls/s, and the CPU time the server's
  *   workers spent per call (the same comparison, robust to what else the machine is doing).
- * Each loop runs in `rounds` alternating rounds (gateway, echo, http2, gateway, ...) so that all servers see the
- * same load of a shared machine; a server's rounds are pooled.
+ * Each loop runs in `rounds` alternating rounds (gateway, unmetered, echo, http2, gateway, ...) so that all
+ * servers see the same load of a shared machine; a server's rounds are pooled. `unmetered` is a second platform
+ * cluster with CARBON_METERING=false: `metering_overhead` is its closed-loop throughput over the gateway's.
  * Calls go round-robin over `channels` HTTP/2 connections (node:cluster hands each to one worker, so they spread
  * over both workers) and round-robin over the commodities, so the gateway answers both locally and forwarded.
  * With CARBON_BENCH_GRPC_ECHO_PORT set, this module is an echo server instead, with CARBON_BENCH_GRPC_LOAD the load
@@ -55,10 +56,15 @@ const ECHO_WORKERS = 2;
 // ---------------------------------------------------------------------------------------------------------------
 // The echo servers (each a child process: node:cluster primary + workers).
 
-/** The servers of a run: the platform and the two echo servers it is compared with. */
-const SERVERS = ['gateway', 'echo', 'http2'] as const;
+/**
+ * The servers of a run: the platform (metering usage, as it runs), the same platform with CARBON_METERING=false
+ * (a second cluster on the same topics and database: its own consumer group and Redis prefix), and the two echo
+ * servers it is compared with.
+ */
+const SERVERS = ['gateway', 'unmetered', 'echo', 'http2'] as const;
 type ServerName = (typeof SERVERS)[number];
-type EchoKind = Exclude<ServerName, 'gateway'>;
+type EchoKind = Exclude<ServerName, 'gateway' | 'unmetered'>;
+const isPlatform = (name: ServerName) => name === 'gateway' || name === 'unmetered';
 
 async function runEchoServer(port: number, responseBase64: string, kind: EchoKind): Promise<void> {
   if (cluster.isPrimary) {
@@ -278,8 +284,8 @@ async function closedLoop(target: Target, inflight: number, seconds: number, tal
 }
 
 /**
- * The servers in alternating rounds (gateway, echo, http2, gateway, ...), so that all see the same machine load on
- * a shared machine; the samples of a server's rounds are pooled.
+ * The servers in alternating rounds (gateway, unmetered, echo, http2, gateway, ...), so that all see the same
+ * machine load on a shared machine; the samples of a server's rounds are pooled.
  */
 async function alternate(rounds: number, targets: Record<ServerName, Target>, run: (target: Target, tally: Tally) => Promise<void>): Promise<Tallies> {
   const tallies = Object.fromEntries(SERVERS.map((name) => [name, new Tally()])) as Tallies;
@@ -365,33 +371,45 @@ export default async function grpcBench(o: OptionValues<typeof options>): Promis
   const grpcPort = await freePort();
   progress(`database ${env.name}; starting 2 workers, gRPC on ${grpcPort}`);
   const platform = await startBenchCluster(env, 2, { CARBON_GRPC_PORT: String(grpcPort), CARBON_GRPC_INTERNAL_PORT_BASE: '0' });
+  const unmeteredPort = await freePort();
+  const unmetered = await startBenchCluster(env, 2, {
+    CARBON_GRPC_PORT: String(unmeteredPort), CARBON_GRPC_INTERNAL_PORT_BASE: '0', CARBON_METERING: 'false',
+    CARBON_CONSUMER_GROUP: `${env.name}_unmetered`, CARBON_REDIS_PREFIX: `${env.name}.unmetered:`,
+  });
   const echoes: Array<Awaited<ReturnType<typeof startEchoServer>>> = [];
   try {
     await feedAndTrain(env);
-    // Every commodity must be served with a prediction before measuring.
-    const probe = connect(`127.0.0.1:${grpcPort}`, 1);
+    // Every commodity must be served with a prediction by both platforms before measuring.
     let sample: PredictResponse | undefined;
-    for (const commodity of COMMODITIES) {
-      for (let attempt = 0; ; attempt++) {
-        const r = await call(probe, commodity);
-        if (r.response?.prediction !== undefined) {
-          sample ??= r.response;
-          break;
+    for (const port of [grpcPort, unmeteredPort]) {
+      const probe = connect(`127.0.0.1:${port}`, 1);
+      for (const commodity of COMMODITIES) {
+        for (let attempt = 0; ; attempt++) {
+          const r = await call(probe, commodity);
+          if (r.response?.prediction !== undefined) {
+            sample ??= r.response;
+            break;
+          }
+          if (attempt > 100) throw new Error(`${commodity} has no prediction: ${r.error?.details ?? 'none'}`);
+          await new Promise((resolve) => setTimeout(resolve, 200));
         }
-        if (attempt > 100) throw new Error(`${commodity} has no prediction: ${r.error?.details ?? 'none'}`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
       }
+      probe.close();
     }
-    probe.close();
     const echo = await startEchoServer(sample as PredictResponse, 'echo');
     echoes.push(echo);
     const http2 = await startEchoServer(sample as PredictResponse, 'http2');
     echoes.push(http2);
     progress(`Predict answers ${PredictResponse.encode(sample as PredictResponse).finish().length} bytes; starting the load generator`);
-    const servers = { gateway: { address: `127.0.0.1:${grpcPort}`, pids: await platform.workerPids() }, echo, http2 };
+    const servers = {
+      gateway: { address: `127.0.0.1:${grpcPort}`, pids: await platform.workerPids() },
+      unmetered: { address: `127.0.0.1:${unmeteredPort}`, pids: await unmetered.workerPids() },
+      echo,
+      http2,
+    };
     const { open, closed } = await runLoadGenerator({ servers, rate, seconds, inflight, closedSeconds, channels, rounds });
     for (const [loop, tallies] of [['open', open], ['closed', closed]] as const) {
-      for (const name of SERVERS) progress(`${loop} loop, ${name.padEnd(7)}: ${describe(tallies[name], name === 'gateway')}`);
+      for (const name of SERVERS) progress(`${loop} loop, ${name.padEnd(9)}: ${describe(tallies[name], isPlatform(name))}`);
     }
     const calls = open.gateway.completed + open.gateway.errors;
     return {
@@ -402,6 +420,10 @@ export default async function grpcBench(o: OptionValues<typeof options>): Promis
       qps: Math.round(closed.gateway.qps),
       echo_qps: Math.round(closed.echo.qps),
       ratio: Number((closed.gateway.qps / closed.echo.qps).toFixed(3)),
+      // Throughput without usage metering over with it, same run, alternating rounds; and the same as CPU per call.
+      metering_overhead: Number((closed.unmetered.qps / closed.gateway.qps).toFixed(3)),
+      unmetered_qps: Math.round(closed.unmetered.qps),
+      metering_cpu_ratio: Number((closed.gateway.cpuMicrosPerCall / closed.unmetered.cpuMicrosPerCall).toFixed(3)),
       // The servers' CPU time per call in the closed loop: the efficiency behind `ratio`, read from /proc, so it
       // holds when the machine is busy with something else and throughput and latency do not.
       cpu_us_per_call: Math.round(closed.gateway.cpuMicrosPerCall),
@@ -420,6 +442,7 @@ export default async function grpcBench(o: OptionValues<typeof options>): Promis
     };
   } finally {
     for (const echo of echoes) await echo.stop();
+    await unmetered.stop();
     await platform.stop();
     await env.cleanup();
   }
