@@ -6,6 +6,7 @@
  * Exit status: 0 the primary answered, 2 bad configuration, 3 the primary did not answer.
  */
 import { CommanderError, type Command } from 'commander';
+import { logLevel } from 'kafkajs';
 import { createKafka } from '../../connectors/kafka/client.ts';
 import { groupLag, type PartitionLag } from '../../connectors/kafka/group-lag.ts';
 import { topicNames } from '../../connectors/kafka/topics.ts';
@@ -13,6 +14,7 @@ import { championsInService, storedCommodities } from '../../connectors/postgres
 import { postgresStore, type SqlStore } from '../../connectors/postgres/sql-store.ts';
 import { redisClient } from '../../connectors/redis/online-store.ts';
 import { redisOwnershipRegistry } from '../../connectors/redis/ownership.ts';
+import { withTimeout } from '../../gateway/with-timeout.ts';
 import { loadConfig, type Config } from '../../platform/config.ts';
 import type { PrimaryStatus } from '../../supervisors/cluster/primary-status.ts';
 import { renderStatus, type Fetched, type StatusInputs } from './status-view.ts';
@@ -20,23 +22,15 @@ import { renderStatus, type Fetched, type StatusInputs } from './status-view.ts'
 /** An error's message, and its cause's (fetch says only "fetch failed"; the cause says ECONNREFUSED). */
 function why(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
-  return err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message;
+  return err.cause instanceof Error && !err.message.includes(err.cause.message) ? `${err.message}: ${err.cause.message}` : err.message;
 }
 
 /** Resolves with what `work` gave, or why it gave nothing within `timeoutMs`. */
 async function fetched<T>(work: () => Promise<T>, timeoutMs: number): Promise<Fetched<T>> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<Fetched<T>>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, why: `no answer within ${timeoutMs} ms` }), timeoutMs);
-  });
-  const attempt = work().then(
-    (value): Fetched<T> => ({ ok: true, value }),
-    (err: unknown): Fetched<T> => ({ ok: false, why: why(err) }),
-  );
   try {
-    return await Promise.race([attempt, timeout]);
-  } finally {
-    clearTimeout(timer);
+    return { ok: true, value: await withTimeout(work(), timeoutMs, 'it') };
+  } catch (err) {
+    return { ok: false, why: why(err) };
   }
 }
 
@@ -52,7 +46,7 @@ async function askPrimary(url: string, timeoutMs: number): Promise<PrimaryStatus
 async function askKafka(config: Config, brokers: readonly string[], timeoutMs: number): Promise<{ topic: string; groupId: string; partitions: PartitionLag[] }> {
   const topic = topicNames(config.kafka.topicPrefix).prices;
   // One retry: kafkajs needs it to load the metadata of a first request ("No brokers in the broker pool" without).
-  const kafka = createKafka(brokers, `${config.kafka.clientId}-status`, { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, retry: { retries: 1 } });
+  const kafka = createKafka(brokers, `${config.kafka.clientId}-status`, { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, retry: { retries: 1 }, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   try {

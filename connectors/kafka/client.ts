@@ -16,8 +16,11 @@ function logCreator() {
   return ({ namespace, level, log: entry }: LogEntry) => translator.translate(namespace, level, entry);
 }
 
-/** `patience`: for one-shot questions (`carbon status`), a connect timeout and no retries instead of the defaults. */
-export function createKafka(brokers: readonly string[], clientId: string, patience?: Pick<KafkaConfig, 'connectionTimeout' | 'requestTimeout' | 'retry'>): Kafka {
+/**
+ * `oneShot`: for a single question whose caller reports the outcome itself (`carbon status`): its own connect
+ * timeout and retries, and kafkajs's log level (NOTHING: the caller says what failed).
+ */
+export function createKafka(brokers: readonly string[], clientId: string, oneShot?: Pick<KafkaConfig, 'connectionTimeout' | 'requestTimeout' | 'retry' | 'logLevel'>): Kafka {
   fixKafkaIdleTimer();
   return new Kafka({
     clientId,
@@ -26,7 +29,7 @@ export function createKafka(brokers: readonly string[], clientId: string, patien
     logCreator,
     connectionTimeout: 3_000,
     retry: { initialRetryTime: 100, retries: 8 },
-    ...patience,
+    ...oneShot,
   });
 }
 
