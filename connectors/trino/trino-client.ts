@@ -147,7 +147,13 @@ export async function runStatement(session: TrinoSession, sql: string, signal?: 
     } catch (err) {
       if (!signal?.aborted) throw err;
       // The statement keeps running on the server unless it is told to stop.
-      const refused = await fetch(next, { method: 'DELETE' }).then((r) => (r.ok ? undefined : `HTTP ${r.status}`), (e: Error) => e.message);
+      const refused = await fetch(next, { method: 'DELETE' }).then(
+        async (r) => {
+          await r.body?.cancel();
+          return r.ok ? undefined : `HTTP ${r.status}`;
+        },
+        (e: Error) => e.message,
+      );
       const told = refused === undefined ? 'Trino was asked to stop it' : `asking Trino to stop it failed (${refused})`;
       throw new TrinoError('TRINO_CANCELLED', `query ${results.id} cancelled; ${told}`, { queryId: results.id }, { cause: err });
     }
