@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runStatement, TrinoError } from './trino-client.ts';
@@ -14,7 +14,7 @@ interface Seen {
  * A stand-in coordinator: answers each request with the next of `answers` (status and JSON body), or leaves it
  * unanswered when that gives undefined.
  */
-async function coordinator(t: Parameters<Parameters<typeof test>[1]>[0], answers: ((base: string) => [number, unknown] | undefined)[]) {
+async function coordinator(t: ExecutionContext, answers: ((base: string) => [number, unknown] | undefined)[]) {
   const seen: Seen[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let body = '';
