@@ -22,7 +22,7 @@ async function coordinator(t: ExecutionContext, answers: ((base: string) => [num
     req.on('end', () => {
       seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
       const next = answers.shift();
-      const answer = next ? next(base) : [404, { message: 'no more answers' }];
+      const answer: [number, unknown] | undefined = next ? next(base) : [404, { message: 'no more answers' }];
       if (answer === undefined) return;
       res.writeHead(answer[0], { 'content-type': 'application/json' }).end(JSON.stringify(answer[1]));
     });
