@@ -12,8 +12,10 @@
  * - closed loop: `inflight` calls always outstanding for `closed-seconds`: calls/s, and the CPU time the server's
  *   workers spent per call (the same comparison, robust to what else the machine is doing).
  * Each loop runs in `rounds` alternating rounds (gateway, unmetered, echo, http2, gateway, ...) so that all
- * servers see the same load of a shared machine; a server's rounds are pooled. `unmetered` is a second platform
- * cluster with CARBON_METERING=false: `metering_overhead` is its closed-loop throughput over the gateway's.
+ * servers see the same load of a shared machine; a server's rounds are pooled. `unmetered` is the same platform
+ * with the metering of calls switched off (SIGUSR2 to its workers before its rounds, and again before the
+ * gateway's): `metering_overhead` is its closed-loop throughput over the gateway's, on the same workers, partitions
+ * and connections.
  * Calls go round-robin over `channels` HTTP/2 connections (node:cluster hands each to one worker, so they spread
  * over both workers) and round-robin over the commodities, so the gateway answers both locally and forwarded.
  * With CARBON_BENCH_GRPC_ECHO_PORT set, this module is an echo server instead, with CARBON_BENCH_GRPC_LOAD the load
@@ -57,9 +59,8 @@ const ECHO_WORKERS = 2;
 // The echo servers (each a child process: node:cluster primary + workers).
 
 /**
- * The servers of a run: the platform (metering usage, as it runs), the same platform with CARBON_METERING=false
- * (a second cluster on the same topics and database: its own consumer group and Redis prefix), and the two echo
- * servers it is compared with.
+ * The servers of a run: the platform (metering usage, as it runs), the same platform with metering switched off,
+ * and the two echo servers it is compared with.
  */
 const SERVERS = ['gateway', 'unmetered', 'echo', 'http2'] as const;
 type ServerName = (typeof SERVERS)[number];
@@ -287,7 +288,7 @@ async function closedLoop(target: Target, inflight: number, seconds: number, tal
  * The servers in alternating rounds (gateway, unmetered, echo, http2, gateway, ...), so that all see the same
  * machine load on a shared machine; the samples of a server's rounds are pooled.
  */
-async function alternate(rounds: number, targets: Record<ServerName, Target>, run: (target: Target, tally: Tally) => Promise<void>): Promise<Tallies> {
+async function alternate(rounds: number, targets: Record<ServerName, Target>, run: (target: Target, tally: Tally) => Promise<void>, meteringOn: (on: boolean) => Promise<void>): Promise<Tallies> {
   const tallies = Object.fromEntries(SERVERS.map((name) => [name, new Tally()])) as Tallies;
   const measured = async (target: Target, tally: Tally) => {
     const cpu = () => target.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
@@ -296,7 +297,10 @@ async function alternate(rounds: number, targets: Record<ServerName, Target>, ru
     tally.cpuSeconds += cpu() - before;
   };
   for (let i = 0; i < rounds; i++) {
-    for (const name of SERVERS) await measured(targets[name], tallies[name]);
+    for (const name of SERVERS) {
+      if (isPlatform(name)) await meteringOn(name === 'gateway');
+      await measured(targets[name], tallies[name]);
+    }
   }
   return tallies;
 }
@@ -335,12 +339,10 @@ async function feedAndTrain(env: Awaited<ReturnType<typeof benchEnvironment>>): 
   const producer = await kafkaProducer(createKafka(BROKERS, 'carbon-bench-grpc-models'));
   try {
     const registry = new ModelRegistry(sqlModelStore(store), modelUpdatePublisher(producer, env.topics.modelUpdates));
-    const params = resolveTrainParams({ forest: { trees: 20, maxDepth: 6, seed: 1 } });
+    // Every commodity gets a champion (no_change when nothing beats it): what Predict serves is all the bench needs.
+    const params = resolveTrainParams({ horizons: [1], forest: { trees: 20, maxDepth: 6, seed: 1 } });
     const outcomes = await trainCommodities(COMMODITIES, params, { sql: store, registry, train: sequentialForestTrainer(params.forest), log: createLogger({}, () => undefined), actor: 'bench' });
-    for (const o of outcomes) {
-      if (!o.ok) throw new Error(`training ${o.commodity} failed: ${o.error.message}`);
-      if (o.status !== 'active') await registry.promote(o.version, { actor: 'bench', reason: 'grpc bench: a model in service' });
-    }
+    for (const o of outcomes) if (!o.ok) throw new Error(`training ${o.commodity} failed: ${o.error.message}`);
   } finally {
     await producer.close();
     await store.close();
@@ -371,42 +373,31 @@ export default async function grpcBench(o: OptionValues<typeof options>): Promis
   const grpcPort = await freePort();
   progress(`database ${env.name}; starting 2 workers, gRPC on ${grpcPort}`);
   const platform = await startBenchCluster(env, 2, { CARBON_GRPC_PORT: String(grpcPort), CARBON_GRPC_INTERNAL_PORT_BASE: '0' });
-  const unmeteredPort = await freePort();
-  const unmetered = await startBenchCluster(env, 2, {
-    CARBON_GRPC_PORT: String(unmeteredPort), CARBON_GRPC_INTERNAL_PORT_BASE: '0', CARBON_METERING: 'false',
-    CARBON_CONSUMER_GROUP: `${env.name}_unmetered`, CARBON_REDIS_PREFIX: `${env.name}.unmetered:`,
-  });
   const echoes: Array<Awaited<ReturnType<typeof startEchoServer>>> = [];
   try {
     await feedAndTrain(env);
-    // Every commodity must be served with a prediction by both platforms before measuring.
+    // Every commodity must be served with a prediction before measuring.
     let sample: PredictResponse | undefined;
-    for (const port of [grpcPort, unmeteredPort]) {
-      const probe = connect(`127.0.0.1:${port}`, 1);
-      for (const commodity of COMMODITIES) {
-        for (let attempt = 0; ; attempt++) {
-          const r = await call(probe, commodity);
-          if (r.response?.prediction !== undefined) {
-            sample ??= r.response;
-            break;
-          }
-          if (attempt > 100) throw new Error(`${commodity} has no prediction: ${r.error?.details ?? 'none'}`);
-          await new Promise((resolve) => setTimeout(resolve, 200));
+    const probe = connect(`127.0.0.1:${grpcPort}`, 1);
+    for (const commodity of COMMODITIES) {
+      for (let attempt = 0; ; attempt++) {
+        const r = await call(probe, commodity);
+        if (r.response?.prediction !== undefined) {
+          sample ??= r.response;
+          break;
         }
+        if (attempt > 100) throw new Error(`${commodity} has no prediction: ${r.error?.details ?? 'none'}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      probe.close();
     }
+    probe.close();
     const echo = await startEchoServer(sample as PredictResponse, 'echo');
     echoes.push(echo);
     const http2 = await startEchoServer(sample as PredictResponse, 'http2');
     echoes.push(http2);
     progress(`Predict answers ${PredictResponse.encode(sample as PredictResponse).finish().length} bytes; starting the load generator`);
-    const servers = {
-      gateway: { address: `127.0.0.1:${grpcPort}`, pids: await platform.workerPids() },
-      unmetered: { address: `127.0.0.1:${unmeteredPort}`, pids: await unmetered.workerPids() },
-      echo,
-      http2,
-    };
+    const gateway = { address: `127.0.0.1:${grpcPort}`, pids: await platform.workerPids() };
+    const servers = { gateway, unmetered: gateway, echo, http2 };
     const { open, closed } = await runLoadGenerator({ servers, rate, seconds, inflight, closedSeconds, channels, rounds });
     for (const [loop, tallies] of [['open', open], ['closed', closed]] as const) {
       for (const name of SERVERS) progress(`${loop} loop, ${name.padEnd(9)}: ${describe(tallies[name], isPlatform(name))}`);
@@ -442,7 +433,6 @@ export default async function grpcBench(o: OptionValues<typeof options>): Promis
     };
   } finally {
     for (const echo of echoes) await echo.stop();
-    await unmetered.stop();
     await platform.stop();
     await env.cleanup();
   }
@@ -482,14 +472,25 @@ async function runLoadGenerator(plan: LoadPlan): Promise<{ open: Tallies; closed
 }
 
 async function generateLoad(plan: LoadPlan): Promise<void> {
-  const targets = Object.fromEntries(SERVERS.map((name) => [name, connect(plan.servers[name].address, plan.channels, plan.servers[name].pids)])) as Record<ServerName, Target>;
+  // `unmetered` is the gateway on the same connections: the same workers answer the same share of calls locally.
+  const targets = Object.fromEntries(SERVERS.filter((name) => name !== 'unmetered').map((name) => [name, connect(plan.servers[name].address, plan.channels, plan.servers[name].pids)])) as Record<ServerName, Target>;
+  targets.unmetered = targets.gateway;
   progress(`warming up the servers: ${SERVERS.join(', ')}`);
-  for (const name of SERVERS) await warmUp(targets[name]);
+  for (const name of SERVERS) if (name !== 'unmetered') await warmUp(targets[name]);
   progress(`open loop: ${plan.rate} calls/s for ${plan.seconds} s on each server, in ${plan.rounds} alternating rounds`);
-  const open = await alternate(plan.rounds, targets, (target, tally) => openLoop(target, plan.rate, plan.seconds / plan.rounds, tally));
+  // The platform's workers meter calls from their start; SIGUSR2 switches it, so the state is followed here.
+  let metering = true;
+  const meteringOn = async (on: boolean): Promise<void> => {
+    if (on === metering) return;
+    for (const pid of plan.servers.gateway.pids) process.kill(pid, 'SIGUSR2');
+    metering = on;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  };
+  const open = await alternate(plan.rounds, targets, (target, tally) => openLoop(target, plan.rate, plan.seconds / plan.rounds, tally), meteringOn);
   progress(`closed loop: ${plan.inflight} in flight for ${plan.closedSeconds} s on each server, in ${plan.rounds} alternating rounds`);
-  const closed = await alternate(plan.rounds, targets, (target, tally) => closedLoop(target, plan.inflight, plan.closedSeconds / plan.rounds, tally));
-  for (const target of Object.values(targets)) target.close();
+  const closed = await alternate(plan.rounds, targets, (target, tally) => closedLoop(target, plan.inflight, plan.closedSeconds / plan.rounds, tally), meteringOn);
+  await meteringOn(true);
+  for (const [name, target] of Object.entries(targets)) if (name !== 'unmetered') target.close();
   process.stdout.write(JSON.stringify({ open, closed }));
 }
 

@@ -1,8 +1,8 @@
 import test from 'ava';
-import type { Prediction } from '../proto/gen/carbon/v1/prediction.ts';
+import { Prediction } from '../proto/gen/carbon/v1/prediction.ts';
 import { formatAge, freshnessOf, isStale } from './freshness.ts';
 
-const prediction = (tickTsMs: number, predictedAtMs: number): Prediction => ({
+const prediction = (tickTsMs: number, predictedAtMs: number): Prediction => Prediction.create({
   commodity: 'WTI', tickTsMs, tickPrice: 70, modelVersion: 3, horizonTicks: 1, predictedReturn: 0.01, predictedPrice: 70.7,
   direction: 1, probabilityUp: 0.6, intervalLowReturn: -0.02, intervalHighReturn: 0.03, intervalLowPrice: 68.6,
   intervalHighPrice: 72.1, intervalLevel: 0.8, inferenceUs: 20, predictedAtMs,

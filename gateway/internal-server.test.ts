@@ -30,7 +30,7 @@ const handler: OwnerSnapshotHandler = async ({ commodity, partition }, deadlineM
   const slow = /^SLOW_(\d+)$/.exec(commodity);
   if (slow) await sleep(Number(slow[1]));
   const outcome = commodity === 'WTI' || slow ? OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_OWNED : OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_NOT_OWNER;
-  return { outcome, modelVersion: partition, fromActor: true, owner, id: 0, failure: '' };
+  return { outcome, modelVersion: partition, fromActor: true, owner, id: 0, failure: '', predictions: [], horizons: [] };
 };
 
 /** An internal server with the handler above, and a peer's OwnerClients; both closed when the test ends. */

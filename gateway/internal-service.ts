@@ -24,7 +24,7 @@ export type OwnerSnapshotHandler = (request: OwnerSnapshotRequest, deadlineMs: n
 
 /** An answer that is not the owner's state: not owned, draining, or failed (with `failure`). */
 export function ownerRefusal(workerId: string, outcome: OwnerSnapshotOutcome, failure = ''): OwnerSnapshotResponse {
-  return { outcome, modelVersion: 0, fromActor: false, owner: workerId, id: 0, failure };
+  return { outcome, modelVersion: 0, fromActor: false, owner: workerId, id: 0, failure, predictions: [], horizons: [] };
 }
 
 export function ownerSnapshotHandler(deps: InternalServiceDeps): OwnerSnapshotHandler {
@@ -38,7 +38,20 @@ export function ownerSnapshotHandler(deps: InternalServiceDeps): OwnerSnapshotHa
     if (!(timeoutMs >= 1)) return failed(`no time left to ask the actor of ${commodity}`);
     try {
       const s = await deps.localState(partition, commodity, timeoutMs);
-      return { outcome: OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_OWNED, features: s.features, prediction: s.prediction, modelVersion: s.modelVersion, fromActor: s.fromActor, owner: deps.workerId, id: 0, failure: '' };
+      // `prediction` and `model_version` are horizon 1's, for askers older than horizons.
+      const first = s.horizons.find((h) => h.horizonTicks === 1);
+      return {
+        outcome: OwnerSnapshotOutcome.OWNER_SNAPSHOT_OUTCOME_OWNED,
+        features: s.features,
+        prediction: s.predictions.find((p) => p.horizonTicks === 1),
+        modelVersion: first?.modelVersion ?? 0,
+        predictions: [...s.predictions],
+        horizons: [...s.horizons],
+        fromActor: s.fromActor,
+        owner: deps.workerId,
+        id: 0,
+        failure: '',
+      };
     } catch (err) {
       deps.log.debug('gateway_internal_snapshot_failed', { commodity, partition, err });
       return failed(`owner could not answer for ${commodity}: ${(err as Error).message}`);

@@ -7,6 +7,7 @@ import type { CommoditySnapshot } from '../actors/commodity/protocol.ts';
 import { toFeaturesMessage } from '../actors/features/features-message.ts';
 import type { OnlineStore } from '../connectors/redis/online-store.ts';
 import type { Features } from '../proto/gen/carbon/v1/features.ts';
+import type { HorizonState } from '../proto/gen/carbon/v1/internal.ts';
 import type { Prediction } from '../proto/gen/carbon/v1/prediction.ts';
 import { withTimeout } from './with-timeout.ts';
 
@@ -18,14 +19,14 @@ export interface LocalPipeline {
 export interface LocalState {
   readonly fromActor: boolean;
   readonly features: Features | undefined;
-  readonly prediction: Prediction | undefined;
-  readonly modelVersion: number;
+  readonly predictions: readonly Prediction[];
+  readonly horizons: readonly HorizonState[];
 }
 
 export async function localState(
   pipeline: LocalPipeline,
   online: OnlineStore,
-  modelVersionOf: (commodity: string) => number,
+  horizonsOf: (commodity: string) => HorizonState[],
   partition: number,
   commodity: string,
   timeoutMs: number,
@@ -36,10 +37,10 @@ export async function localState(
     return {
       fromActor: true,
       features: snapshot.features === undefined ? undefined : toFeaturesMessage(commodity, snapshot.features),
-      prediction: snapshot.prediction,
-      modelVersion: snapshot.modelVersion,
+      predictions: snapshot.predictions,
+      horizons: snapshot.horizons,
     };
   }
   const latest = await withTimeout(online.getLatest(commodity), timeoutMs - (Date.now() - started), 'the online store');
-  return { fromActor: false, features: latest.features, prediction: latest.prediction, modelVersion: modelVersionOf(commodity) };
+  return { fromActor: false, features: latest.features, predictions: latest.predictions, horizons: horizonsOf(commodity) };
 }

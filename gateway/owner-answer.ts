@@ -4,6 +4,7 @@
  * Prediction to the sinks, the online store holds Features), so they are kept as they are.
  */
 import type { Features } from '../proto/gen/carbon/v1/features.ts';
+import type { HorizonState } from '../proto/gen/carbon/v1/internal.ts';
 import type { Prediction } from '../proto/gen/carbon/v1/prediction.ts';
 import type { ForwardFailure } from './owner-client.ts';
 
@@ -29,9 +30,10 @@ export interface OwnerAnswer {
   /** True when a commodity actor answered, false when its last durable outputs did (online store). */
   readonly fromActor: boolean;
   readonly features: Features | undefined;
-  readonly prediction: Prediction | undefined;
-  /** Model version in service where the answer was made, 0 when none. */
-  readonly modelVersion: number;
+  /** The latest prediction of each horizon that has one, by horizon ascending. */
+  readonly predictions: readonly Prediction[];
+  /** Each served horizon's champion version where the answer was made, and why it has no prediction if so. */
+  readonly horizons: readonly HorizonState[];
   /** Identity of the owning worker; empty when degraded. */
   readonly owner: string;
   /** Set on the degraded path only. */
@@ -41,6 +43,14 @@ export interface OwnerAnswer {
 /** The call's time budget: an absolute deadline on this worker's wall clock (epoch ms). */
 export interface Budget {
   readonly deadlineMs: number;
+}
+
+export function predictionAt(a: Pick<OwnerAnswer, 'predictions'>, horizonTicks: number): Prediction | undefined {
+  return a.predictions.find((p) => p.horizonTicks === horizonTicks);
+}
+
+export function horizonAt(a: Pick<OwnerAnswer, 'horizons'>, horizonTicks: number): HorizonState | undefined {
+  return a.horizons.find((h) => h.horizonTicks === horizonTicks);
 }
 
 export function remainingMs(budget: Budget, nowMs = Date.now()): number {

@@ -1,8 +1,8 @@
 import test from 'ava';
-import type { Prediction } from '../proto/gen/carbon/v1/prediction.ts';
+import { Prediction } from '../proto/gen/carbon/v1/prediction.ts';
 import { isNewer } from './prediction-feed.ts';
 
-const p = (tickTsMs: number, predictedAtMs: number, modelVersion = 1): Prediction => ({
+const p = (tickTsMs: number, predictedAtMs: number, modelVersion = 1): Prediction => Prediction.create({
   commodity: 'WTI', tickTsMs, tickPrice: 70, modelVersion, horizonTicks: 1, predictedReturn: 0, predictedPrice: 70, direction: 1, probabilityUp: 0.5,
   intervalLowReturn: 0, intervalHighReturn: 0, intervalLowPrice: 70, intervalHighPrice: 70, intervalLevel: 0.8, inferenceUs: 1, predictedAtMs,
 });

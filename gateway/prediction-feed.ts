@@ -7,15 +7,17 @@
 import type { Logger } from '../platform/logger.ts';
 import type { Prediction } from '../proto/gen/carbon/v1/prediction.ts';
 import type { CommodityCatalog } from './commodity-catalog.ts';
-import type { OwnerAnswer } from './owner-answer.ts';
+import { predictionAt, type OwnerAnswer } from './owner-answer.ts';
 import type { Router } from './router.ts';
 
 export interface FeedSubscriber {
   /** The commodities followed; undefined: every known one that `allowed` accepts. */
   readonly commodities: readonly string[] | undefined;
   readonly allowed: (commodity: string) => boolean;
-  /** Receives an answer with a prediction not sent to this subscriber before; false: it cannot take more now. */
-  readonly deliver: (answer: OwnerAnswer & { prediction: Prediction }) => boolean;
+  /** The horizon of the predictions it follows. */
+  readonly horizonTicks: number;
+  /** Receives an answer and its prediction, not sent to this subscriber before; false: it cannot take more now. */
+  readonly deliver: (answer: OwnerAnswer, prediction: Prediction) => boolean;
 }
 
 /**
@@ -70,11 +72,11 @@ export class PredictionFeed {
           return undefined;
         })));
       for (const a of answers) {
-        const p = a?.prediction;
-        if (a === undefined || p === undefined) continue;
+        if (a === undefined) continue;
         for (const [s, sent] of this.subscribers) {
-          if (!(s.commodities?.includes(p.commodity) ?? true) || !s.allowed(p.commodity) || !isNewer(p, sent.get(p.commodity))) continue;
-          if (s.deliver({ ...a, prediction: p })) sent.set(p.commodity, p);
+          const p = predictionAt(a, s.horizonTicks);
+          if (p === undefined || !(s.commodities?.includes(p.commodity) ?? true) || !s.allowed(p.commodity) || !isNewer(p, sent.get(p.commodity))) continue;
+          if (s.deliver(a, p)) sent.set(p.commodity, p);
         }
       }
     } finally {

@@ -32,8 +32,15 @@ export function commodityId(value: string, field = 'commodity'): string {
 export function predictQuery(r: PredictRequest): PredictQuery {
   const commodity = commodityId(r.commodity);
   const h = r.horizonTicks;
-  if (h !== undefined && !(h >= 1 && h <= MAX_HORIZON_TICKS)) throw invalidArgument('horizon_ticks', `must be 1..${MAX_HORIZON_TICKS} ticks (or absent for the model's own), got ${h}`);
+  if (h !== undefined && !(h >= 1 && h <= MAX_HORIZON_TICKS)) throw invalidArgument('horizon_ticks', `must be 1..${MAX_HORIZON_TICKS} ticks (or absent for 1), got ${h}`);
   return { commodity, horizonTicks: h, acceptStale: r.acceptStale };
+}
+
+/** The horizon asked for (absent: 1), which must be one the platform serves. */
+export function servedHorizon(horizonTicks: number | undefined, served: readonly number[]): number {
+  const h = horizonTicks ?? 1;
+  if (!served.includes(h)) throw invalidArgument('horizon_ticks', `${h} is not a served horizon; the served ones are ${served.join(', ')} ticks (absent means 1)`);
+  return h;
 }
 
 export function featuresQuery(r: GetFeaturesRequest): string {

@@ -5,13 +5,15 @@
  * replica, marked degraded. The owner gets at most `ownerTimeoutMs` and at most 60 % of what remains, so
  * that a degraded answer still fits in the deadline.
  */
-import type { ReplicaLookup } from '../actors/commodity/protocol.ts';
+import { predictionOf } from '../actors/commodity/prediction-message.ts';
+import type { ForecasterLookup } from '../actors/commodity/protocol.ts';
 import { featureVectorOf } from '../actors/features/features-message.ts';
 import { partitionOf } from '../connectors/kafka/tick-publisher.ts';
 import type { OnlineStore } from '../connectors/redis/online-store.ts';
 import type { Logger } from '../platform/logger.ts';
 import { degradedAnswers } from '../platform/metrics.ts';
 import type { Features } from '../proto/gen/carbon/v1/features.ts';
+import type { HorizonState } from '../proto/gen/carbon/v1/internal.ts';
 import type { Prediction } from '../proto/gen/carbon/v1/prediction.ts';
 import { GatewayError } from './errors.ts';
 import { localState, type LocalPipeline, type LocalState } from './local-owner.ts';
@@ -25,7 +27,7 @@ export interface RouterDeps {
   readonly partitionCount: number;
   readonly pipeline: LocalPipeline;
   readonly online: OnlineStore;
-  readonly replicas: ReplicaLookup;
+  readonly forecasters: Pick<ForecasterLookup, 'servingFor'>;
   readonly view: OwnershipView;
   readonly peers: OwnerClients;
   /** This worker's identity in the ownership table. */
@@ -54,8 +56,9 @@ export class Router {
     return p;
   }
 
-  modelVersionOf(commodity: string): number {
-    return this.deps.replicas.replicaFor(commodity)?.version ?? 0;
+  /** The champions this worker holds for a commodity (it may not own it), as horizon states. */
+  horizonsOf(commodity: string): HorizonState[] {
+    return (this.deps.forecasters.servingFor(commodity)?.champions ?? []).map((c) => ({ horizonTicks: c.forecaster.horizonTicks, modelVersion: c.version, noForecastReason: '' }));
   }
 
   /**
@@ -65,7 +68,7 @@ export class Router {
    */
   localState(partition: number, commodity: string, timeoutMs: number): Promise<LocalState> {
     return this.localReads.run(`${partition}|${commodity}`, Date.now() + timeoutMs, () =>
-      localState(this.deps.pipeline, this.deps.online, (c) => this.modelVersionOf(c), partition, commodity, timeoutMs));
+      localState(this.deps.pipeline, this.deps.online, (c) => this.horizonsOf(c), partition, commodity, timeoutMs));
   }
 
   async resolve(commodity: string, budget: Budget): Promise<OwnerAnswer> {
@@ -92,31 +95,46 @@ export class Router {
       return this.degraded(commodity, partition, budget, { cause: `owner_${forwarded.cause}`, reason: `owner ${owner.workerId} at ${forwarded.reason}` });
     }
     const r = forwarded.response;
-    return { path: 'forwarded', partition, fromActor: r.fromActor, features: r.features, prediction: r.prediction, modelVersion: r.modelVersion, owner: r.owner };
+    // An owner older than horizons answers with its one prediction and version only.
+    const horizons = r.horizons.length > 0 ? r.horizons : [{ horizonTicks: r.prediction?.horizonTicks ?? 1, modelVersion: r.modelVersion, noForecastReason: '' }];
+    const predictions = r.predictions.length > 0 ? r.predictions : r.prediction === undefined ? [] : [r.prediction];
+    return { path: 'forwarded', partition, fromActor: r.fromActor, features: r.features, predictions, horizons, owner: r.owner };
   }
 
   /**
-   * The last durable outputs, with a prediction from this worker's replica when it holds one for the commodity
-   * and the stored prediction is not that replica's for the latest tick. Replicas are not loaded here: a
-   * degraded answer must not wait for Postgres, and the stored prediction is the owner's own.
+   * The last durable outputs, with a forecast from this worker's champion of a horizon when it holds one for the
+   * commodity and the stored prediction is not that champion's for the latest tick. Forecasters are not loaded
+   * here: a degraded answer must not wait for Postgres, and the stored prediction is the owner's own.
    */
   private async degraded(commodity: string, partition: number, budget: Budget, degradation: Degradation): Promise<OwnerAnswer> {
     degradedAnswers.inc({ cause: degradation.cause });
-    let latest: { features: Features | undefined; prediction: Prediction | undefined };
+    let latest: { features: Features | undefined; predictions: readonly Prediction[] };
     try {
       latest = await withTimeout(this.deps.online.getLatest(commodity), remainingMs(budget), 'the online store');
     } catch (err) {
       if (err instanceof TimeoutError) throw new GatewayError('DEADLINE_EXCEEDED', `neither the owner of ${commodity} (partition ${partition}) nor the online store answered within the deadline (${degradation.reason})`);
       throw new GatewayError('STORE_UNAVAILABLE', `the owner of ${commodity} (partition ${partition}) could not answer (${degradation.reason}) and the online store failed: ${(err as Error).message}; retry`);
     }
-    const replica = this.deps.replicas.replicaFor(commodity);
-    let prediction = latest.prediction;
     const f = latest.features;
-    const storedIsCurrent = prediction !== undefined && f !== undefined && prediction.tickTsMs === f.tsMs && prediction.modelVersion === replica?.version;
-    if (replica !== undefined && f !== undefined && !storedIsCurrent) {
-      prediction = replica.predict(commodity, featureVectorOf(f), { commodity, tsMs: f.tsMs, price: f.price, unit: '', source: 'online-store' }) ?? prediction;
+    const byHorizon = new Map(latest.predictions.map((p) => [p.horizonTicks, p]));
+    const horizons: HorizonState[] = [];
+    for (const champion of this.deps.forecasters.servingFor(commodity)?.champions ?? []) {
+      const h = champion.forecaster.horizonTicks;
+      const stored = byHorizon.get(h);
+      const current = stored !== undefined && f !== undefined && stored.tickTsMs === f.tsMs && stored.modelVersion === champion.version;
+      let noForecastReason = '';
+      if (f !== undefined && !current) {
+        const result = champion.forecaster.forecast(featureVectorOf(f));
+        if (result.ok) byHorizon.set(h, predictionOf(commodity, champion, result.distribution, f, 0, Date.now()));
+        else noForecastReason = result.reason;
+      }
+      horizons.push({ horizonTicks: h, modelVersion: champion.version, noForecastReason });
     }
-    return { path: 'degraded', partition, fromActor: false, features: f, prediction, modelVersion: replica?.version ?? prediction?.modelVersion ?? 0, owner: '', degradation };
+    for (const p of byHorizon.values()) {
+      if (!horizons.some((h) => h.horizonTicks === p.horizonTicks)) horizons.push({ horizonTicks: p.horizonTicks, modelVersion: p.modelVersion, noForecastReason: '' });
+    }
+    const predictions = [...byHorizon.values()].sort((a, b) => a.horizonTicks - b.horizonTicks);
+    return { path: 'degraded', partition, fromActor: false, features: f, predictions, horizons: horizons.sort((a, b) => a.horizonTicks - b.horizonTicks), owner: '', degradation };
   }
 }
 

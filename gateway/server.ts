@@ -11,7 +11,7 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { ReplicaLookup } from '../actors/commodity/protocol.ts';
+import type { ForecasterLookup } from '../actors/commodity/protocol.ts';
 import type { ModelStore } from '../actors/model/registry.ts';
 import { sqlModelStore } from '../connectors/postgres/model-store.ts';
 import { sqlTenantSource, tenantAdmin } from '../connectors/postgres/tenant-store.ts';
@@ -58,8 +58,10 @@ export interface GatewayDeps {
   /** The worker's pipeline (WorkerPipeline): actor snapshots of the partitions it owns. */
   readonly pipeline: LocalPipeline;
   readonly online: OnlineStore;
-  /** This worker's model replicas, for degraded answers. */
-  readonly replicas: ReplicaLookup;
+  /** This worker's forecasters, for degraded answers. */
+  readonly forecasters: Pick<ForecasterLookup, 'servingFor'>;
+  /** The horizons predictions are made at (CARBON_HORIZONS): any other is an invalid argument. */
+  readonly horizons: readonly number[];
   /** Audit log, feature store (commodity list) and model registry. */
   readonly sql: SqlStore;
   /** The shared ownership table, made once the internal endpoint is known: redisOwnershipRegistry in a cluster. */
@@ -158,7 +160,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     partitionCount: deps.partitionCount,
     pipeline: deps.pipeline,
     online: deps.online,
-    replicas: deps.replicas,
+    forecasters: deps.forecasters,
     view,
     peers,
     workerId,
@@ -184,9 +186,9 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const feed = new PredictionFeed(router, catalog, config.streamPollMs, log);
   const wrap: WrapperDeps = { auth, defaultDeadlineMs: config.defaultDeadlineMs, draining: () => state !== 'serving', log, meter: deps.meter };
   const handlers: PredictionServiceServer = {
-    predict: unary(wrap, 'Predict', predictHandler({ router, auth, ages, maxStalenessMs: config.maxStalenessMs })),
+    predict: unary(wrap, 'Predict', predictHandler({ router, auth, ages, maxStalenessMs: config.maxStalenessMs, horizons: deps.horizons, registry: deps.sql })),
     getFeatures: unary(wrap, 'GetFeatures', getFeaturesHandler({ router, auth, ages })),
-    streamPredictions: serverStream(wrap, 'StreamPredictions', streamPredictionsHandler({ feed, auth, ages, maxStalenessMs: config.maxStalenessMs, drained: drainedPromise })),
+    streamPredictions: serverStream(wrap, 'StreamPredictions', streamPredictionsHandler({ feed, auth, ages, maxStalenessMs: config.maxStalenessMs, drained: drainedPromise, horizons: deps.horizons })),
     listCommodities: unary(wrap, 'ListCommodities', listCommoditiesHandler({ catalog, online: deps.online, router })),
     listModels: unary(wrap, 'ListModels', listModelsHandler({ models: deps.models ?? sqlModelStore(deps.sql), auth })),
   };

@@ -179,6 +179,14 @@ export interface Config {
     /** Full reload of the tenants besides the announced changes (a safety net for a lost announcement). */
     readonly refreshMs: number;
   };
+  readonly models: {
+    /** Horizons (ticks) that `carbon train` fits a champion for, and that predictions are made at. */
+    readonly horizons: readonly number[];
+    /** Least time between two retrains of a commodity started by a distribution-shift alarm; 0 turns them off. */
+    readonly retrainCooldownMs: number;
+    /** Whether a challenger that beats its champion in the shadow is promoted without an operator. */
+    readonly autoPromote: boolean;
+  };
   readonly usage: {
     /** Whether gRPC calls are metered per tenant (actors and sinks always are). */
     readonly metering: boolean;
@@ -240,6 +248,11 @@ export function loadConfig(env: Env = process.env): Config {
     tenants: {
       rotationOverlapMs: r.durationMs('CARBON_TOKEN_ROTATION_OVERLAP', 24 * 3_600_000, 0),
       refreshMs: r.durationMs('CARBON_TENANTS_REFRESH', 30_000, 1_000),
+    },
+    models: {
+      horizons: [...new Set(r.list('CARBON_HORIZONS', ['1', '5', '20'], /^([1-9]\d?|[12]\d\d|3[0-5]\d|36[0-5])$/, 'horizons in ticks, 1 to 365').map(Number))].sort((a, b) => a - b),
+      retrainCooldownMs: r.durationMs('CARBON_RETRAIN_COOLDOWN', 24 * 3_600_000, 0),
+      autoPromote: r.bool('CARBON_AUTO_PROMOTE', true),
     },
     usage: {
       metering: r.bool('CARBON_METERING', true),

@@ -96,45 +96,73 @@ export const sinkFlushSeconds = new Histogram({
 // ML
 export const predictionsTotal = new Counter({
   name: 'carbon_predictions_total',
-  help: 'Predictions made by model replicas, per commodity',
+  help: 'Predictions made by champions (one per served horizon and tick), per commodity',
   labelNames: ['commodity'] as const,
 });
 export const predictionsSkipped = new Counter({
   name: 'carbon_predictions_skipped_total',
-  help: 'Ticks that got no prediction, per commodity and reason (no_model, inputs_incomplete)',
+  help: 'Ticks that got no prediction at a horizon, per commodity and reason (no_model: no champion; no_forecast: a non-positive price or a window too short for the forecaster)',
   labelNames: ['commodity', 'reason'] as const,
 });
 export const inferenceSeconds = new Histogram({
   name: 'carbon_inference_seconds',
-  help: 'Time of one model replica prediction',
+  help: 'Time of the forecasts of one tick (every champion and challenger of the commodity)',
   buckets: [0.000001, 0.0000025, 0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.001, 0.01],
 });
 export const modelVersion = new Gauge({
   name: 'carbon_model_version',
-  help: 'Model version in service, per commodity',
-  labelNames: ['commodity'] as const,
+  help: 'Champion version in service, per commodity and horizon (ticks)',
+  labelNames: ['commodity', 'horizon'] as const,
   // Only the owner sets it; summing over workers would add stale copies during a partition move.
   aggregator: 'max',
 });
 export const modelTrainedTimestamp = new Gauge({
   name: 'carbon_model_trained_timestamp_seconds',
-  help: 'When the model in service was trained, per commodity (UTC, Unix seconds)',
-  labelNames: ['commodity'] as const,
+  help: 'When the champion in service was trained, per commodity and horizon (UTC, Unix seconds)',
+  labelNames: ['commodity', 'horizon'] as const,
   aggregator: 'max',
 });
 export const modelSwaps = new Counter({
   name: 'carbon_model_swaps_total',
-  help: 'Model replicas hot-swapped after a promotion or rollback',
+  help: 'Forecaster sets of a commodity reloaded after a promotion, rollback or training run',
 });
 export const liveHitRate = new Gauge({
   name: 'carbon_live_hit_rate_ratio',
-  help: 'Share of realized predictions whose direction was right, per commodity',
-  labelNames: ['commodity'] as const,
+  help: 'Share of realized predictions whose direction was right, per commodity and horizon (ticks)',
+  labelNames: ['commodity', 'horizon'] as const,
 });
 export const liveCoverage = new Gauge({
   name: 'carbon_live_interval_coverage_ratio',
-  help: 'Share of realized outcomes inside the 80 % prediction interval, per commodity',
-  labelNames: ['commodity'] as const,
+  help: 'Share of realized outcomes inside the 80 % prediction interval, per commodity and horizon (ticks)',
+  labelNames: ['commodity', 'horizon'] as const,
+});
+export const shadowIntervalScoreRatio = new Gauge({
+  name: 'carbon_shadow_interval_score_ratio',
+  help: 'A challenger\'s mean interval score over its champion\'s on the same live outcomes (below 1: the challenger does better), per commodity, horizon and family',
+  labelNames: ['commodity', 'horizon', 'family'] as const,
+  aggregator: 'max',
+});
+export const shadowOutcomes = new Gauge({
+  name: 'carbon_shadow_outcomes',
+  help: 'Live outcomes a challenger has been scored on against its current champion, per commodity, horizon and family',
+  labelNames: ['commodity', 'horizon', 'family'] as const,
+  aggregator: 'max',
+});
+export const shadowPromotions = new Counter({
+  name: 'carbon_shadow_promotions_total',
+  help: 'Challengers promoted because they beat their champion in the shadow, by outcome (promoted, refused)',
+  labelNames: ['outcome'] as const,
+});
+export const distributionShift = new Gauge({
+  name: 'carbon_distribution_shift_psi',
+  help: 'Population stability index of the last 250 live ticks against the champion\'s training rows, per commodity and series (each model input, and outcomes: where they fell among the quantiles)',
+  labelNames: ['commodity', 'series'] as const,
+  aggregator: 'max',
+});
+export const retrains = new Counter({
+  name: 'carbon_retrains_total',
+  help: 'Retrains of one commodity started by the workers (a distribution shift alarm), by outcome (done, failed, skipped: within the cooldown)',
+  labelNames: ['outcome'] as const,
 });
 
 // gRPC
@@ -229,6 +257,8 @@ for (const level of ['commodity', 'partition', 'root'] as const) {
   actorCrashes.inc({ level }, 0);
   escalations.inc({ level }, 0);
 }
+for (const outcome of ['promoted', 'refused'] as const) shadowPromotions.inc({ outcome }, 0);
+for (const outcome of ['done', 'failed', 'skipped'] as const) retrains.inc({ outcome }, 0);
 
 export const registry = client.register;
 

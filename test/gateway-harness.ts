@@ -2,14 +2,12 @@
  * Gateways in the test process over one real worker core (actors, Kafka consumer group, Postgres, Redis):
  * each gateway claims some partitions of the core's pipeline, so that calls are answered locally, forwarded
  * between gateways over their internal endpoints, or degraded, exactly as between cluster workers. Ticks go
- * through the real prices topic. Models are small real forests promoted in the registry before any tick.
+ * through the real prices topic. Models are small real forest forecasters promoted in the registry before any tick.
  */
 import type { ExecutionContext } from 'ava';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { FEATURE_NAMES } from '../actors/features/compute-features.ts';
-import { trainForest } from '../actors/model/forest/train-forest.ts';
-import { ModelRegistry, COMPACT_FOREST_FORMAT, type NewModel } from '../actors/model/registry.ts';
-import { ar1PriceSeries, seededUniform } from '../actors/training/synthetic-series.ts';
+import { ModelRegistry } from '../actors/model/registry.ts';
+import { ar1PriceSeries } from '../actors/training/synthetic-series.ts';
 import { createKafka } from '../connectors/kafka/client.ts';
 import { connectKafkaTickPublisher } from '../connectors/kafka/tick-publisher.ts';
 import { sqlModelStore } from '../connectors/postgres/model-store.ts';
@@ -25,6 +23,7 @@ import { PredictionServiceClient } from '../proto/gen/carbon/v1/prediction_servi
 import { openEdges } from '../supervisors/worker/edges.ts';
 import { startWorkerCore, type WorkerCore } from '../supervisors/worker/worker-core.ts';
 import { eventually } from './eventually.ts';
+import { tinyForecasterModel } from './forecaster-fixture.ts';
 import { KAFKA_BROKERS, REDIS_URL } from './services.ts';
 import { testEnvironment, type TestEnvironment } from './cluster-harness.ts';
 
@@ -47,31 +46,11 @@ export function tenantsJson(): string {
   });
 }
 
-export function tinyModel(commodity: string, seed: number): NewModel {
-  const nFeatures = FEATURE_NAMES.length;
-  const u = seededUniform(seed);
-  const rows = 200;
-  const x = Float64Array.from({ length: rows * nFeatures }, () => u() - 0.5);
-  const y = Float64Array.from({ length: rows }, (_, r) => x[r * nFeatures]! * 0.1 + (u() - 0.5) * 0.01);
-  const forest = trainForest(x, y, nFeatures, { nTrees: 8, maxDepth: 4, seed });
-  return {
-    commodity,
-    params: { featureNames: [...FEATURE_NAMES], interval: { level: 0.8, halfWidth: 0.02 } },
-    metrics: { note: 'gateway test model' },
-    format: COMPACT_FOREST_FORMAT,
-    blob: forest.toBuffer(),
-    horizonTicks: 1,
-    trainFromMs: Date.UTC(2020, 0, 1),
-    trainToMs: Date.UTC(2021, 0, 1),
-    trainRows: rows,
-  };
-}
-
 /** Saves and promotes a tiny model for each commodity. */
 export async function promoteModels(sql: SqlStore, commodities: readonly string[]): Promise<void> {
   const registry = new ModelRegistry(sqlModelStore(sql), undefined);
   for (const [i, c] of commodities.entries()) {
-    const v = await registry.saveCandidate(tinyModel(c, i + 1));
+    const v = await registry.saveCandidate(tinyForecasterModel(c, i + 1));
     await registry.promote(v, { actor: 'gateway-test', reason: 'test model' });
   }
 }
@@ -156,7 +135,8 @@ export async function gatewayWorld(t: ExecutionContext): Promise<GatewayWorld> {
         partitionCount: PARTITIONS,
         pipeline: core.pipeline,
         online: edges.online,
-        replicas: core.models,
+        forecasters: core.models,
+        horizons: [1, 5, 20],
         sql: edges.store,
         ownership: (self) => {
           const redis = redisClient(REDIS_URL);

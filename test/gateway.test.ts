@@ -51,11 +51,13 @@ test.serial('every commodity is answered by either gateway with the owning actor
   for (const commodity of MODELLED) {
     const p = partitionOf(commodity, PARTITIONS);
     const snapshot = await world.core.pipeline.snapshot(p, commodity, 1_000);
-    t.truthy(snapshot?.prediction, `${commodity} has a prediction in its actor`);
+    t.truthy(snapshot?.predictions[0], `${commodity} has a prediction in its actor`);
     for (const [c, ownerIsThis] of [[ca, evens.includes(p)], [cb, odds.includes(p)]] as const) {
       const r = await call(c.predict.bind(c), { commodity, acceptStale: false }, bearer(TOKENS.all));
       if (!r.ok) return t.fail(`${commodity}: ${r.err.message}`);
-      t.deepEqual(r.res.prediction, snapshot?.prediction, `${commodity}: the owner's prediction`);
+      t.deepEqual(r.res.prediction, snapshot?.predictions[0], `${commodity}: the owner's prediction`);
+      t.is(r.res.prediction?.family, 'forest');
+      t.is(r.res.prediction?.quantileReturns.length, 7);
       t.is(r.res.meta?.path, ownerIsThis ? ServingPath.SERVING_PATH_LOCAL : ServingPath.SERVING_PATH_FORWARDED, commodity);
       t.false(r.res.meta?.degraded);
       t.is(r.res.meta?.partition, p);
@@ -102,9 +104,10 @@ test.serial('each bad input gets its status with a message naming what to fix; t
     ['bad id', call(predict, { commodity: 'wti!', acceptStale: false }, bearer(TOKENS.all)), status.INVALID_ARGUMENT, /^commodity: /],
     ['empty id', call(predict, { commodity: '', acceptStale: false }, bearer(TOKENS.all)), status.INVALID_ARGUMENT, /^commodity: required/],
     ['horizon out of range', call(predict, { commodity: 'WTI', horizonTicks: 0, acceptStale: false }, bearer(TOKENS.all)), status.INVALID_ARGUMENT, /^horizon_ticks: must be 1\.\.365/],
-    ['horizon of no model', call(predict, { commodity: 'WTI', horizonTicks: 5, acceptStale: false }, bearer(TOKENS.all)), status.INVALID_ARGUMENT, /^horizon_ticks: the model in service for WTI .* predicts 1 tick/],
+    ['horizon not served', call(predict, { commodity: 'WTI', horizonTicks: 7, acceptStale: false }, bearer(TOKENS.all)), status.INVALID_ARGUMENT, /^horizon_ticks: 7 is not a served horizon; the served ones are 1, 5, 20 ticks/],
+    ['horizon of no model', call(predict, { commodity: 'WTI', horizonTicks: 5, acceptStale: false }, bearer(TOKENS.all)), status.UNAVAILABLE, /^no champion in service for WTI at 5 tick\(s\): no model of WTI was ever trained at 5 tick\(s\): carbon train --commodity WTI/],
     ['unknown commodity', call(predict, { commodity: 'UNOBTAINIUM', acceptStale: false }, bearer(TOKENS.all)), status.NOT_FOUND, /no tick of UNOBTAINIUM/],
-    ['no model yet', call(predict, { commodity: UNMODELLED, acceptStale: false }, bearer(TOKENS.all)), status.UNAVAILABLE, /no model in service for NICKEL yet: train and promote/],
+    ['no model yet', call(predict, { commodity: UNMODELLED, acceptStale: false }, bearer(TOKENS.all)), status.UNAVAILABLE, /no champion in service for NICKEL at 1 tick\(s\): no model of NICKEL was ever trained/],
     ['no token', call(predict, { commodity: 'WTI', acceptStale: false }, new Metadata()), status.UNAUTHENTICATED, /no credentials/],
     ['unknown token', call(predict, { commodity: 'WTI', acceptStale: false }, bearer('not-a-token')), status.UNAUTHENTICATED, /unknown token/],
     ['other tenant\'s commodity', call(predict, { commodity: 'BRENT', acceptStale: false }, bearer(TOKENS.wti)), status.PERMISSION_DENIED, /tenant wti-only may not read BRENT/],
@@ -198,7 +201,7 @@ test.serial('StreamPredictions delivers the predictions of new ticks as they are
   await world.feed('WTI', 3);
   await eventually(() => received.filter((m) => m.prediction?.commodity === 'WTI' && (m.prediction.tickTsMs ?? 0) > before).length >= 1, { what: 'a prediction of a new WTI tick', timeoutMs: 10_000, intervalMs: 20 });
   const latest = await world.core.pipeline.snapshot(partitionOf('WTI', PARTITIONS), 'WTI', 1_000);
-  await eventually(() => received.some((m) => m.prediction?.tickTsMs === latest?.prediction?.tickTsMs), { what: 'the newest WTI prediction on the stream', timeoutMs: 10_000, intervalMs: 20 });
+  await eventually(() => received.some((m) => m.prediction?.tickTsMs === latest?.predictions[0]?.tickTsMs), { what: 'the newest WTI prediction on the stream', timeoutMs: 10_000, intervalMs: 20 });
   t.true(received.every((m) => m.meta?.freshness !== undefined), 'with freshness');
   const denied = c.streamPredictions({ commodities: ['BRENT'] }, bearer(TOKENS.wti), { deadline: Date.now() + 5_000 });
   const code = await new Promise<number>((resolve) => denied.on('error', (e: ServiceError) => resolve(e.code)));
@@ -233,13 +236,13 @@ test.serial('when an owner goes away its commodities are answered degraded from 
     const stored = await world.online.getLatest(commodity);
     t.is(r.res.meta?.path, ServingPath.SERVING_PATH_DEGRADED, commodity);
     t.true(r.res.meta?.degraded);
-    t.deepEqual(r.res.prediction, stored.prediction, `${commodity}: the last durable prediction`);
+    t.deepEqual(r.res.prediction, stored.predictions[0], `${commodity}: the last durable prediction`);
   }
   await b.assignmentChanged([...evens, ...odds]);
   for (const commodity of MODELLED) {
     const r: { ok: true; res: PredictResponse } | { ok: false; err: ServiceError } = await call(cb.predict.bind(cb), { commodity, acceptStale: false }, bearer(TOKENS.all));
     const snapshot = await world.core.pipeline.snapshot(partitionOf(commodity, PARTITIONS), commodity, 1_000);
     t.true(r.ok && r.res.meta?.path === ServingPath.SERVING_PATH_LOCAL && !r.res.meta.degraded, commodity);
-    t.deepEqual(r.ok && r.res.prediction, snapshot?.prediction);
+    t.deepEqual(r.ok && r.res.prediction, snapshot?.predictions[0]);
   }
 });

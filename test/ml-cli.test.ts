@@ -35,7 +35,7 @@ function carbon(args: readonly string[], env: Record<string, string>): Promise<R
 
 const small = ['--trees', '15', '--depth', '5', '--threads', '0'];
 
-test('train promotes and announces, rejects with reasons; models and backtest show and manage the result', async (t) => {
+test('train serves a champion per commodity and announces it; models and backtest show and manage the result', async (t) => {
   const databaseUrl = await freshDatabase(t);
   const sql = postgresStore(databaseUrl, 2);
   t.teardown(() => sql.close());
@@ -45,10 +45,11 @@ test('train promotes and announces, rejects with reasons; models and backtest sh
   const { prefix, topics } = await freshTopics(t, 1);
   const env = { DATABASE_URL: databaseUrl, KAFKA_BROKERS: KAFKA_BROKERS.join(','), CARBON_TOPIC_PREFIX: prefix };
 
-  const trained = await carbon(['train', '--commodity', 'AR', ...small], env);
+  const trained = await carbon(['train', '--commodity', 'AR', '--horizons', '1', ...small], env);
   t.is(trained.code, 0, trained.stderr);
-  t.regex(trained.stdout, /^AR: v1 PROMOTED, in service; announced on model-updates/);
-  t.regex(trained.stdout, /pass {2}MASE [\d.]+ < 1/);
+  t.regex(trained.stdout, /commodity\s+horizon\s+in service\s+pinball vs no_change/);
+  t.regex(trained.stdout, /\nAR\s+1\s+(forest|pooled_forest) v\d\s+0\.\d+/, 'an AR(1) series is learnable: a forest serves');
+  t.regex(trained.stdout, /Announced on model-updates/);
 
   const consumer = createKafka(KAFKA_BROKERS, 'carbon-test').consumer({ groupId: uniqueName('ml-cli') });
   t.teardown(() => consumer.disconnect());
@@ -63,38 +64,42 @@ test('train promotes and announces, rejects with reasons; models and backtest sh
   await eventually(() => seen.length >= 1, { what: 'the promotion on model-updates', timeoutMs: 30_000, intervalMs: 50 });
   t.is(seen[0]!.key, 'AR');
   t.is(seen[0]!.contentType, 'application/x-protobuf');
-  t.like(seen[0]!.update, { commodity: 'AR', modelVersion: 1, action: ModelUpdateAction.MODEL_UPDATE_ACTION_PROMOTED });
+  t.like(seen[0]!.update, { commodity: 'AR', horizonTicks: 1, action: ModelUpdateAction.MODEL_UPDATE_ACTION_PROMOTED });
 
-  const rejected = await carbon(['train', '--commodity', 'RW', ...small], env);
-  t.is(rejected.code, 0, 'a rejection is a normal outcome');
-  t.regex(rejected.stdout, /^RW: v2 REJECTED, saved but not in service/);
-  t.regex(rejected.stdout, /FAIL {2}/);
+  const walk = await carbon(['train', '--commodity', 'RW', '--horizons', '1', '--details', ...small], env);
+  t.is(walk.code, 0, walk.stderr);
+  t.regex(walk.stdout, /\nRW\s+1\s+no_change v\d+\s+1\.0000/, 'on a random walk no change serves');
+  t.regex(walk.stdout, /forest: not significantly better than no_change/);
+  t.regex(walk.stdout, /walk-forward, horizon 1 tick: 5 folds/);
 
-  const list = await carbon(['models', 'list', '--json'], env);
-  t.deepEqual(list.stdout.trim().split('\n').map((l) => JSON.parse(l) as { version: number; status: string }).map((m) => [m.version, m.status]), [
-    [2, 'rejected'],
-    [1, 'active'],
-  ]);
-  const show = await carbon(['models', 'show', 'v2'], env);
-  t.regex(show.stdout, /v2 {2}RW {2}REJECTED/);
+  const list = await carbon(['models', 'list', '--commodity', 'RW', '--json'], env);
+  const listed = list.stdout.trim().split('\n').map((l) => JSON.parse(l) as { version: number; status: string; family: string });
+  t.deepEqual(listed.map((m) => [m.family, m.status]).sort(), [['drift', 'shadow'], ['forest', 'shadow'], ['no_change', 'active'], ['pooled_forest', 'shadow']]);
+  const forest = listed.find((m) => m.family === 'forest')!;
+  const show = await carbon(['models', 'show', `v${forest.version}`], env);
+  t.regex(show.stdout, new RegExp(`v${forest.version} {2}RW {2}forest {2}SHADOW`));
   t.regex(show.stdout, /never in service/);
 
-  const promoted = await carbon(['models', 'promote', '2', '--reason', 'test override', '--by', 'tester'], env);
+  const promoted = await carbon(['models', 'promote', String(forest.version), '--reason', 'test override', '--by', 'tester'], env);
   t.is(promoted.code, 0, promoted.stderr);
-  t.regex(promoted.stdout, /RW: v2 is in service \(promoted; was none\)/);
-  const noPrevious = await carbon(['models', 'rollback', 'RW', '--reason', 'undo'], env);
+  t.regex(promoted.stdout, /RW \(1 tick\(s\)\): v\d+ is in service \(promoted; was v\d+\)/);
+  const back = await carbon(['models', 'rollback', 'RW', '--reason', 'undo'], env);
+  t.is(back.code, 0, back.stderr);
+  const noPrevious = await carbon(['models', 'rollback', 'RW', '--horizon', '5', '--reason', 'undo'], env);
   t.is(noPrevious.code, 3);
-  t.regex(noPrevious.stderr, /RW: no earlier version served before v2/);
-  await eventually(() => seen.length >= 2, { what: 'the manual promotion on model-updates', timeoutMs: 30_000, intervalMs: 50 });
-  t.like(seen[1]!.update, { commodity: 'RW', modelVersion: 2 });
+  t.regex(noPrevious.stderr, /RW has no model in service for 5 tick\(s\) to roll back/);
+  await eventually(() => seen.some((s) => s.update.commodity === 'RW' && s.update.modelVersion === forest.version), { what: 'the manual promotion on model-updates', timeoutMs: 30_000, intervalMs: 50 });
   const audit = await sql.query<{ actor: string; action: string }>(`SELECT actor, action FROM audit_log WHERE subject = 'RW' ORDER BY id`);
-  t.deepEqual(audit.rows.map((r) => [r.actor, r.action]), [['trainer', 'model.reject'], ['tester', 'model.promote']]);
+  t.deepEqual(audit.rows.map((r) => [r.actor, r.action]), [
+    ['trainer', 'model.shadow'], ['trainer', 'model.shadow'], ['trainer', 'model.shadow'], ['trainer', 'model.promote'],
+    ['tester', 'model.promote'], ['operator', 'model.rollback'],
+  ].map(([actor, action]) => [actor === 'operator' ? (process.env.USER ?? 'operator') : actor, action]));
 
   const dir = await mkdtemp(join(tmpdir(), 'carbon-backtest-'));
   const report = join(dir, 'ar.html');
-  const backtest = await carbon(['backtest', '--commodity', 'AR', '--report', report, ...small], env);
+  const backtest = await carbon(['backtest', '--commodity', 'AR', '--horizons', '1', '--report', report, ...small], env);
   t.is(backtest.code, 0, backtest.stderr);
-  t.regex(backtest.stdout, /walk-forward: 5 folds/);
+  t.regex(backtest.stdout, /walk-forward, horizon 1 tick: 5 folds/);
   t.regex(await readFile(report, 'utf8'), /<h1>AR: walk-forward backtest<\/h1>/);
 });
 

@@ -1,49 +1,22 @@
 /**
- * The model registry on the real Postgres: round trip, promotion and rollback with their service history and
- * audit rows, concurrent promotions, and a corrupt blob refused while the replica in service stays.
+ * The model registry on the real Postgres: round trip, promotion and rollback per commodity and horizon with
+ * their service history and audit rows, challengers in the shadow, concurrent promotions, and a corrupt blob
+ * refused while the models in service stay.
  */
 import test, { type ExecutionContext } from 'ava';
-import { computeFeatures, FEATURE_NAMES } from '../actors/features/compute-features.ts';
+import { computeFeatures } from '../actors/features/compute-features.ts';
 import { fromTicks } from '../actors/features/window.ts';
-import { trainForest } from '../actors/model/forest/train-forest.ts';
-import {
-  COMPACT_FOREST_FORMAT,
-  ModelRegistry,
-  RegistryError,
-  type ModelUpdatePublisher,
-  type NewModel,
-} from '../actors/model/registry.ts';
-import { ar1PriceSeries, seededUniform } from '../actors/training/synthetic-series.ts';
+import { decodeForecaster, ModelRegistry, RegistryError, type ModelUpdatePublisher } from '../actors/model/registry.ts';
+import { garchPriceSeries } from '../actors/training/synthetic-series.ts';
 import { migrate } from '../connectors/postgres/migrate.ts';
 import { sqlModelStore } from '../connectors/postgres/model-store.ts';
 import { postgresStore, type SqlStore } from '../connectors/postgres/sql-store.ts';
 import { ModelUpdateAction, type ModelUpdate } from '../proto/gen/carbon/v1/model_update.ts';
+import { tinyForecasterModel as tinyModel } from './forecaster-fixture.ts';
 import { freshDatabase } from './services.ts';
 
-const nFeatures = FEATURE_NAMES.length;
-
-/** A small real forest, its serialized form and the params a replica needs. */
-function tinyModel(commodity: string, seed: number, halfWidth = 0.02): NewModel {
-  const u = seededUniform(seed);
-  const rows = 200;
-  const x = Float64Array.from({ length: rows * nFeatures }, () => u() - 0.5);
-  const y = Float64Array.from({ length: rows }, (_, r) => x[r * nFeatures]! * 0.1 + (u() - 0.5) * 0.01);
-  const forest = trainForest(x, y, nFeatures, { nTrees: 8, maxDepth: 4, seed });
-  return {
-    commodity,
-    params: { featureNames: [...FEATURE_NAMES], interval: { level: 0.8, halfWidth }, forest: { trees: 8, maxDepth: 4, seed } },
-    metrics: { walkForward: { pooled: { model: { mase: 0.99, directionalAccuracy: 0.55 }, majority: { directionalAccuracy: 0.52 } } } },
-    format: COMPACT_FOREST_FORMAT,
-    blob: forest.toBuffer(),
-    horizonTicks: 1,
-    trainFromMs: Date.UTC(2020, 0, 1),
-    trainToMs: Date.UTC(2021, 0, 1),
-    trainRows: rows,
-  };
-}
-
 /** The features at the last of 60 synthetic ticks: a real model input. */
-const features = computeFeatures(fromTicks(ar1PriceSeries({ length: 60, phi: 0.2, seed: 1 })), 60);
+const features = computeFeatures(fromTicks(garchPriceSeries({ length: 60, seed: 1 })), 60);
 
 async function setup(t: ExecutionContext): Promise<{ sql: SqlStore; registry: ModelRegistry; updates: ModelUpdate[] }> {
   const sql = postgresStore(await freshDatabase(t), 4);
@@ -55,6 +28,12 @@ async function setup(t: ExecutionContext): Promise<{ sql: SqlStore; registry: Mo
   return { sql, registry: new ModelRegistry(sqlModelStore(sql), publisher), updates };
 }
 
+/** The champion version of a commodity's horizon, undefined when none. */
+async function championOf(registry: ModelRegistry, commodity: string, horizonTicks = 1): Promise<number | undefined> {
+  const { served } = await registry.loadServing(commodity);
+  return served.find((s) => s.status === 'active' && s.forecaster.horizonTicks === horizonTicks)?.version;
+}
+
 async function auditRows(sql: SqlStore) {
   const { rows } = await sql.query<{ actor: string; action: string; subject: string; details: Record<string, unknown> }>(
     'SELECT actor, action, subject, details FROM audit_log ORDER BY id',
@@ -62,14 +41,15 @@ async function auditRows(sql: SqlStore) {
   return rows;
 }
 
-test('a saved candidate round-trips: parameters, metrics, bytes, and a replica that predicts like the forest', async (t) => {
+test('a saved candidate round-trips: family, parameters, metrics, bytes, and a forecaster that forecasts', async (t) => {
   const { registry } = await setup(t);
   const model = tinyModel('WTI', 1);
   const version = await registry.saveCandidate(model);
   const stored = await registry.show(version);
   t.is(stored.status, 'candidate');
   t.is(stored.commodity, 'WTI');
-  t.deepEqual(stored.params, model.params);
+  t.is(stored.family, 'forest');
+  t.deepEqual(stored.params, JSON.parse(JSON.stringify(model.params)));
   t.deepEqual(stored.metrics, model.metrics);
   t.deepEqual(Buffer.from(stored.blob), Buffer.from(model.blob));
   t.is(stored.sizeBytes, model.blob.length);
@@ -78,13 +58,44 @@ test('a saved candidate round-trips: parameters, metrics, bytes, and a replica t
   const [listed] = await registry.list({ commodity: 'WTI' });
   t.is(listed?.version, version);
 
-  const replica = await registry.loadReplica(version);
-  const p = replica.predict(features)!;
-  t.is(p.modelVersion, version);
-  t.true(Math.abs(p.interval.highReturn - p.interval.lowReturn - 0.04) < 1e-12);
-  t.true(p.probabilityUp >= 0 && p.probabilityUp <= 1);
-  t.true(p.inferenceUs >= 0);
-  t.is(await registry.loadActiveReplica('WTI'), undefined, 'a candidate is not in service');
+  const forecast = decodeForecaster(stored).forecast(features);
+  t.true(forecast.ok);
+  if (forecast.ok) {
+    t.true(forecast.distribution.quantiles[1]! < forecast.distribution.quantiles[5]!);
+    t.true(forecast.distribution.probabilityUp > 0 && forecast.distribution.probabilityUp < 1);
+  }
+  t.is(await championOf(registry, 'WTI'), undefined, 'a candidate is not in service');
+  const baseline = await registry.show(await registry.saveCandidate(tinyModel('WTI', 2, { family: 'no_change' })));
+  t.is(baseline.blob.length, 0, 'a baseline holds no forest');
+  t.true(decodeForecaster(baseline).forecast(features).ok);
+});
+
+test('each horizon has its own champion; challengers go into the shadow, one per family, and a challenger that takes over leaves the old champion in the shadow', async (t) => {
+  const { sql, registry } = await setup(t);
+  const h1 = await registry.saveCandidate(tinyModel('WTI', 1, { family: 'no_change' }));
+  const h5 = await registry.saveCandidate(tinyModel('WTI', 1, { family: 'no_change', horizonTicks: 5 }));
+  await registry.promote(h1, { actor: 'trainer', reason: 'champion' });
+  await registry.promote(h5, { actor: 'trainer', reason: 'champion' });
+  t.is(await championOf(registry, 'WTI', 1), h1);
+  t.is(await championOf(registry, 'WTI', 5), h5);
+  const forestA = await registry.saveCandidate(tinyModel('WTI', 2));
+  await registry.shadow(forestA, { actor: 'trainer', reason: 'challenger' });
+  const forestB = await registry.saveCandidate(tinyModel('WTI', 3));
+  await registry.shadow(forestB, { actor: 'trainer', reason: 'challenger' });
+  t.is((await registry.show(forestA)).status, 'retired', 'a newer challenger of the same family replaces it');
+  t.is((await registry.show(forestB)).status, 'shadow');
+  const err = await t.throwsAsync(registry.shadow(forestB, { actor: 'trainer', reason: 'again' }), { instanceOf: RegistryError });
+  t.is(err?.code, 'MODEL_NOT_CANDIDATE');
+
+  const change = await registry.promote(forestB, { actor: 'shadow-scoring', reason: 'beat the champion', expectedActiveVersion: h1, previousBecomes: 'shadow', evidence: { outcomes: 300 } });
+  t.deepEqual([change.change.version, change.change.previousVersion, change.change.horizonTicks], [forestB, h1, 1]);
+  t.is((await registry.show(h1)).status, 'shadow', 'the old champion forecasts on in the shadow');
+  t.is(await championOf(registry, 'WTI', 5), h5, 'the other horizon is untouched');
+  const { served } = await registry.loadServing('WTI');
+  t.deepEqual(served.map((s) => [s.version, s.status]).sort(), [[h1, 'shadow'], [h5, 'active'], [forestB, 'active']].sort());
+  const promote = (await auditRows(sql)).filter((a) => a.action === 'model.promote').at(-1)!;
+  t.like(promote, { actor: 'shadow-scoring', details: { version: forestB, previousVersion: h1, horizonTicks: 1, family: 'forest', outcomes: 300 } });
+  t.deepEqual((await registry.serviceHistory('WTI')).map((h) => [h.horizonTicks, h.modelVersion]), [[1, h1], [5, h5], [1, forestB]]);
 });
 
 test('promotion retires the version in service, keeps the service history, writes audit rows and announces', async (t) => {
@@ -97,7 +108,7 @@ test('promotion retires the version in service, keeps the service history, write
 
   t.is((await registry.show(v1)).status, 'retired');
   t.is((await registry.show(v2)).status, 'active');
-  t.is((await registry.loadActiveReplica('WTI'))?.version, v2);
+  t.is(await championOf(registry, 'WTI'), v2);
   const history = await registry.serviceHistory('WTI');
   t.deepEqual(history.map((h) => h.modelVersion), [v1, v2]);
   t.is(history[0]!.toMs, history[1]!.fromMs, 'one period ends where the next begins');
@@ -129,16 +140,16 @@ test('rollback re-activates the version that served before, rejects the rolled-b
     versions.push(v);
   }
   const [v1, v2, v3] = versions as [number, number, number];
-  const back = await registry.rollback('BRENT', { actor: 'alice', reason: 'bad fills' });
+  const back = await registry.rollback('BRENT', 1, { actor: 'alice', reason: 'bad fills' });
   t.deepEqual([back.change.version, back.change.previousVersion], [v2, v3]);
   t.is((await registry.show(v3)).status, 'rejected');
   t.is((await registry.show(v2)).status, 'active');
   // A second rollback goes further back, never to the version just rolled back.
-  await registry.rollback('BRENT', { actor: 'alice', reason: 'still bad' });
-  t.is((await registry.loadActiveReplica('BRENT'))?.version, v1);
-  const err = await t.throwsAsync(registry.rollback('BRENT', { actor: 'alice', reason: 'x' }), { instanceOf: RegistryError });
+  await registry.rollback('BRENT', 1, { actor: 'alice', reason: 'still bad' });
+  t.is(await championOf(registry, 'BRENT'), v1);
+  const err = await t.throwsAsync(registry.rollback('BRENT', 1, { actor: 'alice', reason: 'x' }), { instanceOf: RegistryError });
   t.is(err?.code, 'NO_PREVIOUS_VERSION');
-  const none = await t.throwsAsync(registry.rollback('GOLD', { actor: 'alice', reason: 'x' }), { instanceOf: RegistryError });
+  const none = await t.throwsAsync(registry.rollback('GOLD', 1, { actor: 'alice', reason: 'x' }), { instanceOf: RegistryError });
   t.is(none?.code, 'NO_ACTIVE_MODEL');
 
   t.deepEqual((await registry.serviceHistory('BRENT')).map((h) => h.modelVersion), [v1, v2, v3, v2, v1]);
@@ -173,37 +184,30 @@ test('concurrent promotions of one commodity serialize: one active version, one 
   const history = await registry.serviceHistory('HENRY_HUB');
   t.is(history.length, 4);
   t.is(history.filter((h) => h.toMs === null).length, 1);
-  t.is(history.at(-1)!.modelVersion, (await registry.loadActiveReplica('HENRY_HUB'))!.version);
+  t.is(history.at(-1)!.modelVersion, (await championOf(registry, 'HENRY_HUB'))!);
 });
 
-test('a corrupt blob is refused with an error naming the version, and the replica in service stays', async (t) => {
+test('a corrupt blob is refused with an error naming the version, and the models in service stay', async (t) => {
   const { sql, registry } = await setup(t);
   const good = await registry.saveCandidate(tinyModel('WTI', 1));
   await registry.promote(good, { actor: 'trainer', reason: 'ok' });
-  let replica = (await registry.loadActiveReplica('WTI'))!;
-  const before = replica.predict(features);
-
-  const bad = await registry.saveCandidate(tinyModel('WTI', 2));
+  const bad = await registry.saveCandidate(tinyModel('WTI', 2, { family: 'pooled_forest' }));
   // Flip one byte in the middle of the payload: the checksum catches it.
   await sql.query(`UPDATE models SET model = overlay(model PLACING '\\xff'::bytea FROM 200 FOR 1) WHERE version = $1`, [bad]);
-  const swap = await registry.trySwapReplica(replica, bad);
-  t.false(swap.swapped);
-  t.is(swap.replica, replica);
-  t.is(swap.swapped ? undefined : swap.error.code, 'MODEL_CORRUPT');
-  t.regex(swap.swapped ? '' : swap.error.message, new RegExp(`model v${bad} \\(WTI\\) is refused: corrupt forest buffer: checksum mismatch`));
-  replica = swap.replica!;
-  t.deepEqual({ ...replica.predict(features), inferenceUs: 0 }, { ...before, inferenceUs: 0 });
-
   const promoted = await t.throwsAsync(registry.promote(bad, { actor: 'ops', reason: 'try' }), { instanceOf: RegistryError });
   t.is(promoted?.code, 'MODEL_CORRUPT');
+  t.regex(promoted?.message ?? '', new RegExp(`model v${bad} \\(WTI, pooled_forest, 1 tick\\(s\\)\\) is refused: corrupt forest buffer: checksum mismatch`));
+  const shadowed = await t.throwsAsync(registry.shadow(bad, { actor: 'ops', reason: 'try' }), { instanceOf: RegistryError });
+  t.is(shadowed?.code, 'MODEL_CORRUPT');
   t.is((await registry.show(good)).status, 'active', 'a corrupt model is never put into service');
 
+  // Had it got there by other means, the worker's load refuses it alone and serves the rest.
+  await sql.query(`UPDATE models SET status = 'shadow' WHERE version = $1`, [bad]);
+  const loaded = await registry.loadServing('WTI');
+  t.deepEqual(loaded.served.map((s) => s.version), [good]);
+  t.deepEqual(loaded.refused.map((e) => e.code), ['MODEL_CORRUPT']);
   await sql.query(`UPDATE models SET model = substring(model FROM 1 FOR 20) WHERE version = $1`, [bad]);
-  const truncated = await registry.trySwapReplica(replica, bad);
-  t.regex(truncated.swapped ? '' : truncated.error.message, /shorter than the 32-byte header/);
-
-  const other = await registry.saveCandidate(tinyModel('WTI', 3));
-  const fine = await registry.trySwapReplica(replica, other);
-  t.true(fine.swapped);
-  t.is(fine.replica?.version, other);
+  t.regex((await registry.loadServing('WTI')).refused[0]!.message, /shorter than the 32-byte header/);
+  await sql.query(`UPDATE models SET params = '{"forecaster": {"family": "forest"}}'::jsonb WHERE version = $1`, [bad]);
+  t.is((await registry.loadServing('WTI')).refused[0]!.code, 'MODEL_INCOMPATIBLE');
 });

@@ -1,32 +1,33 @@
 /**
  * The training job end to end on the real Postgres: series written to the feature store with the batch helper,
- * read back point-in-time, walk-forward scored, saved, and promoted or rejected by the rule.
+ * read back point-in-time, every forecaster family scored walk-forward, the champion of each horizon put in
+ * service and the others in the shadow.
  */
 import test from 'ava';
 import { createLogger } from '../platform/logger.ts';
+import { featureVectorFromRow } from '../actors/features/feature-columns.ts';
 import { ModelRegistry, type ModelUpdatePublisher } from '../actors/model/registry.ts';
-import { featureVectorFromRow, listFeatureCommodities, loadTrainingSet } from '../actors/training/feature-store-reader.ts';
+import { listFeatureCommodities, loadStoredSeries, trainingSetOf } from '../actors/training/feature-store-reader.ts';
 import { sequentialForestTrainer } from '../actors/training/forest-trainer.ts';
-import type { StoredModelMetrics, StoredModelParams } from '../actors/training/model-metrics.ts';
 import { computeSeriesFeatures } from '../actors/training/series-features.ts';
 import { storeSeriesWithFeatures } from '../actors/training/series-store.ts';
 import { ar1PriceSeries } from '../actors/training/synthetic-series.ts';
-import { backtestCommodity, trainCommodities, type CommodityOutcome } from '../actors/training/train-job.ts';
+import { backtestCommodity, trainCommodities, type TrainOutcome } from '../actors/training/train-job.ts';
 import { resolveTrainParams } from '../actors/training/train-params.ts';
 import { buildTrainingSet } from '../actors/training/training-set.ts';
 import { NotEnoughRowsError } from '../actors/training/walk-forward.ts';
 import { migrate } from '../connectors/postgres/migrate.ts';
 import { sqlModelStore } from '../connectors/postgres/model-store.ts';
 import { pgliteStore, postgresStore, type SqlStore } from '../connectors/postgres/sql-store.ts';
-import type { ModelUpdate } from '../proto/gen/carbon/v1/model_update.ts';
+import { ModelUpdateAction, type ModelUpdate } from '../proto/gen/carbon/v1/model_update.ts';
 import { freshDatabase } from './services.ts';
 
-const params = resolveTrainParams({ forest: { trees: 20, maxDepth: 6, maxFeatures: 0.5, seed: 3 } });
+const params = resolveTrainParams({ horizons: [1, 5], forest: { trees: 20, maxDepth: 6, maxFeatures: 0.5, minSamplesLeaf: 20, seed: 3 } });
 const quiet = createLogger({}, () => undefined);
 const ar = ar1PriceSeries({ length: 1500, phi: 0.5, seed: 21 });
 const walk = ar1PriceSeries({ length: 1500, phi: 0, seed: 22 });
 
-function expectOk(o: CommodityOutcome | undefined): Extract<CommodityOutcome, { ok: true }> {
+function expectOk(o: TrainOutcome | undefined): Extract<TrainOutcome, { ok: true }> {
   if (o === undefined || !o.ok) throw new Error(`expected a trained model, got ${o?.ok === false ? o.error.message : 'nothing'}`);
   return o;
 }
@@ -46,16 +47,17 @@ test('the feature store gives back exactly the training set computed in memory, 
   const { rows } = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM features WHERE commodity = 'AR'`);
   t.is(rows[0]!.n, ar.length);
   t.deepEqual(await listFeatureCommodities(sql), ['AR', 'RW', 'SHORT']);
-  const fromStore = await loadTrainingSet(sql, 'AR', 2);
+  const fromStore = trainingSetOf(await loadStoredSeries(sql, 'AR'), 2);
   t.deepEqual(fromStore, buildTrainingSet('AR', computeSeriesFeatures(ar), ar, 2));
   const nulls = featureVectorFromRow({
     ts_ms: 1, price: 2, simple_return: null, log_return: null, non_positive_price: false, sma_5: null, sma_20: null,
-    ema_5: 2, ema_20: 2, volatility_20: null, z_score: null, rsi_14: null, momentum_10: null, window_min: 2, window_max: 2, tick_count: 1,
+    ema_5: 2, ema_20: 2, volatility_20: null, ewma_volatility: null, z_score: null, rsi_14: null, momentum_10: null, window_min: 2, window_max: 2, tick_count: 1,
   });
   t.is(nulls.sma5, undefined);
+  t.is(nulls.ewmaVolatility, undefined);
 });
 
-test('train: a predictable series is promoted and announced, a random walk rejected with reasons, a short one fails alone', async (t) => {
+test('train: every commodity with history gets a champion per horizon; the others go into the shadow; a short one fails alone', async (t) => {
   const sql = postgresStore(await freshDatabase(t), 4);
   t.teardown(() => sql.close());
   await withSeries(sql);
@@ -64,53 +66,60 @@ test('train: a predictable series is promoted and announced, a random walk rejec
   const registry = new ModelRegistry(sqlModelStore(sql), publisher);
   const deps = { sql, registry, train: sequentialForestTrainer(params.forest), log: quiet, actor: 'trainer' };
   let forests = 0;
-  const [arOut, rwOut, shortOut] = await trainCommodities(['AR', 'RW', 'SHORT'], params, { ...deps, onForest: () => forests++ });
-  t.is(forests, 12, 'five folds and the final fit for each trainable commodity');
+  const outcomes = await trainCommodities(['AR', 'RW', 'SHORT'], params, { ...deps, onForest: () => forests++ });
+  t.is(forests, 2 * 2 * 6 * 2, 'two commodities x two horizons x (five folds + the final fit) x two forest families');
+  t.deepEqual(outcomes.map((o) => [o.commodity, o.horizonTicks, o.ok]), [['AR', 1, true], ['AR', 5, true], ['RW', 1, true], ['RW', 5, true], ['SHORT', 1, false], ['SHORT', 5, false]]);
 
-  const a = expectOk(arOut);
-  t.is(a.status, 'active');
+  const a = expectOk(outcomes[0]);
+  t.true(a.champion.family === 'forest' || a.champion.family === 'pooled_forest', `AR(1) returns are learnable: ${a.champion.family}`);
   t.true(a.announced);
-  t.true(a.metrics.pooled.model.directionalAccuracy > 0.6);
-  t.deepEqual(updates.map((u) => [u.commodity, u.modelVersion]), [['AR', a.version]]);
-  const stored = await registry.show(a.version);
-  const p = stored.params as StoredModelParams;
-  t.is(p.interval.halfWidth, a.intervalHalfWidth);
-  t.is(p.interval.level, 0.8);
-  t.is(p.forest.trees, 20);
-  t.is((stored.metrics as StoredModelMetrics).decision.promote, true);
+  t.deepEqual(a.families.map((f) => f.status).sort(), ['active', 'shadow', 'shadow', 'shadow']);
+  const skill = a.forecasts.finals.get(a.champion.family)!.forecaster.spec.skill!;
+  t.true(skill.pinballRatio < 0.97 && skill.directionalAccuracy > 0.6, JSON.stringify(skill));
+  const r = expectOk(outcomes[2]);
+  t.is(r.champion.family, 'no_change', 'nothing beats no change on a random walk, and no change is served');
+  const promoted = updates.filter((u) => u.action === ModelUpdateAction.MODEL_UPDATE_ACTION_PROMOTED).map((u) => `${u.commodity}:${u.horizonTicks}`);
+  t.deepEqual(promoted.sort(), ['AR:1', 'AR:5', 'RW:1', 'RW:5']);
+
+  const stored = await registry.show(a.champion.version);
+  t.is(stored.status, 'active');
+  t.is(stored.family, a.champion.family);
   t.is(stored.horizonTicks, 1);
   t.is(stored.trainFromMs, ar[21]!.tsMs, 'the first row with every input');
-  t.true(stored.trainToMs <= ar.at(-1)!.tsMs);
+  t.is((stored.params as { training: { forest: { trees: number } } }).training.forest.trees, 20);
+  t.is((stored.metrics as { champion: { champion: string } }).champion.champion, a.champion.family);
 
-  const replica = (await registry.loadActiveReplica('AR'))!;
+  const serving = await registry.loadServing('AR');
+  t.is(serving.served.length, 8, 'four families at two horizons');
+  t.is(serving.served.filter((s) => s.status === 'active').length, 2);
+  const champion = serving.served.find((s) => s.version === a.champion.version)!;
   const latest = computeSeriesFeatures(ar).at(-1)!;
-  const prediction = replica.predict(latest)!;
-  t.is(prediction.interval.highReturn - prediction.predictedReturn, a.intervalHalfWidth);
+  const forecast = champion.forecaster.forecast(latest);
+  t.true(forecast.ok && forecast.distribution.quantiles[1]! < forecast.distribution.quantiles[5]!);
 
-  const r = expectOk(rwOut);
-  t.is(r.status, 'rejected');
-  t.true(r.decision.reasons.length >= 1);
-  t.is((await registry.show(r.version)).status, 'rejected');
-  t.is(shortOut?.ok, false);
-  t.true(shortOut?.ok === false && shortOut.error instanceof NotEnoughRowsError);
+  const short = outcomes[4]!;
+  t.true(!short.ok && short.error instanceof NotEnoughRowsError);
 
-  // The same data and seed again: an identical forest, which does not beat the one in service.
-  const [again] = await trainCommodities(['AR'], params, deps);
+  // The same data and seed again: identical forests; the new champion takes over and the older models retire.
+  const [again] = await trainCommodities(['AR'], resolveTrainParams({ ...params, horizons: [1] }), deps);
   const b = expectOk(again);
-  t.is(b.status, 'rejected');
-  t.is(b.comparedWithVersion, a.version);
-  t.regex(b.decision.reasons.join(), /does not beat the model in service/);
-  t.deepEqual(Buffer.from((await registry.show(b.version)).blob), Buffer.from(stored.blob), 'a seeded run is reproducible');
-  t.is((await registry.loadActiveReplica('AR'))?.version, a.version);
+  t.is(b.champion.family, a.champion.family);
+  t.deepEqual(Buffer.from((await registry.show(b.champion.version)).blob), Buffer.from(stored.blob), 'a seeded run is reproducible');
+  t.is((await registry.show(a.champion.version)).status, 'retired');
+  const after = await registry.loadServing('AR');
+  t.deepEqual(after.served.filter((s) => s.forecaster.horizonTicks === 1).map((s) => s.version).sort(), b.families.map((f) => f.version).sort());
 });
 
-test('backtest scores without saving a model', async (t) => {
+test('backtest scores every family without saving a model', async (t) => {
   const sql = postgresStore(await freshDatabase(t), 4);
   t.teardown(() => sql.close());
   await withSeries(sql);
-  const { set, result } = await backtestCommodity(sql, 'AR', params, sequentialForestTrainer(params.forest));
-  t.is(result.series.actual.length, result.metrics.pooled.model.rows);
-  t.true(result.metrics.pooled.model.rows > set.y.length / 2 - 5);
+  const results = await backtestCommodity(sql, 'AR', params, sequentialForestTrainer(params.forest), quiet);
+  t.deepEqual(results.map((r) => r.horizonTicks), [1, 5]);
+  for (const r of results) {
+    t.deepEqual(r.evaluation.families.map((f) => f.family), ['no_change', 'drift', 'forest', 'pooled_forest']);
+    t.true(r.evaluation.test.actual.length > r.set.y.length / 2 - 10);
+  }
   const { rows } = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM models');
   t.is(rows[0]!.n, 0);
 });
@@ -120,17 +129,17 @@ test('the embedded store (PGlite) runs the same feature store and registry SQL',
   t.teardown(() => sql.close());
   await migrate(sql);
   await storeSeriesWithFeatures(sql, 'AR', ar.slice(0, 600));
-  t.deepEqual(await loadTrainingSet(sql, 'AR', 1), buildTrainingSet('AR', computeSeriesFeatures(ar.slice(0, 600)), ar.slice(0, 600), 1));
+  t.deepEqual(trainingSetOf(await loadStoredSeries(sql, 'AR'), 1), buildTrainingSet('AR', computeSeriesFeatures(ar.slice(0, 600)), ar.slice(0, 600), 1));
   const registry = new ModelRegistry(sqlModelStore(sql), undefined);
   const deps = { sql, registry, train: sequentialForestTrainer(params.forest), log: quiet, actor: 'trainer' };
-  const [first] = await trainCommodities(['AR'], params, deps);
+  const [first] = await trainCommodities(['AR'], resolveTrainParams({ ...params, horizons: [1] }), deps);
   const o = expectOk(first);
-  t.is(o.status, 'active');
   t.false(o.announced, 'no publisher configured');
-  const saved = await registry.show(o.version);
+  const saved = await registry.show(o.champion.version);
   const v2 = await registry.saveCandidate({ ...saved, params: saved.params as object, metrics: saved.metrics as object });
   await registry.promote(v2, { actor: 'ops', reason: 'manual' });
-  await registry.rollback('AR', { actor: 'ops', reason: 'undo' });
-  t.is((await registry.loadActiveReplica('AR'))?.version, o.version);
-  t.deepEqual((await registry.serviceHistory('AR')).map((h) => h.modelVersion), [o.version, v2, o.version]);
+  await registry.rollback('AR', 1, { actor: 'ops', reason: 'undo' });
+  const active = (await registry.loadServing('AR')).served.filter((s) => s.status === 'active');
+  t.deepEqual(active.map((s) => s.version), [o.champion.version]);
+  t.deepEqual((await registry.serviceHistory('AR')).map((h) => h.modelVersion), [o.champion.version, v2, o.champion.version]);
 });

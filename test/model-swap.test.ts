@@ -36,13 +36,14 @@ test('promoting models during a running stream swaps the replicas without losing
   const quiet = createLogger({}, () => undefined);
   const versions: number[] = [];
   for (const seed of [1, 2]) {
-    const params = resolveTrainParams({ forest: { trees: 10, maxDepth: 5, seed } });
+    // Trained without announcing: the workers hear of the champions only from the promotions below.
+    const params = resolveTrainParams({ horizons: [1], forest: { trees: 10, maxDepth: 5, seed } });
     const [o] = await trainCommodities(['BRENT'], params, { sql: store, registry: new ModelRegistry(sqlModelStore(store), undefined), train: sequentialForestTrainer(params.forest), log: quiet, actor: 'test' });
     if (!o?.ok) return t.fail('training failed');
-    versions.push(o.version);
+    versions.push(o.champion.version);
   }
   const [first, second] = versions as [number, number];
-  // Promotions by hand (the rule may reject models of real prices), each in the middle of a running stream.
+  // Promotions by hand, each in the middle of a running stream.
   const rest = ticks.slice(firstPart);
   let promoted = 0;
   await streamTicks(publisher, rest, 100, 10, async (sent) => {
@@ -62,11 +63,15 @@ test('promoting models during a running stream swaps the replicas without losing
   const { rows } = await env.db.query<{ tick_ts_ms: number; model_version: number }>('SELECT tick_ts_ms, model_version FROM predictions ORDER BY tick_ts_ms, model_version');
   const perTick = new Map<number, number[]>();
   for (const r of rows) perTick.set(Number(r.tick_ts_ms), [...(perTick.get(Number(r.tick_ts_ms)) ?? []), Number(r.model_version)]);
-  t.true([...perTick.values()].every((v) => v.length === 1), 'one prediction per tick');
+  // A new champion forecasts the latest tick it has at once: the tick of the second swap may carry the first
+  // champion's prediction and the second's; every other tick has exactly one.
+  const doubled = [...perTick.values()].filter((v) => v.length > 1);
+  t.true(doubled.length <= 1 && doubled.every((v) => v.length === 2 && v[0] === first && v[1] === second), `ticks with two predictions: ${JSON.stringify(doubled)}`);
   const predictedTs = [...perTick.keys()];
   const firstPredicted = ticks.findIndex((k) => k.tsMs === predictedTs[0]);
   t.deepEqual(predictedTs, ticks.slice(firstPredicted).map((k) => k.tsMs), 'every tick after the first swap has its prediction: none lost');
-  const order = [...perTick.values()].map((v) => v[0]);
+  // The newest version each tick was predicted by (versions grow: `second` was trained after `first`).
+  const order = [...perTick.values()].map((v) => v[v.length - 1]);
   const switchAt = order.indexOf(second);
   t.true(switchAt > 0, 'both models served');
   t.true(order.slice(0, switchAt).every((v) => v === first) && order.slice(switchAt).every((v) => v === second), 'the versions change once, in tick order');

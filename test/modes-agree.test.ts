@@ -29,9 +29,10 @@ async function rows(db: SqlQuery, sql: string): Promise<string[]> {
 }
 
 const featuresSql = `SELECT commodity, ts_ms, price, simple_return, log_return, non_positive_price, sma_5, sma_20, ema_5, ema_20,
-  volatility_20, z_score, rsi_14, momentum_10, window_min, window_max, tick_count FROM features ORDER BY commodity, ts_ms`;
+  volatility_20, ewma_volatility, z_score, rsi_14, momentum_10, window_min, window_max, tick_count FROM features ORDER BY commodity, ts_ms`;
 const predictionsSql = `SELECT commodity, tick_ts_ms, model_version, horizon_ticks, tick_price, predicted_return, predicted_price,
-  direction, probability_up, interval_low_return, interval_high_return, interval_level FROM predictions ORDER BY commodity, tick_ts_ms`;
+  direction, probability_up, interval_low_return, interval_high_return, interval_level, family, quantile_returns, signal
+  FROM predictions ORDER BY commodity, tick_ts_ms, model_version`;
 
 test('the embedded and the cluster modes store the same features and predictions for the same ticks', async (t) => {
   const ticks = seriesTicks('WTI', 'wti-daily.csv');
@@ -52,14 +53,13 @@ test('the embedded and the cluster modes store the same features and predictions
   await streamTicks(embeddedFeed, before, 2_000, 0);
   await eventually(() => edges.pricesDrained(), { what: 'the embedded pipeline to drain', timeoutMs: 120_000, intervalMs: 100 });
 
-  // One model, trained on the embedded feature store and put in service in both registries.
+  // One training run on the embedded feature store; its champion is put in service in both registries.
   const embeddedRegistry = new ModelRegistry(sqlModelStore(edges.store), modelUpdatePublisher(edges.producer, edges.topics.modelUpdates));
-  const params = resolveTrainParams({ forest: { trees: 20, maxDepth: 6 } });
+  const params = resolveTrainParams({ horizons: [1], forest: { trees: 20, maxDepth: 6 } });
   const [outcome] = await trainCommodities(['WTI'], params, { sql: edges.store, registry: embeddedRegistry, train: sequentialForestTrainer(params.forest), log: quiet, actor: 'test' });
   if (!outcome?.ok) return t.fail(`training failed: ${outcome && !outcome.ok ? outcome.error.message : 'no outcome'}`);
-  const model = await embeddedRegistry.show(outcome.version);
-  if (model.status !== 'active') await embeddedRegistry.promote(model.version, { actor: 'test', reason: 'same model in both modes' });
-  await eventually(() => core.models.replicaFor('WTI')?.version === model.version, { what: 'the embedded replica swap' });
+  const champion = outcome.champion.version;
+  await eventually(() => core.models.championVersion('WTI', 1) === champion, { what: 'the embedded champion swap' });
 
   // Cluster: Kafka, Postgres and Redis, two worker processes.
   const env = await testEnvironment(t, 4);
@@ -74,12 +74,16 @@ test('the embedded and the cluster modes store the same features and predictions
     await clusterStore.close();
   });
   const clusterRegistry = new ModelRegistry(sqlModelStore(clusterStore), modelUpdatePublisher(producer, env.topics.modelUpdates));
-  const copy = await clusterRegistry.saveCandidate({
-    commodity: model.commodity, params: model.params as object, metrics: model.metrics as object, format: model.format, blob: model.blob,
-    horizonTicks: model.horizonTicks, trainFromMs: model.trainFromMs, trainToMs: model.trainToMs, trainRows: model.trainRows,
-  });
-  t.is(copy, model.version, 'both registries number the model alike');
-  await clusterRegistry.promote(copy, { actor: 'test', reason: 'same model in both modes' });
+  // Every model of the run, copied in order so that both registries number them alike; the champion's copy in service.
+  for (const family of [...outcome.families].sort((a, b) => a.version - b.version)) {
+    const model = await embeddedRegistry.show(family.version);
+    const copy = await clusterRegistry.saveCandidate({
+      commodity: model.commodity, family: model.family, params: model.params as object, metrics: model.metrics as object, format: model.format,
+      blob: model.blob, horizonTicks: model.horizonTicks, trainFromMs: model.trainFromMs, trainToMs: model.trainToMs, trainRows: model.trainRows,
+    });
+    t.is(copy, model.version, 'both registries number the models alike');
+  }
+  await clusterRegistry.promote(champion, { actor: 'test', reason: 'same model in both modes' });
   await eventually(async () => (await cluster.metric('carbon_model_swaps_total')) >= 1, { what: 'a cluster replica swap', timeoutMs: 30_000, intervalMs: 100 });
 
   await streamTicks(embeddedFeed, after, 500, 0);

@@ -5,6 +5,7 @@
 import type { ExecutionContext } from 'ava';
 import { readDailyPrices } from '../actors/features/daily-price-csv.ts';
 import type { FeatureVector } from '../actors/features/compute-features.ts';
+import { FEATURE_COLUMNS } from '../actors/features/feature-columns.ts';
 import type { PricePoint } from '../actors/features/window.ts';
 import type { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
 import type { TickPublisher } from '../connectors/kafka/tick-publisher.ts';
@@ -45,11 +46,8 @@ export async function waitForRows(env: TestEnvironment, expected: number, timeou
   });
 }
 
-const columns: Array<[keyof FeatureVector, string]> = [
-  ['price', 'price'], ['simpleReturn', 'simple_return'], ['logReturn', 'log_return'], ['sma5', 'sma_5'], ['sma20', 'sma_20'],
-  ['ema5', 'ema_5'], ['ema20', 'ema_20'], ['volatility20', 'volatility_20'], ['zScore', 'z_score'], ['rsi14', 'rsi_14'],
-  ['momentum10', 'momentum_10'], ['windowMin', 'window_min'], ['windowMax', 'window_max'], ['tickCount', 'tick_count'],
-];
+/** Every numeric stored feature (the time is the row's key, the boolean is implied by the prices). */
+const columns: Array<[keyof FeatureVector, string]> = FEATURE_COLUMNS.filter((c) => c.field !== 'tsMs' && c.sqlType !== 'bool').map((c) => [c.field, c.column]);
 
 function close(a: number | undefined | null, b: number | undefined | null): boolean {
   if (a === undefined || a === null || b === undefined || b === null) return (a ?? null) === (b ?? null);

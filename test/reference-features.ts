@@ -51,6 +51,20 @@ export function referenceFeatures(
     let volatility20: number | undefined;
     if (count >= 21) volatility20 = stats(t - 19, t)?.std;
 
+    // EWMA (decay 0.94) of the squared log returns of the window, started at their mean square; 20 of them at least.
+    const logReturns: number[] = [];
+    for (let i = start + 1; i <= t; i++) {
+      const a = p[i - 1] as number;
+      const b = p[i] as number;
+      if (a > 0 && b > 0) logReturns.push(Math.log(b / a));
+    }
+    let ewmaVolatility: number | undefined;
+    if (logReturns.length >= 20) {
+      let v = logReturns.reduce((a, r) => a + r * r, 0) / logReturns.length;
+      for (const r of logReturns) v = 0.94 * v + 0.06 * r * r;
+      ewmaVolatility = Math.sqrt(v);
+    }
+
     let zScore: number | undefined;
     if (count >= 22) {
       const r = ret(t);
@@ -93,6 +107,7 @@ export function referenceFeatures(
       ema5: ema(5),
       ema20: ema(20),
       volatility20,
+      ewmaVolatility,
       zScore,
       rsi14,
       momentum10: count >= 11 ? price - (p[t - 10] as number) : undefined,

@@ -1,22 +1,42 @@
 /**
- * The commodity actor: keeps the rolling window of one commodity, turns each tick of its ledger into features,
- * a prediction (when a model is in service) and maybe an alert, and hands them to the sink. State changes come
- * from the pure `applyTick`; I/O leaves only through the ports (history store, sink, replica).
+ * The commodity actor: keeps the rolling window of one commodity and turns each tick of its ledger into features,
+ * a forecast per served horizon from its champion, the challengers' shadow forecasts and scores, and maybe an
+ * alert, and hands them to the sink. State changes come from pure functions (`applyTick`, the shadow scoring);
+ * I/O leaves only through the ports (history store, sink, forecaster lookup, model decisions).
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../platform/logger.ts';
 import type { TypedRef } from '../../supervisors/typed-actors.ts';
-import type { HistoryStore } from '../../connectors/postgres/history-store.ts';
-import { alertsTotal, inferenceSeconds, liveCoverage, liveHitRate, predictionsSkipped, predictionsTotal, tickProcessingSeconds, ticksProcessed, ticksSkipped } from '../../platform/metrics.ts';
+import {
+  alertsTotal,
+  distributionShift,
+  inferenceSeconds,
+  liveCoverage,
+  liveHitRate,
+  predictionsSkipped,
+  predictionsTotal,
+  shadowIntervalScoreRatio,
+  shadowOutcomes,
+  tickProcessingSeconds,
+  ticksProcessed,
+  ticksSkipped,
+} from '../../platform/metrics.ts';
 import { Alert, AlertKind } from '../../proto/gen/carbon/v1/alert.ts';
+import type { HorizonState } from '../../proto/gen/carbon/v1/internal.ts';
 import type { Prediction } from '../../proto/gen/carbon/v1/prediction.ts';
 import type { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
 import type { FeatureVector } from '../features/compute-features.ts';
+import { MODEL_INPUT_NAMES, modelInputs } from '../forecast/model-inputs.ts';
+import { SHIFT_ALARM_PSI } from '../forecast/distribution-shift.ts';
 import type { SinkPort } from '../sinks/tick-outputs.ts';
 import { ChaosError } from './chaos-error.ts';
-import { awaitOutcome, realizeOutcomes } from './live-outcomes.ts';
+import type { HistoryStore } from './history-port.ts';
 import type { CommodityLedger, PendingTick } from './ledger.ts';
-import type { CommodityMsg, CommoditySnapshot, PoisonRules, ReplicaLookup } from './protocol.ts';
+import { awaitOutcome, realizeOutcomes } from './live-outcomes.ts';
+import { predictionOf } from './prediction-message.ts';
+import type { CommodityMsg, CommoditySnapshot, ForecasterLookup, ModelDecisions, PoisonRules, ServingSet } from './protocol.ts';
+import type { ShadowBook } from './shadow-book.ts';
+import { awaitOutcomes, duePromotions, keepServed, settleOutcomes, type AwaitingOutcome, type ShadowScore } from './shadow-scoring.ts';
 import { applyTick, initialState, rebuiltState, type CommodityState } from './state.ts';
 
 /** Reading the stores failed: the actor restarts and retries, but the tick at the head is not to blame. */
@@ -25,6 +45,9 @@ export class RebuildError extends Error {
   readonly code = 'rebuild_failed';
 }
 
+/** Ticks between two looks at the distribution shift. */
+const SHIFT_CHECK_EVERY = 25;
+
 export interface CommodityActorDeps {
   readonly commodity: string;
   /** The prices topic's partition the commodity belongs to (a metric label). */
@@ -32,9 +55,11 @@ export interface CommodityActorDeps {
   readonly windowSize: number;
   readonly zScoreThreshold: number;
   readonly ledger: CommodityLedger;
+  readonly book: ShadowBook;
   readonly sink: SinkPort;
   readonly history: HistoryStore;
-  readonly models: ReplicaLookup;
+  readonly forecasters: ForecasterLookup;
+  readonly decisions: ModelDecisions;
   readonly poison: PoisonRules | undefined;
   /** A tick left the ledger for good: its outputs are durable, or it had none to make. */
   readonly finished: (entry: PendingTick) => void;
@@ -50,32 +75,76 @@ export interface CommodityBehaviour {
   handle(state: CommodityState, msg: CommodityMsg): Promise<CommodityState>;
 }
 
+/** What the champions and challengers make of one tick. */
+interface TickForecasts {
+  readonly predictions: Prediction[];
+  readonly noForecast: Map<number, string>;
+  readonly awaiting: AwaitingOutcome[];
+}
+
+/** Forecasts of every champion (predictions) and challenger (shadow) at the tick of `features`. Pure but for the clock. */
+function forecastTick(commodity: string, serving: ServingSet | undefined, features: FeatureVector, tick: { tsMs: number; price: number }): TickForecasts {
+  const out: TickForecasts = { predictions: [], noForecast: new Map(), awaiting: [] };
+  if (serving === undefined) return out;
+  const started = performance.now();
+  const now = Date.now();
+  for (const champion of serving.champions) {
+    const h = champion.forecaster.horizonTicks;
+    const result = champion.forecaster.forecast(features);
+    if (!result.ok) {
+      out.noForecast.set(h, result.reason);
+      continue;
+    }
+    out.predictions.push(predictionOf(commodity, champion, result.distribution, tick, (performance.now() - started) * 1_000, now));
+    const challengers = [];
+    for (const shadow of serving.shadows) {
+      if (shadow.forecaster.horizonTicks !== h) continue;
+      const r = shadow.forecaster.forecast(features);
+      if (r.ok) challengers.push({ family: shadow.forecaster.family, modelVersion: shadow.version, quantiles: r.distribution.quantiles });
+    }
+    out.awaiting.push({
+      horizonTicks: h,
+      dueTickCount: features.tickCount + h,
+      tickPrice: tick.price,
+      champion: { family: champion.forecaster.family, modelVersion: champion.version, quantiles: result.distribution.quantiles },
+      challengers,
+    });
+  }
+  return out;
+}
+
 export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour {
-  const { commodity, ledger } = deps;
+  const { commodity, ledger, book } = deps;
   // Labelled series resolved once per actor, not hashed again on every tick.
   const processedHere = ticksProcessed.labels({ partition: String(deps.partition) });
   const predicted = predictionsTotal.labels({ commodity });
   const skippedNoModel = predictionsSkipped.labels({ commodity, reason: 'no_model' });
-  const skippedIncomplete = predictionsSkipped.labels({ commodity, reason: 'inputs_incomplete' });
+  const skippedNoForecast = predictionsSkipped.labels({ commodity, reason: 'no_forecast' });
   let warnedNoModel = false;
+  let ticksSinceShiftCheck = 0;
 
   /**
    * The window before the first tick to process: from the ledger's memory after a restart (no I/O on the
    * recovery path), from Postgres plus the ledger's undurable ticks the first time (a new assignment, a worker
-   * restart), which also seeds the ledger's memory.
+   * restart), which also seeds the ledger's memory and the shadow scores.
    */
   async function rebuild(state: CommodityState, firstTsMs: number): Promise<CommodityState> {
     // Snapshot the ledger first: whatever becomes durable while Postgres is read is then in one of the two.
     const undurable = ledger.undurable().filter((p) => p.tsMs < firstTsMs);
     const cached = ledger.durableHistory();
-    if (cached) {
+    if (cached && book.seeded) {
       const ticks = [...cached.filter((p) => p.tsMs < firstTsMs), ...undurable];
       return rebuiltState(state, { ticks, tickCount: ticks[ticks.length - 1]?.tickCount ?? 0 });
     }
     let stored;
+    let scores: ShadowScore[];
     try {
-      // The model in service is part of what an actor rebuilds: a restart must not skip predictions.
-      [stored] = await Promise.all([deps.history.loadBefore(commodity, firstTsMs, deps.windowSize), deps.models.ensureLoaded(commodity)]);
+      // The forecasters in service are part of what an actor rebuilds: a restart must not skip predictions.
+      [stored, scores] = await Promise.all([
+        deps.history.loadBefore(commodity, firstTsMs, deps.windowSize),
+        deps.history.loadShadowScores(commodity),
+        deps.forecasters.ensureLoaded(commodity),
+      ]);
     } catch (err) {
       throw new RebuildError(`cannot rebuild the window of ${commodity}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
@@ -84,24 +153,18 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
     const tickCount = newest && (!storedNewest || newest.tsMs >= storedNewest.tsMs) ? newest.tickCount : stored.tickCount;
     const next = rebuiltState(state, { ticks: [...stored.ticks, ...undurable], tickCount });
     ledger.seedHistory(next.window.ticks, next.tickCount);
+    book.seed(scores);
     return next;
   }
 
-  function predict(features: FeatureVector, tick: PriceTick): Prediction | undefined {
-    const replica = deps.models.replicaFor(commodity);
-    if (!replica) {
-      skippedNoModel.inc();
-      if (!warnedNoModel) deps.log.info('no_model_in_service', { commodity, note: 'ticks get features but no prediction until a model is promoted' });
-      warnedNoModel = true;
-      return undefined;
+  function noteMissingModel(serving: ServingSet | undefined): void {
+    if (serving !== undefined && serving.champions.length > 0) {
+      warnedNoModel = false;
+      return;
     }
-    warnedNoModel = false;
-    const started = performance.now();
-    const prediction = replica.predict(commodity, features, tick);
-    inferenceSeconds.observe((performance.now() - started) / 1000);
-    if (prediction) predicted.inc();
-    else skippedIncomplete.inc();
-    return prediction;
+    skippedNoModel.inc();
+    if (!warnedNoModel) deps.log.info('no_model_in_service', { commodity, note: 'ticks get features but no prediction until a champion is trained (carbon train)' });
+    warnedNoModel = true;
   }
 
   function alertFor(features: FeatureVector, tick: PriceTick): Alert | undefined {
@@ -118,6 +181,35 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
       threshold: deps.zScoreThreshold,
       message: `${commodity} moved ${((features.simpleReturn ?? 0) * 100).toFixed(2)} % (z = ${z.toFixed(1)}, threshold ${deps.zScoreThreshold})`,
     };
+  }
+
+  /** Shift monitor and scores of a committed tick: metrics, and the decisions they call for. */
+  function afterCommit(serving: ServingSet | undefined, features: FeatureVector, championOutcomes: ReturnType<typeof settleOutcomes>['championOutcomes'], changed: readonly ShadowScore[]): void {
+    for (const s of changed) {
+      const labels = { commodity, horizon: String(s.horizonTicks), family: s.family };
+      shadowOutcomes.set(labels, s.realised);
+      shadowIntervalScoreRatio.set(labels, s.sumIntervalScore / s.sumChampionIntervalScore);
+    }
+    const first = serving?.champions[0];
+    if (first === undefined) return;
+    const monitor = book.monitorFor(first.version, first.forecaster.spec.inputDeciles);
+    const inputs = modelInputs(features);
+    if (inputs !== undefined) monitor.observeInputs(inputs);
+    for (const o of championOutcomes) if (o.horizonTicks === first.forecaster.horizonTicks) monitor.observeOutcome(o.quantiles, o.y);
+    if (++ticksSinceShiftCheck < SHIFT_CHECK_EVERY) return;
+    ticksSinceShiftCheck = 0;
+    const psi = monitor.psi();
+    const shifted: string[] = [];
+    psi.inputs.forEach((value, i) => {
+      if (value === undefined) return;
+      distributionShift.set({ commodity, series: MODEL_INPUT_NAMES[i]! }, value);
+      if (value > SHIFT_ALARM_PSI) shifted.push(`${MODEL_INPUT_NAMES[i]} (PSI ${value.toFixed(2)})`);
+    });
+    if (psi.outcomes !== undefined) {
+      distributionShift.set({ commodity, series: 'outcomes' }, psi.outcomes);
+      if (psi.outcomes > SHIFT_ALARM_PSI) shifted.push(`outcomes among the quantiles (PSI ${psi.outcomes.toFixed(2)})`);
+    }
+    if (shifted.length > 0) deps.decisions.retrain(commodity, `distribution shift above ${SHIFT_ALARM_PSI}: ${shifted.join(', ')}`);
   }
 
   async function drain(state: CommodityState): Promise<CommodityState> {
@@ -142,24 +234,56 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
         continue;
       }
       const { features } = result;
-      const prediction = predict(features, tick);
+      const serving = deps.forecasters.servingFor(commodity);
+      noteMissingModel(serving);
+      const started = performance.now();
+      const forecasts = forecastTick(commodity, serving, features, tick);
+      const settled = settleOutcomes(book.state, features.tickCount, tick.tsMs, tick.price);
+      const promotions = duePromotions(awaitOutcomes(settled.state, forecasts.awaiting), settled.changed);
+      if (serving !== undefined) inferenceSeconds.observe((performance.now() - started) / 1000);
       const alert = alertFor(features, tick);
       const realized = realizeOutcomes(result.state.outcomes, features.tickCount, tick.price);
+      let outcomes = realized;
+      for (const p of forecasts.predictions) outcomes = awaitOutcome(outcomes, p, features.tickCount);
       // Everything that can throw is done: the tick leaves the ledger's pending side only now.
       ledger.shift();
+      book.state = promotions.state;
+      for (const { score, test } of promotions.due) {
+        deps.decisions.promote({
+          commodity,
+          horizonTicks: score.horizonTicks,
+          family: score.family,
+          version: score.modelVersion,
+          championVersion: score.championVersion,
+          evidence: {
+            outcomes: score.realised,
+            meanIntervalScore: score.sumIntervalScore / score.realised,
+            championMeanIntervalScore: score.sumChampionIntervalScore / score.realised,
+            dieboldMarianoStatistic: test.statistic!,
+            dieboldMarianoP: test.pValue!,
+          },
+        });
+      }
       s = {
         ...result.state,
-        latestPrediction: prediction ?? result.state.latestPrediction,
-        outcomes: prediction ? awaitOutcome(realized, prediction, features.tickCount) : realized,
+        latestTick: tick,
+        latestPredictions: new Map([...result.state.latestPredictions, ...forecasts.predictions.map((p) => [p.horizonTicks, p] as const)]),
+        noForecast: forecasts.noForecast,
+        outcomes,
       };
-      if (realized.realized > result.state.outcomes.realized) {
-        liveHitRate.set({ commodity }, realized.hits / realized.realized);
-        liveCoverage.set({ commodity }, realized.covered / realized.realized);
+      if (realized !== result.state.outcomes) {
+        for (const [h, live] of realized.byHorizon) {
+          liveHitRate.set({ commodity, horizon: String(h) }, live.hits / live.realized);
+          liveCoverage.set({ commodity, horizon: String(h) }, live.covered / live.realized);
+        }
       }
+      predicted.inc(forecasts.predictions.length);
+      if (forecasts.noForecast.size > 0) skippedNoForecast.inc(forecasts.noForecast.size);
+      afterCommit(serving, features, settled.championOutcomes, settled.changed);
       ledger.processedAwaitingDurability({ tsMs: tick.tsMs, price: tick.price, tickCount: features.tickCount });
       processedHere.inc();
       const done = entry;
-      deps.sink.submit({ tick, features, prediction, alert }, () => {
+      deps.sink.submit({ tick, features, predictions: forecasts.predictions, alert, shadowScores: settled.changed }, () => {
         tickProcessingSeconds.observe((performance.now() - done.fetchedAtMs) / 1000);
         ledger.durable();
         deps.finished(done);
@@ -168,22 +292,54 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
     return s;
   }
 
+  /** New forecasters: forget what belonged to the old ones, and forecast the latest tick at once. */
+  function forecastersChanged(state: CommodityState): CommodityState {
+    const serving = deps.forecasters.servingFor(commodity);
+    const versions = new Set([...(serving?.champions ?? []), ...(serving?.shadows ?? [])].map((f) => f.version));
+    book.state = keepServed(book.state, versions);
+    const tick = state.latestTick;
+    const features = state.latestFeatures;
+    if (tick === undefined || features === undefined) return state;
+    const forecasts = forecastTick(commodity, serving, features, tick);
+    book.state = awaitOutcomes(book.state, forecasts.awaiting.filter((a) => !book.state.awaiting.some((b) => b.horizonTicks === a.horizonTicks && b.dueTickCount === a.dueTickCount)));
+    predicted.inc(forecasts.predictions.length);
+    if (forecasts.predictions.length > 0) {
+      // The tick and its features are durable already; writing them again with the new predictions changes nothing.
+      deps.sink.submit({ tick, features, predictions: forecasts.predictions, alert: undefined, shadowScores: [] }, () => undefined);
+    }
+    return {
+      ...state,
+      latestPredictions: new Map([...state.latestPredictions].filter(([h]) => serving?.champions.some((c) => c.forecaster.horizonTicks === h)).concat(forecasts.predictions.map((p) => [p.horizonTicks, p] as const))),
+      noForecast: forecasts.noForecast,
+    };
+  }
+
+  function snapshot(state: CommodityState): CommoditySnapshot {
+    const serving = deps.forecasters.servingFor(commodity);
+    const horizons: HorizonState[] = (serving?.champions ?? []).map((c) => ({
+      horizonTicks: c.forecaster.horizonTicks,
+      modelVersion: c.version,
+      noForecastReason: state.noForecast.get(c.forecaster.horizonTicks) ?? '',
+    }));
+    return {
+      commodity,
+      features: state.latestFeatures,
+      predictions: [...state.latestPredictions.values()].sort((a, b) => a.horizonTicks - b.horizonTicks),
+      horizons,
+    };
+  }
+
   return {
     initialState: () => initialState(commodity, deps.windowSize),
     async handle(state, msg) {
       switch (msg.type) {
         case 'drain':
           return drain(state);
-        case 'getSnapshot': {
-          const snapshot: CommoditySnapshot = {
-            commodity,
-            features: state.latestFeatures,
-            prediction: state.latestPrediction,
-            modelVersion: deps.models.replicaFor(commodity)?.version ?? 0,
-          };
-          deps.reply(msg.replyTo, snapshot);
+        case 'getSnapshot':
+          deps.reply(msg.replyTo, snapshot(state));
           return state;
-        }
+        case 'forecastersChanged':
+          return forecastersChanged(state);
         case 'crash':
           throw new ChaosError(msg.reason);
         default: {

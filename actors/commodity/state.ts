@@ -4,6 +4,7 @@
 import { computeFeatures, type FeatureVector } from '../features/compute-features.ts';
 import { appendTick, emptyWindow, fromTicks, type PricePoint, type TickWindow } from '../features/window.ts';
 import type { Prediction } from '../../proto/gen/carbon/v1/prediction.ts';
+import type { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
 import { noOutcomes, type LiveOutcomes } from './live-outcomes.ts';
 
 export interface CommodityState {
@@ -13,13 +14,28 @@ export interface CommodityState {
   readonly window: TickWindow;
   readonly tickCount: number;
   readonly latestFeatures: FeatureVector | undefined;
-  readonly latestPrediction: Prediction | undefined;
+  /** The latest tick processed (a new champion forecasts it at once). */
+  readonly latestTick: PriceTick | undefined;
+  /** The latest prediction of each horizon that has one. */
+  readonly latestPredictions: ReadonlyMap<number, Prediction>;
+  /** Why the latest tick has no prediction at a horizon that has a champion. */
+  readonly noForecast: ReadonlyMap<number, string>;
   /** Predictions waiting for their realized outcome, and the live hit and coverage counts. */
   readonly outcomes: LiveOutcomes;
 }
 
 export function initialState(commodity: string, windowSize: number): CommodityState {
-  return { commodity, rebuilt: false, window: emptyWindow(windowSize), tickCount: 0, latestFeatures: undefined, latestPrediction: undefined, outcomes: noOutcomes };
+  return {
+    commodity,
+    rebuilt: false,
+    window: emptyWindow(windowSize),
+    tickCount: 0,
+    latestFeatures: undefined,
+    latestTick: undefined,
+    latestPredictions: new Map(),
+    noForecast: new Map(),
+    outcomes: noOutcomes,
+  };
 }
 
 /** What the stores and the ledger say came before the first tick to process. */

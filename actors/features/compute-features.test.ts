@@ -1,12 +1,5 @@
 import test from 'ava';
-import {
-  boundedRatio,
-  computeFeatures,
-  FEATURE_NAMES,
-  RATIO_LIMIT,
-  relativeGap,
-  toModelInputs,
-} from './compute-features.ts';
+import { computeFeatures } from './compute-features.ts';
 import type { FeatureVector } from './compute-features.ts';
 import { readDailyPrices } from './daily-price-csv.ts';
 import { randomSeries, seededRandom } from './random-series.ts';
@@ -47,6 +40,7 @@ test('the first tick: only price, EMAs, range and count exist', (t) => {
     ema5: 10,
     ema20: 10,
     volatility20: undefined,
+    ewmaVolatility: undefined,
     zScore: undefined,
     rsi14: undefined,
     momentum10: undefined,
@@ -89,83 +83,7 @@ test('a ramp 100, 101, ..., 121 (22 ticks): every feature defined, by hand', (t)
   t.is(f.windowMin, 100);
   t.is(f.windowMax, 121);
 
-  const inputs = toModelInputs(f);
-  if (inputs === undefined) return t.fail('inputs undefined with 22 ticks');
-  t.is(inputs.length, FEATURE_NAMES.length);
-  const byName = Object.fromEntries(FEATURE_NAMES.map((name, i) => [name, inputs[i]]));
-  t.true(near(byName.simpleReturn, 1 / 120));
-  t.true(near(byName.logReturnOrSimple, Math.log(121 / 120)));
-  t.true(near(byName.priceToSma5, 2 / 119)); // 121 / 119 - 1
-  t.true(near(byName.priceToSma20, 9.5 / 111.5)); // 121 / 111.5 - 1
-  t.true(near(byName.sma5ToSma20, 7.5 / 111.5)); // 119 / 111.5 - 1
-  t.true(near(byName.priceToEma5, (121 - f.ema5) / f.ema5));
-  t.true(near(byName.priceToEma20, (121 - f.ema20) / f.ema20));
-  t.is(byName.volatility20, f.volatility20);
-  t.is(byName.zScore, f.zScore);
-  t.is(byName.rsi14Fraction, 1);
-  t.true(near(byName.momentum10Relative, 10 / 121));
-  t.is(byName.windowPosition, 1); // the price is the window's high
-});
-
-test('toModelInputs is undefined until the 22nd tick and defined from then on a positive series', (t) => {
-  const features = run(ticksOf(Array.from({ length: 30 }, (_, i) => 50 + Math.sin(i) * 5)));
-  t.deepEqual(
-    features.map((f) => toModelInputs(f) !== undefined),
-    features.map((_, i) => i + 1 >= 22),
-  );
-});
-
-test('model inputs: the log-return slot falls back to the simple return at a negative price', (t) => {
-  const f = run(ticksOf([...Array.from({ length: 25 }, (_, i) => 20 - (i % 3)), -36.98])).at(-1) as FeatureVector;
-  const inputs = toModelInputs(f) as Float64Array;
-  t.is(f.logReturn, undefined);
-  t.is(inputs[FEATURE_NAMES.indexOf('logReturnOrSimple')], f.simpleReturn);
-});
-
-test('model inputs: windowPosition is where the price sits in the window range', (t) => {
-  const step = [...Array.from({ length: 21 }, (_, i) => 10 + (i % 2)), 10.5];
-  const f = computeFeatures(fromTicks(ticksOf(step)), 22);
-  t.is(toModelInputs(f)?.[FEATURE_NAMES.indexOf('windowPosition')], 0.5); // (10.5 - 10) / (11 - 10)
-});
-
-test('model inputs: a range of zero puts the price in the middle instead of dividing by it', (t) => {
-  // Not reachable from computeFeatures (a flat window has no z-score), but a vector read back from storage is.
-  const flat: FeatureVector = {
-    ...computeFeatures(fromTicks(ticksOf(Array.from({ length: 22 }, (_, i) => 10 + (i % 2)))), 22),
-    price: 10,
-    windowMin: 10,
-    windowMax: 10,
-  };
-  t.is(toModelInputs(flat)?.[FEATURE_NAMES.indexOf('windowPosition')], 0.5);
-});
-
-test('a flat window has no z-score, hence no model inputs', (t) => {
-  const flat = computeFeatures(fromTicks(ticksOf(Array.from({ length: 22 }, () => 10))), 22);
-  t.is(flat.volatility20, 0);
-  t.is(flat.zScore, undefined);
-  t.is(toModelInputs(flat), undefined);
-});
-
-const ratioCases: [numerator: number, denominator: number, expected: number][] = [
-  [1, 4, 0.25],
-  [1, -4, 0.25], // the sign is the numerator's, whatever the denominator's
-  [-1, 4, -0.25],
-  [0, 0, 0],
-  [5, 0, RATIO_LIMIT],
-  [-5, 0, -RATIO_LIMIT],
-  [100, 1, RATIO_LIMIT],
-  [-100, 1, -RATIO_LIMIT],
-];
-for (const [numerator, denominator, expected] of ratioCases) {
-  test(`boundedRatio(${numerator}, ${denominator}) is ${expected}`, (t) => {
-    t.is(boundedRatio(numerator, denominator), expected);
-  });
-}
-
-test('relativeGap is value / reference - 1, measured from |reference|', (t) => {
-  t.true(near(relativeGap(110, 100), 0.1));
-  t.true(near(relativeGap(8.91, -2), 5.455)); // (8.91 + 2) / 2: above a negative average is positive
-  t.true(near(relativeGap(-36.98, 8.2), (-36.98 - 8.2) / 8.2));
+  t.true(f.ewmaVolatility !== undefined && Math.abs(f.ewmaVolatility - Math.log(121 / 120)) < 0.002);
 });
 
 test('computeFeatures refuses an empty window and a tick count below the window length', (t) => {
@@ -175,7 +93,7 @@ test('computeFeatures refuses an empty window and a tick count below the window 
 });
 
 test('random series with zero and negative prices never produce NaN or Infinity', (t) => {
-  let withInputs = 0;
+  let withVolatility = 0;
   for (let seed = 1; seed <= 60; seed++) {
     const random = seededRandom(seed);
     const features = run(randomSeries(random, 200), 22 + Math.floor(random() * 40));
@@ -185,14 +103,10 @@ test('random series with zero and negative prices never produce NaN or Infinity'
       if (f.volatility20 !== undefined && f.volatility20 < 0) return t.fail(`seed ${seed} tick ${i}: volatility < 0`);
       if (f.rsi14 !== undefined && !(f.rsi14 >= 0 && f.rsi14 <= 100)) return t.fail(`seed ${seed} tick ${i}: RSI`);
       if (!(f.ema5 >= f.windowMin && f.ema5 <= f.windowMax)) return t.fail(`seed ${seed} tick ${i}: ema5 outside`);
-      const inputs = toModelInputs(f);
-      if (inputs === undefined) continue;
-      withInputs++;
-      const badInput = FEATURE_NAMES.find((_, k) => !Number.isFinite(inputs[k]));
-      if (badInput !== undefined) return t.fail(`seed ${seed} tick ${i}: input ${badInput} = ${inputs}`);
+      if (f.ewmaVolatility !== undefined) withVolatility++;
     }
   }
-  t.true(withInputs > 1_000, `only ${withInputs} ticks had model inputs: the property checked too little`);
+  t.true(withVolatility > 1_000, `only ${withVolatility} ticks had every feature: the property checked too little`);
 });
 
 test('prices at the extremes the window admits never produce NaN or Infinity', (t) => {
@@ -203,8 +117,6 @@ test('prices at the extremes the window admits never produce NaN or Infinity', (
     for (const [i, f] of run(ticksOf(prices), 22).entries()) {
       const bad = firstNonFinite(f);
       if (bad !== undefined) return t.fail(`seed ${seed} tick ${i}: ${bad} is not finite`);
-      const inputs = toModelInputs(f);
-      if (inputs !== undefined && !inputs.every(Number.isFinite)) return t.fail(`seed ${seed} tick ${i}: an input`);
     }
   }
   t.pass();
@@ -217,8 +129,6 @@ test('the WTI file, negative settlement included, runs through without a throw o
   for (const [i, f] of features.entries()) {
     const bad = firstNonFinite(f);
     if (bad !== undefined) return t.fail(`tick ${i}: ${bad} is not finite`);
-    const inputs = toModelInputs(f);
-    if (inputs !== undefined && !inputs.every(Number.isFinite)) return t.fail(`tick ${i}: a model input`);
   }
   const at = (date: string): FeatureVector => {
     const found = features.find((f) => f.tsMs === Date.parse(`${date}T00:00:00Z`));
@@ -233,7 +143,7 @@ test('the WTI file, negative settlement included, runs through without a throw o
   t.true(near(negative.simpleReturn, (-36.98 - 18.31) / 18.31)); // from 2020-04-17
   t.is(negative.windowMin, -36.98);
   t.true(near(negative.momentum10, -36.98 - 28.36)); // 2020-04-03, ten rows earlier
-  t.not(toModelInputs(negative), undefined);
+  t.true(negative.ewmaVolatility !== undefined, 'the log returns around the negative price are skipped, the others remain');
 
   const after = at('2020-04-21');
   t.is(after.price, 8.91);

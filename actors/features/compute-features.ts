@@ -1,13 +1,14 @@
 /**
  * The feature vector of a commodity at its latest tick: a pure function of the window (the last W ticks up to
  * and including that tick) and the running tick count, so a rebuilt window gives exactly the same numbers.
- * Definitions, with the model inputs derived from them, are tabulated in ./README.md.
+ * Definitions are tabulated in ./README.md; the forecasters' inputs are derived from them in
+ * actors/forecast/model-inputs.ts.
  */
 import { momentum } from './momentum.ts';
 import { exponentialMovingAverage, simpleMovingAverage } from './moving-averages.ts';
 import { isNonPositivePrice, logReturn, simpleReturn } from './returns.ts';
 import { relativeStrengthIndex } from './rsi.ts';
-import { returnVolatility, returnZScore } from './volatility.ts';
+import { ewmaLogReturnVolatility, returnVolatility, returnZScore } from './volatility.ts';
 import type { TickWindow } from './window.ts';
 
 /** Every number is finite or undefined (not enough ticks, or the quantity does not exist at this price). */
@@ -32,6 +33,11 @@ export interface FeatureVector {
   readonly ema20: number;
   /** Sample standard deviation of the last 20 simple returns; undefined with fewer (or if one is undefined). */
   readonly volatility20: number | undefined;
+  /**
+   * EWMA (decay 0.94) volatility of the window's log returns, per tick; undefined with fewer than 20 of them. The
+   * forecasters scale their quantiles by it.
+   */
+  readonly ewmaVolatility: number | undefined;
   /** Latest simple return against the mean and sample std of the 20 before it; undefined with fewer or std 0. */
   readonly zScore: number | undefined;
   /** RSI over the last 14 price changes, simple averages, in [0, 100]; undefined with fewer changes. */
@@ -75,6 +81,7 @@ export function computeFeatures(window: TickWindow, tickCount: number): FeatureV
     ema5: exponentialMovingAverage(prices, 5) as number,
     ema20: exponentialMovingAverage(prices, 20) as number,
     volatility20: returnVolatility(prices, 20),
+    ewmaVolatility: ewmaLogReturnVolatility(prices),
     zScore: returnZScore(prices, 20),
     rsi14: relativeStrengthIndex(prices, 14),
     momentum10: momentum(prices, 10),
@@ -82,81 +89,4 @@ export function computeFeatures(window: TickWindow, tickCount: number): FeatureV
     windowMax,
     tickCount,
   };
-}
-
-/**
- * The model's inputs, in this order (a trained model depends on it: append, never reorder). All scale-free, so
- * one model shape fits prices in dollars or cents; see ./README.md for the definitions.
- */
-export const FEATURE_NAMES = [
-  'simpleReturn',
-  'logReturnOrSimple',
-  'priceToSma5',
-  'priceToSma20',
-  'priceToEma5',
-  'priceToEma20',
-  'sma5ToSma20',
-  'volatility20',
-  'zScore',
-  'rsi14Fraction',
-  'momentum10Relative',
-  'windowPosition',
-] as const;
-
-export type FeatureName = (typeof FEATURE_NAMES)[number];
-
-/**
- * Bound on the ratios below. Beyond +-1000 % the exact size tells a model nothing more, and the bound keeps a
- * near-zero denominator (an average straddling a negative price) from turning into 1e15.
- */
-export const RATIO_LIMIT = 10;
-
-/**
- * numerator / |denominator|, clamped to +-RATIO_LIMIT. The absolute value keeps the numerator's sign meaningful
- * when the denominator is a negative price; a zero denominator gives the limit with the numerator's sign.
- */
-export function boundedRatio(numerator: number, denominator: number): number {
-  if (numerator === 0) return 0;
-  const ratio = denominator === 0 ? Math.sign(numerator) * Infinity : numerator / Math.abs(denominator);
-  return Math.min(RATIO_LIMIT, Math.max(-RATIO_LIMIT, ratio));
-}
-
-/** (value - reference) / |reference|, bounded: value / reference - 1 when the reference is positive. */
-export function relativeGap(value: number, reference: number): number {
-  return boundedRatio(value - reference, reference);
-}
-
-/**
- * The features as model inputs in FEATURE_NAMES order, all finite; undefined until every input exists (22 ticks
- * into a window, and while a zero price is among the last 21) rather than NaN, which a forest cannot take.
- */
-export function toModelInputs(f: FeatureVector): Float64Array | undefined {
-  const { simpleReturn: r, sma5, sma20, volatility20, zScore, rsi14, momentum10 } = f;
-  if (
-    r === undefined ||
-    sma5 === undefined ||
-    sma20 === undefined ||
-    volatility20 === undefined ||
-    zScore === undefined ||
-    rsi14 === undefined ||
-    momentum10 === undefined
-  ) {
-    return undefined;
-  }
-  const range = f.windowMax - f.windowMin;
-  return Float64Array.of(
-    r,
-    f.logReturn ?? r,
-    relativeGap(f.price, sma5),
-    relativeGap(f.price, sma20),
-    relativeGap(f.price, f.ema5),
-    relativeGap(f.price, f.ema20),
-    relativeGap(sma5, sma20),
-    volatility20,
-    zScore,
-    rsi14 / 100,
-    boundedRatio(momentum10, f.price),
-    // A flat window has no position within its range; the middle is the neutral answer.
-    range > 0 ? (f.price - f.windowMin) / range : 0.5,
-  );
 }

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { randomSeries, seededRandom } from './random-series.ts';
-import { returnVolatility, returnZScore } from './volatility.ts';
+import { EWMA_DECAY, ewmaLogReturnVolatility, returnVolatility, returnZScore } from './volatility.ts';
 
 const near = (actual: number | undefined, expected: number): boolean =>
   actual !== undefined && Math.abs(actual - expected) <= 1e-12 * Math.max(1, Math.abs(expected));
@@ -68,4 +68,25 @@ test('volatility is >= 0 and z-scores are finite on random windows (negative and
     if (volatility !== undefined && z !== undefined) defined++;
   }
   t.true(defined > 50, `only ${defined} random windows had both defined: the property checked too little`);
+});
+
+test('EWMA volatility: seeded with the mean square of the window\'s log returns, then decayed oldest first', (t) => {
+  // 21 prices alternating 100 and 110: every log return is +-ln(1.1), so the variance stays ln(1.1)^2.
+  const flat = Array.from({ length: 21 }, (_, i) => (i % 2 === 0 ? 100 : 110));
+  t.true(Math.abs(ewmaLogReturnVolatility(flat)! - Math.log(1.1)) < 1e-15);
+  // One big move last: the EWMA gives it weight 1 - 0.94, more than its 1/20 share of the seed.
+  const shock = [...Array.from({ length: 20 }, (_, i) => 100 * 1.01 ** i), 100 * 1.01 ** 19 * 1.2];
+  const r = Array.from({ length: 20 }, (_, i) => Math.log(shock[i + 1]! / shock[i]!));
+  let v = r.reduce((a, b) => a + b * b, 0) / 20;
+  for (const x of r) v = EWMA_DECAY * v + (1 - EWMA_DECAY) * x * x;
+  t.true(Math.abs(ewmaLogReturnVolatility(shock)! - Math.sqrt(v)) < 1e-15);
+});
+
+test('EWMA volatility skips returns across a non-positive price and needs 20 of them', (t) => {
+  const twenty = Array.from({ length: 21 }, (_, i) => 50 + i);
+  t.true(ewmaLogReturnVolatility(twenty)! > 0);
+  t.is(ewmaLogReturnVolatility(twenty.slice(1)), undefined, 'only 19 returns');
+  const negative = [...twenty.slice(0, 10), -36.98, ...twenty.slice(10)];
+  t.is(ewmaLogReturnVolatility(negative), undefined, 'the two returns around the negative price do not exist');
+  t.true(ewmaLogReturnVolatility([...negative, 80, 81]) !== undefined);
 });

@@ -3,7 +3,7 @@
  * recomputed from prices on the fly (a division each) rather than stored, so these stay allocation-free.
  * A run of returns with any undefined member (a previous price of 0) has no statistics: the result is undefined.
  */
-import { simpleReturn } from './returns.ts';
+import { logReturn, simpleReturn } from './returns.ts';
 
 /**
  * Mean of the `count` simple returns ending with the one into prices[lastIndex]; undefined if any is undefined
@@ -59,4 +59,37 @@ export function returnZScore(prices: ArrayLike<number>, period: number): number 
   if (std === 0) return undefined;
   const z = (latest - mean) / std;
   return Number.isFinite(z) ? z : undefined;
+}
+
+/**
+ * Decay of the EWMA variance: RiskMetrics' daily value. It is fixed rather than fitted so that the feature is one
+ * stored number; each commodity's forecaster adapts it by fitting how much weight the long-run variance gets.
+ */
+export const EWMA_DECAY = 0.94;
+/** Fewest log returns in the window for an EWMA volatility (as many as volatility20 needs). */
+export const EWMA_MIN_RETURNS = 20;
+
+/**
+ * Exponentially weighted volatility of the log returns in the window: the variance starts at the mean square of
+ * all of them (so that the start of a window weighs no more than its place in it), then v = d v + (1 - d) r^2 for
+ * each return oldest first, d = EWMA_DECAY. Returns across a non-positive price are skipped (they do not exist).
+ * Undefined with fewer than EWMA_MIN_RETURNS of them. Always >= 0.
+ */
+export function ewmaLogReturnVolatility(prices: ArrayLike<number>, decay: number = EWMA_DECAY): number | undefined {
+  let count = 0;
+  let sumSquares = 0;
+  for (let i = 1; i < prices.length; i++) {
+    const r = logReturn(prices[i - 1] as number, prices[i] as number);
+    if (r === undefined) continue;
+    count++;
+    sumSquares += r * r;
+  }
+  if (count < EWMA_MIN_RETURNS) return undefined;
+  let variance = sumSquares / count;
+  for (let i = 1; i < prices.length; i++) {
+    const r = logReturn(prices[i - 1] as number, prices[i] as number);
+    if (r !== undefined) variance = decay * variance + (1 - decay) * r * r;
+  }
+  const volatility = Math.sqrt(variance);
+  return Number.isFinite(volatility) ? volatility : undefined;
 }

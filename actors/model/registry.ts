@@ -1,25 +1,30 @@
 /**
- * The model registry: candidates saved with their parameters, metrics and serialized forest; one active
- * version per commodity; promotions and rollbacks recorded (service history, audit row) and announced on
- * `model-updates`. Storage and announcement sit behind two ports, so the embedded mode and the cluster differ
- * only at the edges (connectors/postgres/model-store.ts implements ModelStore over SQL).
+ * The model registry: every forecaster a training run fits is saved with its parameters, metrics and forest;
+ * per commodity and horizon one version is in service (the champion) and the other families' latest versions
+ * forecast in the shadow. Promotions, rollbacks and shadow changes are recorded (service history, audit row) and
+ * announced on `model-updates`. Storage and announcement sit behind two ports, so the embedded mode and the
+ * cluster differ only at the edges (connectors/postgres/model-store.ts implements ModelStore over SQL).
  */
-import { FEATURE_NAMES } from '../features/compute-features.ts';
 import { ModelUpdate, ModelUpdateAction } from '../../proto/gen/carbon/v1/model_update.ts';
+import { Forecaster } from '../forecast/forecaster.ts';
 import { CompactForest, CorruptForestError } from './forest/compact-forest.ts';
-import { ModelReplica, type ReplicaInfo } from './model-replica.ts';
+import { readForecasterSpec } from './forecaster-spec.ts';
 
-/** `candidate`: saved, not decided; `active`: in service; `retired`: served before; `rejected`: failed the rule or rolled back. */
-export type ModelStatus = 'candidate' | 'active' | 'retired' | 'rejected';
+/**
+ * `candidate`: saved, not decided; `active`: the champion in service; `shadow`: a challenger forecasting beside
+ * it; `retired`: served or shadowed before; `rejected`: could not be served, or rolled back.
+ */
+export type ModelStatus = 'candidate' | 'active' | 'shadow' | 'retired' | 'rejected';
 
-/** Encoding of `models.model` written by this code. */
-export const COMPACT_FOREST_FORMAT = 'compact-forest/1';
+/** Encoding of `models.model` written by this code: the forest of a forest family (empty for the baselines). */
+export const FORECASTER_FORMAT = 'forecaster/1';
 
 export interface NewModel {
   readonly commodity: string;
-  /** JSON: how it was trained, including the serving parameters (see ServingParams). */
+  readonly family: string;
+  /** JSON: how it was trained, including the forecaster's spec (see StoredParams in the training job). */
   readonly params: object;
-  /** JSON: walk-forward metrics and the promotion decision. */
+  /** JSON: walk-forward metrics and the champion decision. */
   readonly metrics: object;
   readonly format: string;
   readonly blob: Uint8Array;
@@ -33,6 +38,7 @@ export interface NewModel {
 export interface ModelSummary {
   readonly version: number;
   readonly commodity: string;
+  readonly family: string;
   readonly status: ModelStatus;
   readonly format: string;
   readonly horizonTicks: number;
@@ -50,10 +56,11 @@ export interface StoredModel extends ModelSummary {
   readonly blob: Uint8Array;
 }
 
-/** A change of the version in service, as committed. */
+/** A change of the version in service for one commodity and horizon, as committed. */
 export interface ModelChange {
   readonly action: 'promote' | 'rollback';
   readonly commodity: string;
+  readonly horizonTicks: number;
   /** Version in service now. */
   readonly version: number;
   /** Version in service before (null when there was none). */
@@ -62,9 +69,10 @@ export interface ModelChange {
   readonly changedAtMs: number;
 }
 
-/** Which version served a commodity when; toMs null while it still serves. */
+/** Which version served a commodity's horizon when; toMs null while it still serves. */
 export interface ServicePeriod {
   readonly commodity: string;
+  readonly horizonTicks: number;
   readonly modelVersion: number;
   readonly fromMs: number;
   readonly toMs: number | null;
@@ -72,9 +80,18 @@ export interface ServicePeriod {
 }
 
 export interface Actor {
-  /** Who: an operator's user name, 'trainer'. Goes to the audit row. */
+  /** Who: an operator's user name, 'trainer', 'shadow-scoring'. Goes to the audit row. */
   readonly actor: string;
   readonly reason: string;
+  /** Numbers behind the decision, for the audit row. */
+  readonly evidence?: object;
+}
+
+export interface PromoteBy extends Actor {
+  /** With it (null: none), the promotion is refused when another change got there first. */
+  readonly expectedActiveVersion?: number | null;
+  /** What the champion it replaces becomes: 'retired' (a training run) or 'shadow' (a challenger took over). */
+  readonly previousBecomes?: 'retired' | 'shadow';
 }
 
 /** The registry's storage. Each change runs in one transaction with its service-history and audit rows. */
@@ -82,20 +99,20 @@ export interface ModelStore {
   insertCandidate(model: NewModel): Promise<number>;
   /** candidate -> rejected, with an audit row listing the reasons. */
   reject(version: number, by: Actor & { readonly reasons: readonly string[] }): Promise<void>;
-  /**
-   * Retires the active version, activates `version`, closes and opens service periods, writes the audit row.
-   * With `expectedActiveVersion` (null: none), refuses when another change got there first.
-   */
-  promote(version: number, by: Actor & { readonly expectedActiveVersion?: number | null }): Promise<ModelChange>;
-  /** Re-activates the version that served before the active one (the active one becomes rejected). */
-  rollback(commodity: string, by: Actor): Promise<ModelChange>;
+  /** candidate -> shadow; the shadow of the same family, commodity and horizon before it is retired. */
+  shadow(version: number, by: Actor): Promise<void>;
+  /** Activates `version` in its commodity and horizon; the one it replaces is retired or shadowed; audited. */
+  promote(version: number, by: PromoteBy): Promise<ModelChange>;
+  /** Re-activates the version that served the horizon before the active one (which becomes rejected). */
+  rollback(commodity: string, horizonTicks: number, by: Actor): Promise<ModelChange>;
   list(filter?: { readonly commodity?: string; readonly limit?: number }): Promise<ModelSummary[]>;
   get(version: number): Promise<StoredModel | undefined>;
-  getActive(commodity: string): Promise<StoredModel | undefined>;
+  /** Every active and shadow model of the commodity (all horizons), blobs included. */
+  serving(commodity: string): Promise<StoredModel[]>;
   serviceHistory(commodity: string): Promise<ServicePeriod[]>;
 }
 
-/** Where promotions and rollbacks are announced (Kafka `model-updates`, or in process in the embedded mode). */
+/** Where changes are announced (Kafka `model-updates`, or in process in the embedded mode). */
 export interface ModelUpdatePublisher {
   publish(update: ModelUpdate): Promise<void>;
 }
@@ -127,61 +144,42 @@ export class RegistryError extends Error {
   }
 }
 
-/** The part of `models.params` a replica needs to serve. */
-export interface ServingParams {
-  readonly featureNames: readonly string[];
-  readonly interval: { readonly level: number; readonly halfWidth: number };
+/** A forecaster ready to serve, with the registry facts the actor and the gateway report. */
+export interface ServedForecaster {
+  readonly version: number;
+  readonly commodity: string;
+  readonly status: 'active' | 'shadow';
+  readonly trainedAtMs: number;
+  readonly forecaster: Forecaster;
 }
 
-/** Turns a stored model into a replica; refuses a corrupt or incompatible one with an error naming the version. */
-export function decodeReplica(model: StoredModel): ModelReplica {
+/** Turns a stored model into a forecaster; refuses a corrupt or incompatible one with an error naming the version. */
+export function decodeForecaster(model: StoredModel): Forecaster {
   const v = model.version;
-  if (model.format !== COMPACT_FOREST_FORMAT) {
-    throw new RegistryError('MODEL_FORMAT_UNKNOWN', `model v${v} (${model.commodity}) has format ${JSON.stringify(model.format)}; this code reads ${COMPACT_FOREST_FORMAT}`);
+  const name = `model v${v} (${model.commodity}, ${model.family}, ${model.horizonTicks} tick(s))`;
+  if (model.format !== FORECASTER_FORMAT) {
+    throw new RegistryError('MODEL_FORMAT_UNKNOWN', `${name} has format ${JSON.stringify(model.format)}; this code reads ${FORECASTER_FORMAT} (retrain it: carbon train)`);
   }
-  let forest: CompactForest;
+  const spec = readForecasterSpec(model.params);
+  if (typeof spec === 'string') throw new RegistryError('MODEL_INCOMPATIBLE', `${name} cannot serve: ${spec}`);
+  if (spec.horizonTicks !== model.horizonTicks || spec.family !== model.family) {
+    throw new RegistryError('MODEL_INCOMPATIBLE', `${name} holds the spec of a ${spec.family} forecaster of ${spec.horizonTicks} tick(s)`);
+  }
+  let forest: CompactForest | undefined;
+  if (model.blob.length > 0) {
+    try {
+      forest = CompactForest.fromBuffer(model.blob);
+    } catch (err) {
+      const why = err instanceof CorruptForestError ? err.message : `unreadable forest: ${(err as Error).message}`;
+      throw new RegistryError('MODEL_CORRUPT', `${name} is refused: ${why}`, { cause: err });
+    }
+  }
   try {
-    forest = CompactForest.fromBuffer(model.blob);
+    return new Forecaster(spec, forest);
   } catch (err) {
-    const why = err instanceof CorruptForestError ? err.message : `unreadable forest: ${(err as Error).message}`;
-    throw new RegistryError('MODEL_CORRUPT', `model v${v} (${model.commodity}) is refused: ${why}`, { cause: err });
+    throw new RegistryError('MODEL_INCOMPATIBLE', `${name} cannot serve: ${(err as Error).message}`, { cause: err });
   }
-  const params = readServingParams(model.params);
-  if (params === undefined) {
-    throw new RegistryError('MODEL_INCOMPATIBLE', `model v${v} (${model.commodity}) has no featureNames and interval { level, halfWidth } in its params`);
-  }
-  const n = params.featureNames.length;
-  const prefixOk = n === forest.nFeatures && n <= FEATURE_NAMES.length && params.featureNames.every((name, i) => name === FEATURE_NAMES[i]);
-  if (!prefixOk) {
-    throw new RegistryError(
-      'MODEL_INCOMPATIBLE',
-      `model v${v} (${model.commodity}) was trained on inputs [${params.featureNames.join(', ')}] (${forest.nFeatures} in the forest); ` +
-        `this code computes [${FEATURE_NAMES.join(', ')}]`,
-    );
-  }
-  const info: ReplicaInfo = {
-    version: v,
-    commodity: model.commodity,
-    horizonTicks: model.horizonTicks,
-    intervalHalfWidth: params.interval.halfWidth,
-    intervalLevel: params.interval.level,
-  };
-  return new ModelReplica(info, forest);
 }
-
-export function readServingParams(params: unknown): ServingParams | undefined {
-  if (typeof params !== 'object' || params === null) return undefined;
-  const { featureNames, interval } = params as { featureNames?: unknown; interval?: unknown };
-  if (!Array.isArray(featureNames) || !featureNames.every((n) => typeof n === 'string')) return undefined;
-  if (typeof interval !== 'object' || interval === null) return undefined;
-  const { level, halfWidth } = interval as { level?: unknown; halfWidth?: unknown };
-  if (typeof level !== 'number' || typeof halfWidth !== 'number' || !Number.isFinite(halfWidth) || halfWidth < 0) return undefined;
-  return { featureNames, interval: { level, halfWidth } };
-}
-
-export type ReplicaSwap =
-  | { readonly swapped: true; readonly replica: ModelReplica }
-  | { readonly swapped: false; readonly replica: ModelReplica | undefined; readonly error: RegistryError };
 
 /** The outcome of a promotion or rollback: committed, and announced unless no publisher is configured. */
 export interface ChangeOutcome {
@@ -203,16 +201,20 @@ export class ModelRegistry {
     return this.store.reject(version, by);
   }
 
-  async promote(version: number, by: Actor & { readonly expectedActiveVersion?: number | null }): Promise<ChangeOutcome> {
+  /** Puts a candidate in the shadow (not announced: the run's announcement of its champion reloads the commodity). */
+  async shadow(version: number, by: Actor): Promise<void> {
+    decodeForecaster(await this.show(version));
+    await this.store.shadow(version, by);
+  }
+
+  async promote(version: number, by: PromoteBy): Promise<ChangeOutcome> {
     // Refuse to put into service what no worker could load.
-    const model = await this.store.get(version);
-    if (model === undefined) throw new RegistryError('MODEL_NOT_FOUND', `no model v${version} in the registry`);
-    decodeReplica(model);
+    decodeForecaster(await this.show(version));
     return this.announce(await this.store.promote(version, by));
   }
 
-  async rollback(commodity: string, by: Actor): Promise<ChangeOutcome> {
-    return this.announce(await this.store.rollback(commodity, by));
+  async rollback(commodity: string, horizonTicks: number, by: Actor): Promise<ChangeOutcome> {
+    return this.announce(await this.store.rollback(commodity, horizonTicks, by));
   }
 
   list(filter?: { readonly commodity?: string; readonly limit?: number }): Promise<ModelSummary[]> {
@@ -225,37 +227,33 @@ export class ModelRegistry {
     return model;
   }
 
-  /** The commodity's model in service, blob included; undefined when it has none. */
-  activeModel(commodity: string): Promise<StoredModel | undefined> {
-    return this.store.getActive(commodity);
-  }
-
   serviceHistory(commodity: string): Promise<ServicePeriod[]> {
     return this.store.serviceHistory(commodity);
   }
 
-  /** The replica of one version (throws RegistryError MODEL_CORRUPT and the like, naming it). */
-  async loadReplica(version: number): Promise<ModelReplica> {
-    return decodeReplica(await this.show(version));
-  }
-
   /**
-   * Loads `version` to replace `current`. A model that cannot serve (corrupt, unknown format, other inputs,
-   * missing) leaves `current` in place and says why; any other failure (the database) is thrown.
+   * The commodity's champions and shadows that can serve, and the errors of those that cannot (a corrupt or
+   * incompatible model is reported, never thrown: the others serve). Any other failure (the database) is thrown.
    */
-  async trySwapReplica(current: ModelReplica | undefined, version: number): Promise<ReplicaSwap> {
-    try {
-      return { swapped: true, replica: await this.loadReplica(version) };
-    } catch (err) {
-      if (err instanceof RegistryError) return { swapped: false, replica: current, error: err };
-      throw err;
+  async loadServing(commodity: string): Promise<{ served: ServedForecaster[]; refused: RegistryError[] }> {
+    const served: ServedForecaster[] = [];
+    const refused: RegistryError[] = [];
+    for (const m of await this.store.serving(commodity)) {
+      try {
+        served.push({ version: m.version, commodity, status: m.status as 'active' | 'shadow', trainedAtMs: m.trainedAtMs, forecaster: decodeForecaster(m) });
+      } catch (err) {
+        if (!(err instanceof RegistryError)) throw err;
+        refused.push(err);
+      }
     }
+    return { served, refused };
   }
 
-  /** The replica of the commodity's active version; undefined when it has none yet. */
-  async loadActiveReplica(commodity: string): Promise<ModelReplica | undefined> {
-    const model = await this.store.getActive(commodity);
-    return model === undefined ? undefined : decodeReplica(model);
+  /** Tells the workers that a commodity's models changed (a training run's new shadows). */
+  async announceChallengers(commodity: string, horizonTicks: number, version: number): Promise<boolean> {
+    if (this.publisher === undefined) return false;
+    await this.publish({ commodity, modelVersion: version, action: ModelUpdateAction.MODEL_UPDATE_ACTION_CHALLENGERS_CHANGED, changedAtMs: Date.now(), horizonTicks }, `announcing the challengers of ${commodity}`);
+    return true;
   }
 
   private async announce(change: ModelChange): Promise<ChangeOutcome> {
@@ -265,17 +263,17 @@ export class ModelRegistry {
       modelVersion: change.version,
       action: change.action === 'promote' ? ModelUpdateAction.MODEL_UPDATE_ACTION_PROMOTED : ModelUpdateAction.MODEL_UPDATE_ACTION_ROLLED_BACK,
       changedAtMs: change.changedAtMs,
+      horizonTicks: change.horizonTicks,
     };
-    try {
-      await this.publisher.publish(update);
-    } catch (err) {
-      throw new RegistryError(
-        'ANNOUNCE_FAILED',
-        `v${change.version} is in service for ${change.commodity} in the registry, but announcing it on model-updates failed ` +
-          `(workers pick it up when they next load): ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
+    await this.publish(update, `v${change.version} is in service for ${change.commodity} (${change.horizonTicks} tick(s)) in the registry, but announcing it`);
     return { change, announced: true };
+  }
+
+  private async publish(update: ModelUpdate, what: string): Promise<void> {
+    try {
+      await this.publisher!.publish(update);
+    } catch (err) {
+      throw new RegistryError('ANNOUNCE_FAILED', `${what} on model-updates failed (workers pick it up when they next load): ${(err as Error).message}`, { cause: err });
+    }
   }
 }

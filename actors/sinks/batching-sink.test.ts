@@ -7,8 +7,9 @@ const quiet = createLogger({}, () => undefined);
 const outputs = (tsMs: number): TickOutputs => ({
   tick: { commodity: 'WTI', tsMs, price: 1, unit: '', source: '' },
   features: { tsMs, price: 1 } as TickOutputs['features'],
-  prediction: undefined,
+  predictions: [],
   alert: undefined,
+  shadowScores: [],
 });
 
 function recordingWriter(delayMs = 0, failTimes = 0): OutputWriter & { batches: number[][] } {

@@ -1,4 +1,4 @@
-/** Predictions to `ml-predictions` and alerts to `commodity-alerts`, keyed by commodity, as protobuf. */
+/** Predictions to `ml-predictions` (one message per horizon) and alerts to `commodity-alerts`, keyed by commodity, as protobuf. */
 import type { MessageProducer, OutgoingMessage } from '../../connectors/message-bus.ts';
 import { contentTypes, type Topics } from '../../connectors/kafka/topics.ts';
 import { Alert } from '../../proto/gen/carbon/v1/alert.ts';
@@ -14,8 +14,8 @@ export function busSink(producer: MessageProducer, topics: Topics): OutputWriter
       const predictions: OutgoingMessage[] = [];
       const alerts: OutgoingMessage[] = [];
       for (const o of batch) {
-        if (o.prediction) {
-          predictions.push({ key: o.tick.commodity, value: Prediction.encode(o.prediction).finish(), headers, timestampMs: o.tick.tsMs });
+        for (const p of o.predictions) {
+          predictions.push({ key: o.tick.commodity, value: Prediction.encode(p).finish(), headers, timestampMs: o.tick.tsMs });
         }
         if (o.alert) {
           alerts.push({ key: o.tick.commodity, value: Alert.encode(o.alert).finish(), headers, timestampMs: o.tick.tsMs });

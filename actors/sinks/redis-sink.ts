@@ -1,4 +1,4 @@
-/** Latest features and prediction per commodity to the online store (Redis, or memory when embedded). */
+/** Latest features and predictions (one per horizon) per commodity to the online store (Redis, or memory when embedded). */
 import type { OnlineStore } from '../../connectors/redis/online-store.ts';
 import { toFeaturesMessage } from '../features/features-message.ts';
 import type { OutputWriter } from './tick-outputs.ts';
@@ -10,7 +10,7 @@ export function onlineStoreSink(store: OnlineStore): OutputWriter {
       store.putLatest(batch.map((o) => ({
         commodity: o.tick.commodity,
         features: toFeaturesMessage(o.tick.commodity, o.features),
-        prediction: o.prediction,
+        predictions: o.predictions,
       }))),
   };
 }

@@ -2,6 +2,7 @@
  * What a commodity actor produces for one tick, and the port through which it leaves the actor. Sinks make it
  * durable; `onDurable` fires once every store holds it, which is what lets the partition commit the offset.
  */
+import type { ShadowScore } from '../commodity/shadow-scoring.ts';
 import type { FeatureVector } from '../features/compute-features.ts';
 import type { Alert } from '../../proto/gen/carbon/v1/alert.ts';
 import type { Prediction } from '../../proto/gen/carbon/v1/prediction.ts';
@@ -10,10 +11,12 @@ import type { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
 export interface TickOutputs {
   readonly tick: PriceTick;
   readonly features: FeatureVector;
-  /** Absent while the commodity has no model in service. */
-  readonly prediction: Prediction | undefined;
+  /** One per served horizon whose champion forecast the tick (none while the commodity has no champion). */
+  readonly predictions: readonly Prediction[];
   /** Present when the tick is an anomaly. */
   readonly alert: Alert | undefined;
+  /** Challenger scores this tick's outcomes changed. */
+  readonly shadowScores: readonly ShadowScore[];
 }
 
 /** One store's batched writer. `write` resolves when the batch is durable there, and is idempotent on replay. */

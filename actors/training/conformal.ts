@@ -19,11 +19,3 @@ export function conformalHalfWidth(absResiduals: ArrayLike<number>, level: numbe
   sorted.sort();
   return sorted[rank - 1]!;
 }
-
-/** Fewest calibration rows for which the conformal quantile at `level` is finite. */
-export function minCalibrationRows(level: number): number {
-  // ceil((n + 1) * level) <= n  <=>  n >= level / (1 - level), up to rounding.
-  let n = 1;
-  while (Math.ceil((n + 1) * level) > n) n++;
-  return n;
-}

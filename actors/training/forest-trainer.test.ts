@@ -10,7 +10,7 @@ test('worker threads give the same forests as this thread, with the run paramete
     const y = Float64Array.from({ length: rows }, (_, r) => x[r * nFeatures]! - 0.5 + 0.1 * u());
     return { x, y, nFeatures };
   });
-  const params = { trees: 7, maxDepth: 3, maxFeatures: 0.5, minSamplesLeaf: 4, seed: 9 };
+  const params = { trees: 7, maxDepth: 3, maxFeatures: 0.5, minSamplesLeaf: 4, sampleFraction: 1, seed: 9 };
   const progress: number[] = [];
   const threaded = await threadedForestTrainer(params, 2)(jobs, (done) => progress.push(done));
   const sequential = await sequentialForestTrainer(params)(jobs);

@@ -15,6 +15,7 @@ export function forestOptions(p: ForestParams): ForestOptions {
     maxDepth: p.maxDepth,
     maxFeatures: p.maxFeatures,
     minSamplesLeaf: p.minSamplesLeaf,
+    maxSamples: p.sampleFraction,
     seed: p.seed,
   };
 }

@@ -1,34 +1,41 @@
 import test from 'ava';
-import { sequentialForestTrainer } from './forest-trainer.ts';
-import { formatWalkForward, verdicts } from './metrics-text.ts';
 import { computeSeriesFeatures } from './series-features.ts';
+import { sequentialForestTrainer } from './forest-trainer.ts';
+import { fitAndEvaluate, prepareSets } from './forecast-training.ts';
+import { formatEvaluation, textTable } from './metrics-text.ts';
 import { ar1PriceSeries } from './synthetic-series.ts';
-import { buildTrainingSet } from './training-set.ts';
-import { runWalkForward, type WalkForwardMetrics } from './walk-forward.ts';
+import { storedMetrics, type StoredMetrics } from './train-job.ts';
+import { resolveTrainParams } from './train-params.ts';
 
-async function metricsOf(phi: number, seed: number): Promise<WalkForwardMetrics> {
-  const ticks = ar1PriceSeries({ length: 1200, phi, seed });
-  const set = buildTrainingSet('SYN', computeSeriesFeatures(ticks), ticks, 1);
-  return (await runWalkForward(set, sequentialForestTrainer({ trees: 20, maxDepth: 5, maxFeatures: 0.5, minSamplesLeaf: 5, seed: 1 }))).metrics;
+async function metricsOf(phi: number, seed: number): Promise<StoredMetrics> {
+  const ticks = ar1PriceSeries({ length: 1500, phi, seed });
+  const params = resolveTrainParams({ horizons: [1], forest: { trees: 20, maxDepth: 5, minSamplesLeaf: 20, seed: 1 } });
+  const { prepared } = prepareSets([{ commodity: 'SYN', features: computeSeriesFeatures(ticks), ticks }], params);
+  const [r] = await fitAndEvaluate(prepared, params, sequentialForestTrainer(params.forest));
+  return storedMetrics(r!);
 }
 
-test('figures a baseline beats are marked, and the verdicts say the model does not beat it', async (t) => {
+test('every family is on one line against no_change; what no_change beats is marked, and the champion is named', async (t) => {
   const m = await metricsOf(0, 11);
-  const text = formatWalkForward(m, { warmUp: 21, noLabelYet: 1, nonPositivePrice: 0 });
-  t.true(m.pooled.model.mae >= m.pooled.noChange.mae, 'this seed: no-change wins on MAE');
-  t.regex(text, /MAE \(log return\).*<- beaten by no-change/);
-  t.regex(text, /Does NOT beat the no-change forecast/);
+  const text = formatEvaluation(m, 1);
+  t.is(m.champion.champion, 'no_change');
+  t.regex(text, /\* no_change/);
+  for (const family of ['drift', 'forest', 'pooled_forest']) t.regex(text, new RegExp(`\\n\\s+${family} .*`));
+  t.regex(text, /forest .*<- beaten by no_change|forest: not significantly better than no_change/);
+  t.regex(text, /fixed-width interval/);
   t.regex(text, /left out: 21 warm-up, 1 without a label yet, 0 at a non-positive price/);
-  t.is(text.split('\n').filter((l) => /^\s+\d\. /.test(l)).length, 5);
+  t.regex(text, /forest: not significantly better than no_change \(pinball [\d.]+ vs [\d.]+ of no_change, Diebold-Mariano p = [\d.]+\)/);
 });
 
-test('a model with real skill is reported as beating the baselines, with no beaten marks on those figures', async (t) => {
+test('a family with real skill is the champion and carries no beaten mark', async (t) => {
   const m = await metricsOf(0.5, 7);
-  const text = formatWalkForward(m);
-  t.notRegex(text, /direction accuracy.*beaten/);
-  t.notRegex(text, /MAE \(log return\).*beaten/);
-  const v = verdicts(m);
-  t.regex(v[0]!, /^Lower MAE than the no-change forecast/);
-  t.regex(v[1]!, /above the majority baseline/);
-  t.regex(v[2]!, /significant/);
+  const text = formatEvaluation(m, 1);
+  t.is(m.champion.champion, 'forest');
+  t.regex(text, /\* forest/);
+  t.notRegex(text.split('\n').find((l) => /\* forest/.test(l))!, /beaten/);
+  t.regex(text, /forest: beats no_change/);
+});
+
+test('a text table pads every column to its widest cell', (t) => {
+  t.deepEqual(textTable([['a', 'bb'], ['ccc', 'd']]), ['a    bb', 'ccc   d']);
 });

@@ -36,7 +36,8 @@ export async function storeSeriesWithFeatures(
       batch.push({
         tick: { commodity, tsMs: t.tsMs, price: t.price, unit: options.unit ?? '', source: options.source ?? '' },
         features: features[i]!,
-        prediction: undefined,
+        predictions: [],
+        shadowScores: [],
         alert: undefined,
       });
     }

@@ -29,3 +29,24 @@ export function ar1PriceSeries(options: { length: number; phi: number; sigma?: n
   }
   return out;
 }
+
+/**
+ * Returns with GARCH(1,1) volatility: v_t = omega + alpha r_{t-1}^2 + beta v_{t-1}, r_t = sqrt(v_t) e_t, and an
+ * optional drift per tick; volatility clusters as in real prices, with a known unconditional variance
+ * omega / (1 - alpha - beta).
+ */
+export function garchPriceSeries(options: { length: number; seed: number; omega?: number; alpha?: number; beta?: number; drift?: number }): PricePoint[] {
+  const { length, seed, omega = 2e-6, alpha = 0.08, beta = 0.9, drift = 0 } = options;
+  const e = seededGaussian(seed);
+  const out: PricePoint[] = [];
+  let v = omega / (1 - alpha - beta);
+  let r = 0;
+  let logPrice = Math.log(100);
+  for (let i = 0; i < length; i++) {
+    v = omega + alpha * r * r + beta * v;
+    r = drift + Math.sqrt(v) * e();
+    logPrice += r;
+    out.push({ tsMs: Date.UTC(2000, 0, 1) + i * DAY_MS, price: Math.exp(logPrice) });
+  }
+  return out;
+}

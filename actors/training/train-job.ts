@@ -1,39 +1,21 @@
 /**
- * The training job behind `carbon train`: for each commodity, read its training set from the feature store,
- * score a walk-forward evaluation, fit the model to serve (its interval calibrated on the latest rows), save it
- * as a candidate and apply the promotion rule: promote (and announce) or reject with the reasons.
- *
- * Every forest of every commodity (the folds' and the final ones) goes to the trainer in one list, so that
- * worker threads spread across commodities.
+ * The training job behind `carbon train`: for each commodity and horizon, fit every forecaster family, score them
+ * walk-forward, and put the champion into service; the other families' final forecasters go into the shadow,
+ * where they forecast every live tick beside it and can take over when they do better (see the shadow scoring in
+ * the commodity actor). Every version is saved with its walk-forward metrics, so the registry says why.
  */
 import type { SqlQuery } from '../../connectors/postgres/sql-store.ts';
 import type { Logger } from '../../platform/logger.ts';
+import type { ChampionDecision } from '../forecast/champion.ts';
+import type { FamilyName, ForecasterSpec } from '../forecast/forecaster.ts';
+import type { ForecastScores } from '../forecast/forecast-scores.ts';
 import type { CompactForest } from '../model/forest/compact-forest.ts';
-import { COMPACT_FOREST_FORMAT, type ModelRegistry } from '../model/registry.ts';
-import { loadTrainingSet } from './feature-store-reader.ts';
-import {
-  storedParams,
-  storedValidationScores,
-  validationScores,
-  type StoredModelMetrics,
-} from './model-metrics.ts';
-import { decidePromotion, type PromotionDecision } from './promotion.ts';
+import { FORECASTER_FORMAT, type ModelRegistry } from '../model/registry.ts';
+import { listFeatureCommodities, loadStoredSeries, trainingSetOf, type StoredSeries } from './feature-store-reader.ts';
+import { fitAndEvaluate, prepareSets, type CommodityForecasts, type PreparedSet } from './forecast-training.ts';
 import type { TrainParams } from './train-params.ts';
-import { rowCount, type TrainingSet } from './training-set.ts';
-import {
-  calibrate,
-  evaluateWalkForward,
-  fitJob,
-  NotEnoughRowsError,
-  planFinalFit,
-  planWalkForward,
-  type FitPlan,
-  type FoldPlan,
-  type RegressorJob,
-  type TrainRegressors,
-  type WalkForwardMetrics,
-  type WalkForwardResult,
-} from './walk-forward.ts';
+import type { ExcludedRows } from './training-set.ts';
+import type { TrainRegressors, WalkForwardEvaluation } from './walk-forward.ts';
 
 export interface TrainJobDeps {
   readonly sql: SqlQuery;
@@ -46,132 +28,171 @@ export interface TrainJobDeps {
   readonly onForest?: (done: number, total: number) => void;
 }
 
-/** One commodity's result. */
-export type CommodityOutcome =
+/** What `models.metrics` holds: the walk-forward without its row arrays, and the champion decision. */
+export interface StoredMetrics {
+  readonly walkForward: {
+    readonly labelledRows: number;
+    readonly folds: WalkForwardEvaluation['folds'];
+    readonly families: readonly { readonly family: FamilyName; readonly scores: ForecastScores; readonly folds: readonly { readonly fold: number; readonly scores: ForecastScores }[] }[];
+    readonly fixedInterval: WalkForwardEvaluation['fixedInterval'];
+  };
+  readonly champion: ChampionDecision;
+  readonly excludedRows: ExcludedRows;
+}
+
+/** One saved family of a commodity and horizon. */
+export interface SavedFamily {
+  readonly family: FamilyName;
+  readonly version: number;
+  readonly status: 'active' | 'shadow';
+}
+
+/** One commodity and horizon's result. */
+export type TrainOutcome =
   | {
       readonly commodity: string;
+      readonly horizonTicks: number;
       readonly ok: true;
-      readonly version: number;
-      readonly status: 'active' | 'rejected';
-      readonly decision: PromotionDecision;
-      readonly comparedWithVersion: number | null;
-      readonly metrics: WalkForwardMetrics;
-      readonly set: Pick<TrainingSet, 'excluded' | 'horizonTicks'> & { readonly rows: number };
-      readonly intervalHalfWidth: number;
-      readonly modelBytes: number;
-      /** False when promoted with no publisher configured (or rejected). */
+      readonly champion: SavedFamily;
+      readonly families: readonly SavedFamily[];
+      readonly forecasts: CommodityForecasts;
+      /** False when no publisher is configured. */
       readonly announced: boolean;
     }
-  | { readonly commodity: string; readonly ok: false; readonly error: Error };
+  | { readonly commodity: string; readonly horizonTicks: number; readonly ok: false; readonly error: Error };
 
-interface Prepared {
-  readonly set: TrainingSet;
-  readonly folds: readonly FoldPlan[];
-  readonly final: FitPlan;
+export function storedMetrics(f: CommodityForecasts): StoredMetrics {
+  const e = f.evaluation;
+  return {
+    walkForward: {
+      labelledRows: e.labelledRows,
+      folds: e.folds,
+      families: e.families.map((x) => ({ family: x.family, scores: x.scores, folds: x.folds })),
+      fixedInterval: e.fixedInterval,
+    },
+    champion: f.decision,
+    excludedRows: f.set.excluded,
+  };
 }
 
-/** Reads and plans one commodity; a commodity that cannot be trained fails alone. */
-async function prepare(sql: SqlQuery, commodity: string, params: TrainParams): Promise<Prepared> {
-  const set = await loadTrainingSet(sql, commodity, params.horizonTicks);
-  if (rowCount(set) === 0 && set.excluded.warmUp === 0) throw new NotEnoughRowsError(`${commodity}: the feature store holds no rows for it`);
-  return { set, folds: planWalkForward(set, params.walkForward), final: planFinalFit(set, params.walkForward) };
+function storedParams(f: CommodityForecasts, spec: ForecasterSpec, params: TrainParams): object {
+  return {
+    forecaster: spec,
+    training: { forest: params.forest, pooledMaxRows: params.pooledMaxRows, walkForward: params.walkForward, families: params.families },
+    calibration: {
+      rows: f.final.calibrationEnd - f.final.calibrationStart,
+      fromMs: f.set.tsMs[f.final.calibrationStart]!,
+      toMs: f.set.tsMs[f.final.calibrationEnd - 1]!,
+    },
+  };
 }
 
-export async function trainCommodities(commodities: readonly string[], params: TrainParams, deps: TrainJobDeps): Promise<CommodityOutcome[]> {
-  const outcomes = new Map<string, CommodityOutcome>();
-  const prepared: Prepared[] = [];
+/** Reads the commodities' series; one that cannot be read fails alone. */
+export async function loadSeries(sql: SqlQuery, commodities: readonly string[], log: Logger): Promise<{ series: StoredSeries[]; failed: Map<string, Error> }> {
+  const series: StoredSeries[] = [];
+  const failed = new Map<string, Error>();
   for (const commodity of commodities) {
     try {
-      const p = await prepare(deps.sql, commodity, params);
-      prepared.push(p);
-      deps.log.info('training_set_loaded', { commodity, rows: rowCount(p.set), excluded: p.set.excluded, horizonTicks: params.horizonTicks });
+      const s = await loadStoredSeries(sql, commodity);
+      if (s.features.length === 0) throw new Error(`${commodity}: the feature store holds no rows for it`);
+      series.push(s);
     } catch (err) {
-      deps.log.error('training_set_failed', { commodity, err });
-      outcomes.set(commodity, { commodity, ok: false, error: err as Error });
+      log.error('training_series_failed', { commodity, err });
+      failed.set(commodity, err as Error);
     }
   }
-  const jobs: RegressorJob[] = prepared.flatMap((p) => [...p.folds.map((f) => fitJob(p.set, f)), fitJob(p.set, p.final)]);
-  const forests = await deps.train(jobs, deps.onForest);
-  let next = 0;
-  for (const p of prepared) {
-    const foldForests = forests.slice(next, next + p.folds.length);
-    const finalForest = forests[next + p.folds.length]!;
-    next += p.folds.length + 1;
+  return { series, failed };
+}
+
+export async function trainCommodities(commodities: readonly string[], params: TrainParams, deps: TrainJobDeps): Promise<TrainOutcome[]> {
+  const { series, failed } = await loadSeries(deps.sql, commodities, deps.log);
+  const outcomes: TrainOutcome[] = [];
+  for (const [commodity, error] of failed) for (const horizonTicks of params.horizons) outcomes.push({ commodity, horizonTicks, ok: false, error });
+  const { prepared, failures } = prepareSets(series, params);
+  for (const f of failures) {
+    deps.log.info('training_skipped', { commodity: f.commodity, horizonTicks: f.horizonTicks, reason: f.error.message });
+    outcomes.push({ ...f, ok: false });
+  }
+  const results = await fitAndEvaluate(prepared, params, deps.train, { onForest: deps.onForest });
+  for (const f of results) {
     try {
-      outcomes.set(p.set.commodity, await decideAndSave(p, foldForests, finalForest, params, deps));
+      outcomes.push(await save(f, params, deps));
     } catch (err) {
-      deps.log.error('training_failed', { commodity: p.set.commodity, err });
-      outcomes.set(p.set.commodity, { commodity: p.set.commodity, ok: false, error: err as Error });
+      deps.log.error('training_failed', { commodity: f.commodity, horizonTicks: f.horizonTicks, err });
+      outcomes.push({ commodity: f.commodity, horizonTicks: f.horizonTicks, ok: false, error: err as Error });
     }
   }
-  return commodities.map((c) => outcomes.get(c)!);
+  const order = (c: string) => commodities.indexOf(c);
+  return outcomes.sort((a, b) => order(a.commodity) - order(b.commodity) || a.horizonTicks - b.horizonTicks);
 }
 
-async function decideAndSave(
-  p: Prepared,
-  foldForests: readonly CompactForest[],
-  finalForest: CompactForest,
-  params: TrainParams,
-  deps: TrainJobDeps,
-): Promise<CommodityOutcome> {
-  const { set } = p;
-  const commodity = set.commodity;
-  const { metrics } = evaluateWalkForward(set, p.folds, foldForests, params.walkForward);
-  const halfWidth = calibrate(set, p.final, finalForest, params.walkForward.intervalLevel);
-  const serving = await deps.registry.activeModel(commodity);
-  const comparedWithVersion = serving?.version ?? null;
-  const decision = decidePromotion(
-    validationScores(metrics),
-    serving === undefined ? undefined : { version: serving.version, scores: storedValidationScores(serving.metrics) },
-  );
-  const stored: StoredModelMetrics = { walkForward: metrics, excludedRows: set.excluded, decision, comparedWithVersion };
-  const blob = finalForest.toBuffer();
-  const version = await deps.registry.saveCandidate({
-    commodity,
-    params: storedParams(set, params, p.final, halfWidth),
-    metrics: stored,
-    format: COMPACT_FOREST_FORMAT,
-    blob,
-    horizonTicks: set.horizonTicks,
-    trainFromMs: set.tsMs[0]!,
-    trainToMs: set.labelTsMs[p.final.calibrationEnd - 1]!,
-    trainRows: p.final.fitEnd,
-  });
-  const base = {
-    commodity,
-    ok: true as const,
-    version,
-    decision,
-    comparedWithVersion,
-    metrics,
-    set: { excluded: set.excluded, horizonTicks: set.horizonTicks, rows: rowCount(set) },
-    intervalHalfWidth: halfWidth,
-    modelBytes: blob.length,
-  };
-  if (!decision.promote) {
-    await deps.registry.reject(version, { actor: deps.actor, reason: 'promotion rule', reasons: decision.reasons });
-    deps.log.info('model_rejected', { commodity, version, reasons: decision.reasons });
-    return { ...base, status: 'rejected', announced: false };
+async function save(f: CommodityForecasts, params: TrainParams, deps: TrainJobDeps): Promise<TrainOutcome> {
+  const metrics = storedMetrics(f);
+  const versions = new Map<FamilyName, number>();
+  for (const [family, final] of f.finals) {
+    versions.set(
+      family,
+      await deps.registry.saveCandidate({
+        commodity: f.commodity,
+        family,
+        params: storedParams(f, final.forecaster.spec, params),
+        metrics,
+        format: FORECASTER_FORMAT,
+        blob: final.forest?.toBuffer() ?? new Uint8Array(0),
+        horizonTicks: f.horizonTicks,
+        trainFromMs: f.set.tsMs[0]!,
+        trainToMs: f.set.labelTsMs[f.final.calibrationEnd - 1]!,
+        trainRows: f.final.fitEnd,
+      }),
+    );
   }
-  const { announced } = await deps.registry.promote(version, {
+  const championFamily = f.decision.champion;
+  const why = (family: FamilyName) => f.decision.verdicts.find((v) => v.family === family)!.detail;
+  const families: SavedFamily[] = [];
+  for (const [family, version] of versions) {
+    if (family === championFamily) continue;
+    await deps.registry.shadow(version, { actor: deps.actor, reason: `challenger: ${why(family)}` });
+    families.push({ family, version, status: 'shadow' });
+  }
+  const championVersion = versions.get(championFamily)!;
+  const champion = f.finals.get(championFamily)!.forecaster.spec.skill!;
+  const { announced } = await deps.registry.promote(championVersion, {
     actor: deps.actor,
-    reason: decision.checks.map((c) => c.detail).join('; '),
-    expectedActiveVersion: comparedWithVersion,
+    reason: `champion by walk-forward proper scores: ${why(championFamily)}`,
+    previousBecomes: 'retired',
+    evidence: { pinballRatio: champion.pinballRatio, intervalScoreRatio: champion.intervalScoreRatio, mase: champion.mase, brier: champion.brier, rows: champion.rows },
   });
-  deps.log.info('model_promoted', { commodity, version, previousVersion: comparedWithVersion, announced });
-  return { ...base, status: 'active', announced };
+  families.unshift({ family: championFamily, version: championVersion, status: 'active' });
+  deps.log.info('champion_promoted', {
+    commodity: f.commodity,
+    horizonTicks: f.horizonTicks,
+    family: championFamily,
+    version: championVersion,
+    pinballRatio: Number(champion.pinballRatio.toFixed(4)),
+    announced,
+  });
+  return { commodity: f.commodity, horizonTicks: f.horizonTicks, ok: true, champion: families[0]!, families, forecasts: f, announced };
 }
 
-/** The walk-forward evaluation alone (no model saved): `carbon backtest`. */
+/**
+ * The walk-forward evaluation of one commodity at every horizon, nothing saved (`carbon backtest`). Its pooled
+ * forests learn every commodity of the feature store, as a training run of them all would.
+ */
 export async function backtestCommodity(
   sql: SqlQuery,
   commodity: string,
   params: TrainParams,
-  train: TrainRegressors,
+  train: TrainRegressors<CompactForest>,
+  log: Logger,
   onForest?: (done: number, total: number) => void,
-): Promise<{ set: TrainingSet; result: WalkForwardResult }> {
-  const set = await loadTrainingSet(sql, commodity, params.horizonTicks);
-  const folds = planWalkForward(set, params.walkForward);
-  const regressors = await train(folds.map((f) => fitJob(set, f)), onForest);
-  return { set, result: evaluateWalkForward(set, folds, regressors, params.walkForward) };
+): Promise<CommodityForecasts[]> {
+  const target = await loadStoredSeries(sql, commodity);
+  if (target.features.length === 0) throw new Error(`${commodity}: the feature store holds no rows for it`);
+  const { prepared, failures } = prepareSets([target], params);
+  const failure = failures[0];
+  if (prepared.length === 0 && failure !== undefined) throw failure.error;
+  for (const f of failures) log.info('backtest_horizon_skipped', { commodity, horizonTicks: f.horizonTicks, reason: f.error.message });
+  const others = params.families.includes('pooled_forest') ? (await loadSeries(sql, (await listFeatureCommodities(sql)).filter((c) => c !== commodity), log)).series : [];
+  const pool = [...prepared.map((p: PreparedSet) => p.set), ...params.horizons.flatMap((h) => others.map((s) => trainingSetOf(s, h)))];
+  return fitAndEvaluate(prepared, params, train, { onForest, pool });
 }

@@ -3,12 +3,13 @@
  * tick t (which use only ticks at or before t), its label is the forward log return over h ticks,
  * ln(p_{t+h} / p_t), which uses only the ticks after t up to t + h.
  */
-import { FEATURE_NAMES, toModelInputs, type FeatureVector } from '../features/compute-features.ts';
+import type { FeatureVector } from '../features/compute-features.ts';
+import { MODEL_INPUT_NAMES, modelInputs } from '../forecast/model-inputs.ts';
 import type { PricePoint } from '../features/window.ts';
 
 /** Why feature rows were left out, counted. */
 export interface ExcludedRows {
-  /** Too few ticks before them for every model input to exist (the first ~22 of a series). */
+  /** Too few ticks before them for every model input (and the EWMA volatility) to exist (the first ~22 of a series). */
   readonly warmUp: number;
   /** The last h rows: the price h ticks later is not known yet. */
   readonly noLabelYet: number;
@@ -25,6 +26,10 @@ export interface TrainingSet {
   readonly x: Float64Array;
   /** Forward log return over horizonTicks. */
   readonly y: Float64Array;
+  /** EWMA volatility per tick at the row's tick (the forecasters' scale). */
+  readonly ewmaVolatility: Float64Array;
+  /** 20-tick volatility of simple returns at the row's tick (what reports split calm from wild rows by). */
+  readonly volatility20: Float64Array;
   /** Time of the tick the row's features were computed at; UTC epoch ms. */
   readonly tsMs: Float64Array;
   /** Time of the tick h ticks later, the last one its label uses; UTC epoch ms. */
@@ -60,9 +65,11 @@ export function buildTrainingSet(
     }
     tickIndex.set(t.tsMs, i);
   }
-  const nFeatures = FEATURE_NAMES.length;
+  const nFeatures = MODEL_INPUT_NAMES.length;
   const x: number[] = [];
   const y: number[] = [];
+  const ewmaVolatility: number[] = [];
+  const volatility20: number[] = [];
   const tsMs: number[] = [];
   const labelTsMs: number[] = [];
   const price: number[] = [];
@@ -75,7 +82,7 @@ export function buildTrainingSet(
     previousTsMs = f.tsMs;
     const i = tickIndex.get(f.tsMs);
     if (i === undefined) throw new Error(`${commodity}: the feature row at tsMs ${f.tsMs} has no tick (the store is inconsistent)`);
-    const inputs = toModelInputs(f);
+    const inputs = modelInputs(f);
     if (inputs === undefined) {
       warmUp++;
       continue;
@@ -92,6 +99,9 @@ export function buildTrainingSet(
     }
     for (const v of inputs) x.push(v);
     y.push(Math.log(later.price / p));
+    // Defined wherever the model inputs are (they are scaled by it).
+    ewmaVolatility.push(f.ewmaVolatility!);
+    volatility20.push(f.volatility20!);
     tsMs.push(f.tsMs);
     labelTsMs.push(later.tsMs);
     price.push(p);
@@ -99,10 +109,12 @@ export function buildTrainingSet(
   return {
     commodity,
     horizonTicks,
-    featureNames: [...FEATURE_NAMES],
+    featureNames: [...MODEL_INPUT_NAMES],
     nFeatures,
     x: Float64Array.from(x),
     y: Float64Array.from(y),
+    ewmaVolatility: Float64Array.from(ewmaVolatility),
+    volatility20: Float64Array.from(volatility20),
     tsMs: Float64Array.from(tsMs),
     labelTsMs: Float64Array.from(labelTsMs),
     price: Float64Array.from(price),

@@ -1,24 +1,31 @@
 /**
  * Walk-forward evaluation with an expanding window: the rows after the first `firstTestFraction` are cut into
- * `folds` consecutive test blocks; each block is scored by a model fitted only on rows whose labels end before
+ * `folds` consecutive test blocks; each block is scored by forecasters fitted only on rows whose labels end before
  * the block starts, so no row is ever scored by a model that saw it or saw the prices its label is made of.
  *
- * Within each training window the last `calibrationFraction` of rows is held out (again with an embargo) for
- * the split-conformal interval; the model is fitted on the rows before it.
+ * Within each training window the last `calibrationFraction` of rows is held out (again with an embargo): the
+ * forecasters' residual quantiles and probability calibration come from them, the point models from the rows
+ * before. Every family is scored on the same rows, beside a fixed-width split-conformal interval around no change
+ * (the interval a volatility-blind model would give).
  */
-import { forecastReturn, type Regressor } from '../model/model-replica.ts';
-import { conformalHalfWidth, minCalibrationRows } from './conformal.ts';
-import { constantDirectionAccuracy, majorityDirectionUp, scoreForecasts, type ForecastScores } from './forecast-metrics.ts';
-import { embargoedEnd, rowCount, sliceRows, type TrainingSet } from './training-set.ts';
+import { conformalHalfWidth } from './conformal.ts';
+import type { PointRegressor } from '../forecast/forecaster.ts';
+import { coverageByTercile, rowLosses, scoreForecastSeries, type ForecastScores, type RowLosses } from '../forecast/forecast-scores.ts';
+import { QUANTILE_LEVELS } from '../forecast/distribution.ts';
+import type { FamilyName, Forecaster } from '../forecast/forecaster.ts';
+import { rowInputs } from '../forecast/fit-forecaster.ts';
+import { MIN_RESIDUALS } from '../forecast/residuals.ts';
+import { intervalScore } from '../forecast/scores.ts';
+import { embargoedEnd, rowCount, type TrainingSet } from './training-set.ts';
 
 export interface WalkForwardOptions {
   /** Number of test blocks. */
   readonly folds: number;
   /** Share of rows before the first test block (the first fold's training window). */
   readonly firstTestFraction: number;
-  /** Share of each training window held out as conformal calibration rows. */
+  /** Share of each training window held out as calibration rows. */
   readonly calibrationFraction: number;
-  /** Nominal coverage of the prediction interval. */
+  /** Nominal coverage of the reported interval. */
   readonly intervalLevel: number;
 }
 
@@ -29,7 +36,7 @@ export const DEFAULT_WALK_FORWARD: WalkForwardOptions = Object.freeze({
   intervalLevel: 0.8,
 });
 
-/** Fewest rows a forest is fitted on; below that, a walk-forward score says nothing. */
+/** Fewest rows a point model is fitted on; below that, a walk-forward score says nothing. */
 export const MIN_FIT_ROWS = 50;
 
 export class NotEnoughRowsError extends Error {
@@ -37,7 +44,7 @@ export class NotEnoughRowsError extends Error {
   readonly code = 'TRAINING_NOT_ENOUGH_ROWS';
 }
 
-/** One fit: the model learns rows [0, fitEnd); its interval is calibrated on rows [calibrationStart, calibrationEnd). */
+/** One fit: point models learn rows [0, fitEnd); residuals and probabilities are calibrated on [calibrationStart, calibrationEnd). */
 export interface FitPlan {
   readonly fitEnd: number;
   readonly calibrationStart: number;
@@ -59,7 +66,7 @@ export interface RegressorJob {
 }
 
 /** Fits regressors for jobs (sequentially or on worker threads); result i belongs to job i. */
-export type TrainRegressors<R extends Regressor = Regressor> = (
+export type TrainRegressors<R extends PointRegressor = PointRegressor> = (
   jobs: readonly RegressorJob[],
   onJobDone?: (done: number, total: number) => void,
 ) => Promise<R[]>;
@@ -67,8 +74,7 @@ export type TrainRegressors<R extends Regressor = Regressor> = (
 /** The fit of the rows before `boundaryTsMs` (all rows when it is +Infinity), among rows [0, end). */
 export function planFit(set: TrainingSet, end: number, boundaryTsMs: number, options: WalkForwardOptions): FitPlan {
   const calibrationEnd = embargoedEnd(set, end, boundaryTsMs);
-  const minCalibration = minCalibrationRows(options.intervalLevel);
-  const calibrationRows = Math.max(minCalibration, Math.round(calibrationEnd * options.calibrationFraction));
+  const calibrationRows = Math.max(MIN_RESIDUALS, Math.round(calibrationEnd * options.calibrationFraction));
   const calibrationStart = calibrationEnd - calibrationRows;
   const fitEnd = calibrationStart > 0 ? embargoedEnd(set, calibrationStart, set.tsMs[calibrationStart]!) : 0;
   if (fitEnd < MIN_FIT_ROWS) {
@@ -97,168 +103,151 @@ export function planWalkForward(set: TrainingSet, options: WalkForwardOptions = 
   return plans;
 }
 
-/** The fit of the model to serve: every labelled row, the latest ones held out for calibration. */
+/** The fit of the forecasters to serve: every labelled row, the latest ones held out for calibration. */
 export function planFinalFit(set: TrainingSet, options: WalkForwardOptions = DEFAULT_WALK_FORWARD): FitPlan {
   validateOptions(options);
   return planFit(set, rowCount(set), Number.POSITIVE_INFINITY, options);
 }
 
-export function fitJob(set: TrainingSet, plan: FitPlan): RegressorJob {
-  return { ...sliceRows(set, 0, plan.fitEnd), nFeatures: set.nFeatures };
-}
-
-/** The conformal half-width of `regressor` on the plan's calibration rows. */
-export function calibrate(set: TrainingSet, plan: FitPlan, regressor: Regressor, level: number): number {
-  const out = new Float64Array(regressor.nTrees);
-  const residuals = new Float64Array(plan.calibrationEnd - plan.calibrationStart);
-  for (let i = plan.calibrationStart; i < plan.calibrationEnd; i++) {
-    const row = set.x.subarray(i * set.nFeatures, (i + 1) * set.nFeatures);
-    residuals[i - plan.calibrationStart] = Math.abs(set.y[i]! - regressor.predictTrees(row, out));
-  }
-  return conformalHalfWidth(residuals, level);
-}
-
-/** Scores of the no-change forecast (return 0) with its own conformal interval 0 +- q0. */
-export interface NoChangeScores {
-  readonly mae: number;
-  readonly intervalCoverage: number;
-  readonly meanIntervalWidth: number;
-}
-
-/** Per-fold and pooled scores; JSON-safe (stored with the model). */
-export interface WalkForwardMetrics {
-  readonly options: WalkForwardOptions;
-  readonly horizonTicks: number;
-  readonly labelledRows: number;
-  readonly folds: readonly {
-    readonly fold: number;
-    readonly fitRows: number;
-    readonly calibrationRows: number;
-    readonly testFromMs: number;
-    readonly testToMs: number;
-    readonly intervalHalfWidth: number;
-    /** Direction of the majority of the training window's labels, the majority baseline's call. */
-    readonly majorityUp: boolean;
-    readonly model: ForecastScores;
-    readonly majorityAccuracy: number;
-    readonly noChange: NoChangeScores;
-  }[];
-  /** Every test row of every fold together. */
-  readonly pooled: {
-    readonly model: ForecastScores;
-    readonly majority: { readonly directionalAccuracy: number };
-    readonly noChange: NoChangeScores;
-  };
-}
-
-/** The out-of-sample forecasts row by row (for charts), oldest first. */
-export interface WalkForwardSeries {
+/** The rows every family is scored on (every fold's test block, oldest first). */
+export interface TestRows {
   readonly tsMs: Float64Array;
   readonly price: Float64Array;
   readonly actual: Float64Array;
-  readonly predicted: Float64Array;
-  readonly low: Float64Array;
-  readonly high: Float64Array;
-  readonly probabilityUp: Float64Array;
-  readonly majorityUp: Uint8Array;
+  readonly volatility20: Float64Array;
   readonly fold: Uint8Array;
 }
 
-export interface WalkForwardResult {
-  readonly metrics: WalkForwardMetrics;
-  readonly series: WalkForwardSeries;
+/** One family's out-of-sample forecasts and scores. */
+export interface FamilyEvaluation {
+  readonly family: FamilyName;
+  readonly scores: ForecastScores;
+  readonly folds: readonly { readonly fold: number; readonly scores: ForecastScores }[];
+  /** Row-aligned with TestRows; quantiles row-major at QUANTILE_LEVELS. */
+  readonly point: Float64Array;
+  readonly quantiles: Float64Array;
+  readonly probabilityUp: Float64Array;
+  readonly losses: RowLosses;
 }
 
-/** Scores each fold's regressor (regressors[k] fitted on fitJob(set, plans[k])) on its test block. */
-export function evaluateWalkForward(
+/** The interval a volatility-blind model gives: no change +- the calibration rows' conformal |return|. */
+export interface FixedIntervalScores {
+  readonly intervalScore: number;
+  readonly intervalCoverage: number;
+  readonly meanIntervalWidth: number;
+  readonly coverageByVolatilityTercile: readonly [number, number, number];
+}
+
+export interface WalkForwardEvaluation {
+  readonly commodity: string;
+  readonly horizonTicks: number;
+  readonly options: WalkForwardOptions;
+  readonly labelledRows: number;
+  readonly folds: readonly { readonly fold: number; readonly fitRows: number; readonly calibrationRows: number; readonly testFromMs: number; readonly testToMs: number }[];
+  readonly test: TestRows;
+  readonly families: readonly FamilyEvaluation[];
+  readonly fixedInterval: FixedIntervalScores;
+}
+
+/**
+ * Scores forecasters on the plans' test blocks: forecasters.get(family)[k] was fitted on plans[k]'s split.
+ */
+export function evaluateFamilies(
   set: TrainingSet,
   plans: readonly FoldPlan[],
-  regressors: readonly Regressor[],
+  forecasters: ReadonlyMap<FamilyName, readonly Forecaster[]>,
   options: WalkForwardOptions = DEFAULT_WALK_FORWARD,
-): WalkForwardResult {
-  if (regressors.length !== plans.length) throw new RangeError(`${plans.length} folds but ${regressors.length} regressors`);
+): WalkForwardEvaluation {
   const first = plans[0];
   const last = plans[plans.length - 1];
   if (first === undefined || last === undefined) throw new RangeError('no folds to evaluate');
-  const total = last.testEnd - first.testStart;
-  const series: WalkForwardSeries = {
-    tsMs: set.tsMs.slice(first.testStart, last.testEnd),
-    price: set.price.slice(first.testStart, last.testEnd),
-    actual: set.y.slice(first.testStart, last.testEnd),
-    predicted: new Float64Array(total),
-    low: new Float64Array(total),
-    high: new Float64Array(total),
-    probabilityUp: new Float64Array(total),
-    majorityUp: new Uint8Array(total),
-    fold: new Uint8Array(total),
+  const a = first.testStart;
+  const b = last.testEnd;
+  const test: TestRows = {
+    tsMs: set.tsMs.slice(a, b),
+    price: set.price.slice(a, b),
+    actual: set.y.slice(a, b),
+    volatility20: set.volatility20.slice(a, b),
+    fold: new Uint8Array(b - a),
   };
-  const noChangeLow = new Float64Array(total);
-  const noChangeHigh = new Float64Array(total);
-  const folds: WalkForwardMetrics['folds'][number][] = [];
-  plans.forEach((plan, k) => {
-    const regressor = regressors[k]!;
-    const q = calibrate(set, plan, regressor, options.intervalLevel);
-    const q0 = conformalHalfWidth(
-      Float64Array.from(set.y.subarray(plan.calibrationStart, plan.calibrationEnd), Math.abs),
-      options.intervalLevel,
-    );
-    const majorityUp = majorityDirectionUp(set.y.subarray(0, plan.calibrationEnd));
-    const out = new Float64Array(regressor.nTrees);
-    for (let i = plan.testStart; i < plan.testEnd; i++) {
-      const row = set.x.subarray(i * set.nFeatures, (i + 1) * set.nFeatures);
-      const f = forecastReturn(regressor, row, q, options.intervalLevel, out);
-      const j = i - first.testStart;
-      series.predicted[j] = f.predictedReturn;
-      series.low[j] = f.interval.lowReturn;
-      series.high[j] = f.interval.highReturn;
-      series.probabilityUp[j] = f.probabilityUp;
-      series.majorityUp[j] = majorityUp ? 1 : 0;
-      series.fold[j] = plan.fold;
-      noChangeLow[j] = -q0;
-      noChangeHigh[j] = q0;
-    }
-    const a = plan.testStart - first.testStart;
-    const b = plan.testEnd - first.testStart;
-    const actual = series.actual.subarray(a, b);
-    folds.push({
-      fold: plan.fold,
-      fitRows: plan.fitEnd,
-      calibrationRows: plan.calibrationEnd - plan.calibrationStart,
-      testFromMs: set.tsMs[plan.testStart]!,
-      testToMs: set.tsMs[plan.testEnd - 1]!,
-      intervalHalfWidth: q,
-      majorityUp,
-      model: scoreForecasts({
-        actual,
-        predicted: series.predicted.subarray(a, b),
-        low: series.low.subarray(a, b),
-        high: series.high.subarray(a, b),
-      }),
-      majorityAccuracy: constantDirectionAccuracy(actual, majorityUp),
-      noChange: scoreNoChange(actual, noChangeLow.subarray(a, b), noChangeHigh.subarray(a, b)),
-    });
+  for (const p of plans) test.fold.fill(p.fold, p.testStart - a, p.testEnd - a);
+  const families = [...forecasters].map(([family, fitted]) => {
+    if (fitted.length !== plans.length) throw new RangeError(`${family}: ${plans.length} folds but ${fitted.length} forecasters`);
+    return evaluateFamily(set, plans, family, fitted, test);
   });
-  let majorityHits = 0;
-  for (let j = 0; j < total; j++) if (series.actual[j]! > 0 === (series.majorityUp[j] === 1)) majorityHits++;
   return {
-    metrics: {
-      options: { ...options },
-      horizonTicks: set.horizonTicks,
-      labelledRows: rowCount(set),
-      folds,
-      pooled: {
-        model: scoreForecasts(series),
-        majority: { directionalAccuracy: majorityHits / total },
-        noChange: scoreNoChange(series.actual, noChangeLow, noChangeHigh),
-      },
-    },
-    series,
+    commodity: set.commodity,
+    horizonTicks: set.horizonTicks,
+    options: { ...options },
+    labelledRows: rowCount(set),
+    folds: plans.map((p) => ({
+      fold: p.fold,
+      fitRows: p.fitEnd,
+      calibrationRows: p.calibrationEnd - p.calibrationStart,
+      testFromMs: set.tsMs[p.testStart]!,
+      testToMs: set.tsMs[p.testEnd - 1]!,
+    })),
+    test,
+    families,
+    fixedInterval: scoreFixedInterval(set, plans, test, options.intervalLevel),
   };
 }
 
-function scoreNoChange(actual: Float64Array, low: Float64Array, high: Float64Array): NoChangeScores {
-  const s = scoreForecasts({ actual, predicted: new Float64Array(actual.length), low, high });
-  return { mae: s.mae, intervalCoverage: s.intervalCoverage, meanIntervalWidth: s.meanIntervalWidth };
+function evaluateFamily(set: TrainingSet, plans: readonly FoldPlan[], family: FamilyName, fitted: readonly Forecaster[], test: TestRows): FamilyEvaluation {
+  const n = test.actual.length;
+  const k = QUANTILE_LEVELS.length;
+  const point = new Float64Array(n);
+  const quantiles = new Float64Array(n * k);
+  const probabilityUp = new Float64Array(n);
+  const offset = plans[0]!.testStart;
+  plans.forEach((plan, f) => {
+    for (let i = plan.testStart; i < plan.testEnd; i++) {
+      const d = fitted[f]!.forecastRow(set.ewmaVolatility[i]!, rowInputs(set, i));
+      const j = i - offset;
+      point[j] = d.point;
+      quantiles.set(d.quantiles, j * k);
+      probabilityUp[j] = d.probabilityUp;
+    }
+  });
+  const series = { actual: test.actual, point, quantiles, probabilityUp, volatility: test.volatility20 };
+  const folds = plans.map((plan) => {
+    const from = plan.testStart - offset;
+    const to = plan.testEnd - offset;
+    return {
+      fold: plan.fold,
+      scores: scoreForecastSeries({
+        actual: test.actual.subarray(from, to),
+        point: point.subarray(from, to),
+        quantiles: quantiles.subarray(from * k, to * k),
+        probabilityUp: probabilityUp.subarray(from, to),
+        volatility: test.volatility20.subarray(from, to),
+      }),
+    };
+  });
+  return { family, scores: scoreForecastSeries(series), folds, point, quantiles, probabilityUp, losses: rowLosses(series) };
+}
+
+function scoreFixedInterval(set: TrainingSet, plans: readonly FoldPlan[], test: TestRows, level: number): FixedIntervalScores {
+  const offset = plans[0]!.testStart;
+  const n = test.actual.length;
+  const covered = new Uint8Array(n);
+  let score = 0;
+  let width = 0;
+  for (const plan of plans) {
+    const q = conformalHalfWidth(Float64Array.from(set.y.subarray(plan.calibrationStart, plan.calibrationEnd), Math.abs), level);
+    for (let i = plan.testStart; i < plan.testEnd; i++) {
+      const y = set.y[i]!;
+      score += intervalScore(-q, q, y, level);
+      width += 2 * q;
+      covered[i - offset] = Math.abs(y) <= q ? 1 : 0;
+    }
+  }
+  return {
+    intervalScore: score / n,
+    intervalCoverage: covered.reduce((s, c) => s + c, 0) / n,
+    meanIntervalWidth: width / n,
+    coverageByVolatilityTercile: coverageByTercile(covered, test.volatility20),
+  };
 }
 
 function validateOptions(o: WalkForwardOptions): void {
@@ -270,15 +259,4 @@ function validateOptions(o: WalkForwardOptions): void {
     throw new RangeError(`calibrationFraction must be in (0, 1), got ${o.calibrationFraction}`);
   }
   if (!(o.intervalLevel > 0 && o.intervalLevel < 1)) throw new RangeError(`intervalLevel must be in (0, 1), got ${o.intervalLevel}`);
-}
-
-/** Runs the whole walk-forward: plan, fit every fold, score. */
-export async function runWalkForward(
-  set: TrainingSet,
-  train: TrainRegressors,
-  options: WalkForwardOptions = DEFAULT_WALK_FORWARD,
-): Promise<WalkForwardResult> {
-  const plans = planWalkForward(set, options);
-  const regressors = await train(plans.map((p) => fitJob(set, p)));
-  return evaluateWalkForward(set, plans, regressors, options);
 }

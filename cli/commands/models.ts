@@ -6,8 +6,9 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { ModelRegistry, RegistryError, type ChangeOutcome, type ModelSummary } from '../../actors/model/registry.ts';
-import { formatWalkForward } from '../../actors/training/metrics-text.ts';
-import type { StoredModelMetrics, StoredModelParams } from '../../actors/training/model-metrics.ts';
+import { readForecasterSpec } from '../../actors/model/forecaster-spec.ts';
+import { formatEvaluation, textTable } from '../../actors/training/metrics-text.ts';
+import type { StoredMetrics } from '../../actors/training/train-job.ts';
 import { sqlModelStore } from '../../connectors/postgres/model-store.ts';
 import type { SqlStore } from '../../connectors/postgres/sql-store.ts';
 import { loadConfig } from '../../platform/config.ts';
@@ -50,31 +51,30 @@ async function withRegistry<T>(announce: boolean, fn: (registry: ModelRegistry, 
   }
 }
 
-function scoresOf(m: ModelSummary): { acc: string; mase: string; coverage: string } {
-  const wf = (m.metrics as Partial<StoredModelMetrics> | null)?.walkForward;
-  if (!wf) return { acc: '-', mase: '-', coverage: '-' };
-  const p = wf.pooled;
-  const acc = `${(p.model.directionalAccuracy * 100).toFixed(1)}/${(p.majority.directionalAccuracy * 100).toFixed(1)}`;
-  return { acc, mase: p.model.mase === null ? 'n/a' : p.model.mase.toFixed(3), coverage: `${(p.model.intervalCoverage * 100).toFixed(1)}` };
+/** The walk-forward skill stored in a model's spec; '-' for models written by other code. */
+function scoresOf(m: ModelSummary): { pinball: string; coverage: string; brier: string } {
+  const spec = readForecasterSpec(m.params);
+  const skill = typeof spec === 'string' ? undefined : spec.skill;
+  if (skill === undefined) return { pinball: '-', coverage: '-', brier: '-' };
+  return { pinball: skill.pinballRatio.toFixed(4), coverage: (skill.intervalCoverage * 100).toFixed(1), brier: skill.brier.toFixed(4) };
 }
 
 function printList(models: readonly ModelSummary[]): void {
-  const rows = [['version', 'commodity', 'status', 'trained', 'h', 'rows', 'acc/majority %', 'MASE', 'cover %', 'KiB']];
+  const rows = [['version', 'commodity', 'family', 'status', 'trained', 'h', 'rows', 'pinball/no_change', 'cover %', 'Brier', 'KiB']];
   for (const m of models) {
     const s = scoresOf(m);
-    rows.push([`v${m.version}`, m.commodity, m.status, time(m.trainedAtMs), String(m.horizonTicks), m.trainRows.toLocaleString('en-US'), s.acc, s.mase, s.coverage, (m.sizeBytes / 1024).toFixed(0)]);
+    rows.push([`v${m.version}`, m.commodity, m.family, m.status, time(m.trainedAtMs), String(m.horizonTicks), m.trainRows.toLocaleString('en-US'), s.pinball, s.coverage, s.brier, (m.sizeBytes / 1024).toFixed(0)]);
   }
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const r of rows) process.stdout.write(`${r.map((cell, c) => (c < 4 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')}\n`);
+  for (const line of textTable(rows)) process.stdout.write(`${line}\n`);
   if (models.length === 0) process.stdout.write('(no models)\n');
-  else process.stdout.write('acc/majority: directional accuracy of the model / of the majority baseline; MASE < 1 beats no-change.\n');
+  else process.stdout.write('pinball/no_change: walk-forward mean pinball loss over the no-change forecast\'s (below 1 is better); cover: the 80 % interval\'s coverage.\n');
 }
 
 function printChange(o: ChangeOutcome, announcing: boolean): void {
   const c = o.change;
   const verb = c.action === 'promote' ? 'promoted' : 'rolled back';
   process.stdout.write(
-    `${c.commodity}: v${c.version} is in service (${verb}; was ${c.previousVersion === null ? 'none' : `v${c.previousVersion}`}) at ${time(c.changedAtMs)} UTC; ` +
+    `${c.commodity} (${c.horizonTicks} tick(s)): v${c.version} is in service (${verb}; was ${c.previousVersion === null ? 'none' : `v${c.previousVersion}`}) at ${time(c.changedAtMs)} UTC; ` +
       `${o.announced ? 'announced on model-updates' : announcing ? 'not announced' : 'not announced (KAFKA_BROKERS not set: workers load it when they next start)'}\n`,
   );
 }
@@ -84,15 +84,16 @@ export function registerModelsCommand(program: Command): void {
     .command('models')
     .description('list, inspect, promote and roll back the models in the registry (DATABASE_URL)')
     .addHelpText('after', `
-Statuses: candidate (saved, not decided), active (in service, one per commodity), retired (served before),
-rejected (failed the promotion rule, or rolled back). Every promotion and rollback writes an audit row and a
-service-history row, and is announced on model-updates when KAFKA_BROKERS is set.
+Statuses: candidate (saved, not decided), active (the champion in service, one per commodity and horizon),
+shadow (a challenger: forecasts every live tick beside the champion, promoted automatically when it beats it),
+retired (served or shadowed before), rejected (could not serve, or rolled back). Every promotion and rollback
+writes an audit row and a service-history row, and is announced on model-updates when KAFKA_BROKERS is set.
 
 Examples:
   carbon models list --commodity WTI
   carbon models show v12
   carbon models promote 12 --reason "validated by hand after the 2024 roll"
-  carbon models rollback WTI --reason "live hit rate collapsed"`);
+  carbon models rollback WTI --horizon 5 --reason "live coverage collapsed"`);
 
   models
     .command('list')
@@ -110,7 +111,7 @@ Examples:
 
   models
     .command('show')
-    .description('one model: parameters, walk-forward scores beside the baselines, promotion decision, service history')
+    .description('one model: parameters, every family\'s walk-forward scores, the champion decision, service history')
     .argument('<version>', 'model version, e.g. 12 or v12', parseVersion)
     .option('--json', 'the registry row (without the model bytes) as JSON')
     .action(async (version: number, opts: { json?: boolean }) => {
@@ -120,25 +121,20 @@ Examples:
           process.stdout.write(`${JSON.stringify(m)}\n`);
           return;
         }
-        const params = m.params as Partial<StoredModelParams>;
-        const metrics = m.metrics as Partial<StoredModelMetrics>;
+        const spec = readForecasterSpec(m.params);
+        const metrics = m.metrics as Partial<StoredMetrics>;
         const lines = [
-          `v${m.version}  ${m.commodity}  ${m.status.toUpperCase()}  trained ${time(m.trainedAtMs)} UTC  ${m.format}, ${(m.sizeBytes / 1024).toFixed(0)} KiB`,
+          `v${m.version}  ${m.commodity}  ${m.family}  ${m.status.toUpperCase()}  trained ${time(m.trainedAtMs)} UTC  ${m.format}, ${(m.sizeBytes / 1024).toFixed(0)} KiB`,
           `  training rows: ${m.trainRows.toLocaleString('en-US')} from ${day(m.trainFromMs)} to ${day(m.trainToMs)}, horizon ${m.horizonTicks} tick(s)`,
         ];
-        if (params.forest) {
-          const f = params.forest;
-          lines.push(`  forest: ${f.trees} trees, depth ${f.maxDepth}, max features ${f.maxFeatures}, min leaf ${f.minSamplesLeaf}, seed ${f.seed}`);
+        if (typeof spec === 'string') lines.push(`  cannot serve: ${spec}`);
+        else {
+          lines.push(
+            `  scale: ${(spec.scale.weight * 100).toFixed(0)} % EWMA variance, ${(100 - spec.scale.weight * 100).toFixed(0)} % long-run (volatility ${Math.sqrt(spec.scale.longRunVariance).toFixed(4)} per tick)` +
+              `; residual quantiles from ${spec.residuals.rows} calibration rows; probability: Platt ${spec.probability.intercept.toFixed(3)} + ${spec.probability.slope.toFixed(3)} logit(raw)`,
+          );
         }
-        if (params.interval) {
-          const i = params.interval;
-          lines.push(`  interval: ${Math.round(i.level * 100)} % = prediction +-${i.halfWidth.toFixed(4)} (conformal, ${i.calibrationRows} calibration rows)`);
-        }
-        if (metrics.walkForward) lines.push(formatWalkForward(metrics.walkForward, metrics.excludedRows));
-        if (metrics.decision) {
-          lines.push(`  promotion rule${metrics.comparedWithVersion ? ` (against v${metrics.comparedWithVersion})` : ''}: ${metrics.decision.promote ? 'passed' : 'failed'}`);
-          for (const c of metrics.decision.checks) lines.push(`    ${c.passed ? 'pass' : 'FAIL'}  ${c.detail}`);
-        }
+        if (metrics.walkForward && metrics.champion && metrics.excludedRows) lines.push(formatEvaluation(metrics as StoredMetrics, m.horizonTicks));
         const served = (await registry.serviceHistory(m.commodity)).filter((s) => s.modelVersion === m.version);
         lines.push(served.length === 0 ? '  never in service' : '  in service:');
         for (const s of served) lines.push(`    ${time(s.fromMs)} .. ${s.toMs === null ? 'now' : time(s.toMs)}  (${s.reason})`);
@@ -160,13 +156,14 @@ Examples:
 
   models
     .command('rollback')
-    .description('put the version that served before back into service (the current one becomes rejected; audited)')
+    .description('put the version that served a horizon before back into service (the current one becomes rejected; audited)')
     .argument('<commodity>', 'commodity id, e.g. WTI', parseCommodityId)
+    .option('--horizon <ticks>', 'the horizon whose champion to roll back', parseLimit, 1)
     .requiredOption('--reason <text>', 'why, for the audit log')
     .option('--by <name>', 'who, for the audit log (default: $USER)')
-    .action(async (commodity: string, opts: { reason: string; by?: string }) => {
+    .action(async (commodity: string, opts: { horizon: number; reason: string; by?: string }) => {
       await withRegistry(true, async (registry, _sql, announcing) => {
-        printChange(await registry.rollback(commodity, { actor: operatorName(opts.by), reason: opts.reason }), announcing);
+        printChange(await registry.rollback(commodity, opts.horizon, { actor: operatorName(opts.by), reason: opts.reason }), announcing);
       });
     });
 }

@@ -1,10 +1,10 @@
 /**
- * `carbon train`: trains a model per commodity from the feature store, scores it walk-forward against the
- * naive baselines, saves it in the registry and promotes it only when the promotion rule passes (announcing the
- * promotion on model-updates when KAFKA_BROKERS is set), and records a run that trained every commodity on the
- * Pushgateway at CARBON_PUSHGATEWAY_URL when it is set. Also the options and connections that `carbon backtest`
- * and `carbon models` share, and the Pushgateway push of the batch jobs (ingest too). Exit status: 0 every
- * commodity trained (promoted or rejected), 1 a commodity failed, 2 bad option or configuration.
+ * `carbon train`: fits every forecaster family per commodity and horizon from the feature store, scores them
+ * walk-forward on the same rows, puts each horizon's champion into service and the others into the shadow
+ * (announcing the change on model-updates when KAFKA_BROKERS is set), and records a run that trained every
+ * commodity on the Pushgateway at CARBON_PUSHGATEWAY_URL when it is set. Also the options and connections that
+ * `carbon backtest` and `carbon models` share, and the Pushgateway push of the batch jobs (ingest too). Exit
+ * status: 0 every commodity and horizon trained, 1 one failed, 2 bad option or configuration.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import client, { type Metric } from 'prom-client';
@@ -12,9 +12,10 @@ import { isValidCommodityId } from '../../actors/ingest/commodity-id.ts';
 import { ModelRegistry, type ModelUpdatePublisher } from '../../actors/model/registry.ts';
 import { listFeatureCommodities } from '../../actors/training/feature-store-reader.ts';
 import { sequentialForestTrainer, threadedForestTrainer } from '../../actors/training/forest-trainer.ts';
-import { formatWalkForward } from '../../actors/training/metrics-text.ts';
+import { FAMILIES, REFERENCE_FAMILY } from '../../actors/forecast/forecaster.ts';
+import { formatEvaluation, textTable } from '../../actors/training/metrics-text.ts';
 import { modelUpdatePublisher } from '../../actors/training/model-update-publisher.ts';
-import { trainCommodities, type CommodityOutcome } from '../../actors/training/train-job.ts';
+import { storedMetrics, trainCommodities, type TrainOutcome } from '../../actors/training/train-job.ts';
 import { DEFAULT_TRAIN_PARAMS, resolveTrainParams, TrainParamsError, type TrainParams } from '../../actors/training/train-params.ts';
 import type { TrainRegressors } from '../../actors/training/walk-forward.ts';
 import type { CompactForest } from '../../actors/model/forest/compact-forest.ts';
@@ -51,8 +52,22 @@ function parseFraction(value: string): number {
   return n;
 }
 
+function parseHorizons(value: string): number[] {
+  const items = value.split(',').map((v) => v.trim());
+  if (items.some((v) => !/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 365)) throw new InvalidArgumentError('expected horizons in ticks, 1 to 365, separated by commas (e.g. 1,5,20)');
+  return items.map(Number);
+}
+
+function parseFamilies(value: string): string[] {
+  const items = value.split(',').map((v) => v.trim());
+  const bad = items.find((v) => !(FAMILIES as readonly string[]).includes(v));
+  if (bad !== undefined) throw new InvalidArgumentError(`unknown family ${JSON.stringify(bad)}: expected some of ${FAMILIES.join(', ')}`);
+  return items;
+}
+
 export interface ModelOptions {
-  horizon: number;
+  horizons: number[];
+  families: string[];
   trees: number;
   depth: number;
   maxFeatures: number;
@@ -67,7 +82,8 @@ export interface ModelOptions {
 export function withModelOptions(cmd: Command): Command {
   const d = DEFAULT_TRAIN_PARAMS;
   return cmd
-    .option('--horizon <ticks>', 'label: forward log return over this many ticks', parseIntAtLeast(1), d.horizonTicks)
+    .option('--horizons <list>', 'horizons in ticks, each with a champion of its own (default: CARBON_HORIZONS, 1,5,20)', parseHorizons)
+    .option('--families <list>', `forecaster families to evaluate (${REFERENCE_FAMILY} is always among them)`, parseFamilies, [...d.families])
     .option('--trees <n>', 'trees per forest', parseIntAtLeast(1), d.forest.trees)
     .option('--depth <n>', 'deepest level of a tree', parseIntAtLeast(1), d.forest.maxDepth)
     .option('--max-features <fraction>', 'share of the inputs drawn at each split', parseFraction, d.forest.maxFeatures)
@@ -78,10 +94,11 @@ export function withModelOptions(cmd: Command): Command {
     .option('--json', 'print the results as JSON lines on stdout');
 }
 
-export function trainParamsFrom(o: ModelOptions): TrainParams {
+export function trainParamsFrom(o: ModelOptions, config: Config): TrainParams {
   try {
     return resolveTrainParams({
-      horizonTicks: o.horizon,
+      horizons: o.horizons ?? config.models.horizons,
+      families: o.families,
       forest: { trees: o.trees, maxDepth: o.depth, maxFeatures: o.maxFeatures, minSamplesLeaf: o.minLeaf, seed: o.seed },
       walkForward: { folds: o.folds },
     });
@@ -162,47 +179,82 @@ export function fail(exitCode: number, message: string, cause: unknown): Command
   return new CommanderError(exitCode, 'carbon.ml', message);
 }
 
-function describeOutcome(o: CommodityOutcome, announcing: boolean): string {
-  if (!o.ok) return `${o.commodity}: FAILED: ${o.error.message.replace(`${o.commodity}: `, '')}`;
-  const head =
-    o.status === 'active'
-      ? `${o.commodity}: v${o.version} PROMOTED, in service${o.comparedWithVersion === null ? '' : ` (replaces v${o.comparedWithVersion})`}; ` +
-        (o.announced ? 'announced on model-updates' : announcing ? 'not announced' : 'not announced (KAFKA_BROKERS not set: workers load it when they next start)')
-      : `${o.commodity}: v${o.version} REJECTED, saved but not in service${o.comparedWithVersion === null ? '' : ` (v${o.comparedWithVersion} stays)`}`;
-  const checks = o.decision.checks.map((c) => `  ${c.passed ? 'pass' : 'FAIL'}  ${c.detail}`);
-  return [head, formatWalkForward(o.metrics, o.set.excluded), '  promotion rule:', ...checks.map((c) => `  ${c}`),
-    `  model: ${(o.modelBytes / 1024).toFixed(0)} KiB, interval +-${o.intervalHalfWidth.toFixed(4)} (log return)`].join('\n');
+const fmt = (v: number, d: number) => v.toFixed(d);
+
+/** One line per commodity and horizon: the champion, its skill against no change, and why the others are not. */
+export function outcomeTable(outcomes: readonly TrainOutcome[]): string {
+  const rows: string[][] = [['commodity', 'horizon', 'in service', 'pinball vs no_change', '80 % coverage', 'Brier', 'signal', 'the others']];
+  for (const o of outcomes) {
+    if (!o.ok) {
+      rows.push([o.commodity, String(o.horizonTicks), 'none', '', '', '', '', `FAILED: ${o.error.message.replace(`${o.commodity}: `, '')}`]);
+      continue;
+    }
+    const skill = o.forecasts.finals.get(o.champion.family)!.forecaster.spec.skill!;
+    const pt = skill.pesaranTimmermannP;
+    const others = o.forecasts.decision.verdicts
+      .filter((v) => v.family !== o.champion.family)
+      .map((v) => `${v.family}: ${v.eligible ? 'eligible, higher pinball' : v.detail.replace(/ \(pinball .*$/, '').replace(/^not significantly better than no_change$/, 'no better than no_change')}${v.dieboldMariano?.pValue == null ? '' : ` (p ${fmt(v.dieboldMariano.pValue, 2)})`}`)
+      .join('; ');
+    rows.push([
+      o.commodity,
+      String(o.horizonTicks),
+      `${o.champion.family} v${o.champion.version}`,
+      `${fmt(skill.pinballRatio, 4)}`,
+      `${fmt(skill.intervalCoverage * 100, 1)} %`,
+      fmt(skill.brier, 4),
+      pt !== null && pt < 0.05 ? `skill (PT p ${fmt(pt, 3)})` : 'neutral',
+      others,
+    ]);
+  }
+  return textTable(rows).join('\n');
+}
+
+function outcomeJson(o: TrainOutcome): object {
+  if (!o.ok) return { commodity: o.commodity, horizonTicks: o.horizonTicks, error: o.error.message };
+  return {
+    commodity: o.commodity,
+    horizonTicks: o.horizonTicks,
+    champion: o.champion,
+    families: o.families,
+    skill: o.forecasts.finals.get(o.champion.family)!.forecaster.spec.skill,
+    metrics: storedMetrics(o.forecasts),
+    announced: o.announced,
+  };
 }
 
 export function registerTrainCommand(program: Command): void {
   withModelOptions(
     program
       .command('train')
-      .description('train, score and (if it beats the baselines and the model in service) promote a model per commodity')
+      .description('fit every forecaster family per commodity and horizon, score them walk-forward, serve each horizon\'s champion')
       .option('--commodity <id>', 'the commodity to train (see --all)', parseCommodityId)
-      .option('--all', 'every commodity in the feature store, forests spread over worker threads'),
+      .option('--all', 'every commodity in the feature store, forests spread over worker threads')
+      .option('--details', 'after the summary, every family\'s walk-forward scores per commodity and horizon'),
   )
     .addHelpText('after', `
-For each commodity: training rows from the feature store (inputs at tick t, label ln(p[t+h] / p[t]); rows
-without every input, without a label yet or at a non-positive price are left out and counted), a walk-forward
-evaluation (expanding window, embargo of h rows, 80 % split-conformal intervals), then the model to serve,
-fitted on every row with the latest ones held out to calibrate its interval. It is saved as a candidate and
-promoted only when, on the walk-forward rows, its MAE beats the no-change forecast (MASE < 1), its directional
-accuracy beats the majority baseline, and it beats the model in service; otherwise it is saved as rejected
-with the reasons (an audit row says why).
+For each commodity and horizon h: training rows from the feature store (inputs at tick t, label ln(p[t+h] /
+p[t]); rows without every input, without a label yet or at a non-positive price are left out and counted),
+and every forecaster family fitted and scored on the same walk-forward rows (expanding window, embargo of h
+rows): no_change and drift (with volatility-scaled quantiles), this commodity's RandomForest, and a forest
+pooled over every commodity trained in the run. Each gives quantiles, a point forecast and a calibrated
+probability of a rise. no_change is the champion unless another family has a lower pinball loss by a
+Diebold-Mariano test at p < 0.05 and an interval score no worse; the champion goes into service, the others
+into the shadow, where they forecast every live tick and take over if they do better (docs/operations/models.md).
 
-Environment: DATABASE_URL (required), KAFKA_BROKERS (to announce promotions on model-updates),
-CARBON_PUSHGATEWAY_URL (optional: when every commodity trained, the run is recorded on this Pushgateway).
-Exit status: 0 every commodity trained (promoted or rejected), 1 a commodity failed, 2 bad option or config.
+Environment: DATABASE_URL (required), KAFKA_BROKERS (to announce the changes on model-updates),
+CARBON_HORIZONS (the horizons, default 1,5,20), CARBON_PUSHGATEWAY_URL (optional: when every commodity
+trained, the run is recorded on this Pushgateway).
+Exit status: 0 every commodity and horizon trained, 1 one failed (too few rows, say), 2 bad option or config.
 
 Examples:
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/carbon carbon train --commodity WTI
-  carbon train --commodity GOLD --horizon 3 --trees 200 --depth 8 --seed 7
-  carbon train --all --threads 3 --json`)
-    .action(async (opts: ModelOptions & { commodity?: string; all?: boolean }) => {
+  carbon train --all --details
+  carbon train --commodity GOLD --horizons 1,3 --families no_change,forest --trees 100 --seed 7
+  carbon train --all --threads 2 --json`)
+    .action(async (opts: ModelOptions & { commodity?: string; all?: boolean; details?: boolean }) => {
       if ((opts.commodity === undefined) === (opts.all !== true)) throw fail(2, 'carbon train: give either --commodity <id> or --all', undefined);
-      const params = trainParamsFrom(opts);
       const config = loadConfig();
+      const params = trainParamsFrom(opts, config);
       const pushTo = pushgatewayUrl();
       const sql = await openDatabase(config);
       let bus: Awaited<ReturnType<typeof openPublisher>>;
@@ -231,11 +283,20 @@ Examples:
           },
         });
         progress.stop({ commodities: commodities.length });
-        for (const o of outcomes) {
+        if (opts.json) {
+          for (const o of outcomes) process.stdout.write(`${JSON.stringify(outcomeJson(o))}\n`);
+        } else {
+          if (opts.details) {
+            for (const o of outcomes) if (o.ok) process.stdout.write(`${o.commodity}\n${formatEvaluation(storedMetrics(o.forecasts), o.horizonTicks)}\n\n`);
+          }
+          const announced = outcomes.some((o) => o.ok && o.announced);
+          process.stdout.write(`${outcomeTable(outcomes)}\n`);
           process.stdout.write(
-            opts.json
-              ? `${JSON.stringify(o.ok ? { commodity: o.commodity, version: o.version, status: o.status, decision: o.decision, metrics: o.metrics.pooled, excluded: o.set.excluded, announced: o.announced } : { commodity: o.commodity, error: o.error.message })}\n`
-              : `${describeOutcome(o, bus !== undefined)}\n\n`,
+            announced
+              ? 'Announced on model-updates: the workers serve the champions from their next tick.\n'
+              : bus === undefined
+                ? 'Not announced (KAFKA_BROKERS not set): running workers load the champions when they next start.\n'
+                : '',
           );
         }
         if (outcomes.some((o) => !o.ok)) process.exitCode = 1;

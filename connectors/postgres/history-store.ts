@@ -1,21 +1,10 @@
 /**
- * What a commodity actor reads to rebuild its window: the last stored ticks before a time, and the tick count
- * of the newest stored feature row among them.
+ * The commodity actors' history port over Postgres or PGlite: the last stored ticks before a time (with the tick
+ * count of the newest stored feature row among them), and the challengers' stored shadow scores.
  */
-import type { PricePoint } from '../../actors/features/window.ts';
+import type { HistoryStore } from '../../actors/commodity/history-port.ts';
+import type { ShadowScore } from '../../actors/commodity/shadow-scoring.ts';
 import type { SqlQuery } from './sql-store.ts';
-
-export interface StoredHistory {
-  /** Oldest first. */
-  readonly ticks: readonly PricePoint[];
-  /** tick_count of the features row of the newest tick in `ticks`, or 0 when there is none. */
-  readonly tickCount: number;
-}
-
-export interface HistoryStore {
-  /** The last `limit` ticks of `commodity` strictly before `beforeTsMs` (UTC epoch ms). */
-  loadBefore(commodity: string, beforeTsMs: number, limit: number): Promise<StoredHistory>;
-}
 
 export function sqlHistoryStore(db: SqlQuery): HistoryStore {
   return {
@@ -31,9 +20,15 @@ export function sqlHistoryStore(db: SqlQuery): HistoryStore {
       rows.reverse();
       const newest = rows[rows.length - 1];
       return {
-        ticks: rows.map((r) => ({ tsMs: r.ts_ms, price: r.price })),
-        tickCount: newest?.tick_count ?? 0,
+        ticks: rows.map((r) => ({ tsMs: Number(r.ts_ms), price: Number(r.price) })),
+        tickCount: newest?.tick_count == null ? 0 : Number(newest.tick_count),
       };
+    },
+
+    async loadShadowScores(commodity) {
+      // The state column is the whole score as the actor wrote it (shadowScoreRow in the Postgres sink).
+      const { rows } = await db.query<{ state: ShadowScore }>('SELECT state FROM challenger_scores WHERE commodity = $1', [commodity]);
+      return rows.map((r) => r.state);
     },
   };
 }

@@ -15,7 +15,7 @@ test('migrations apply once on a real Postgres, and two processes starting at on
   const { rows } = await a.query<{ table_name: string }>(
     "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
   t.deepEqual(rows.map((r) => r.table_name),
-    ['audit_log', 'features', 'model_service', 'models', 'predictions', 'schema_migrations', 'ticks']);
+    ['audit_log', 'challenger_scores', 'features', 'model_service', 'models', 'predictions', 'schema_migrations', 'tenant_tokens', 'tenants', 'ticks', 'usage_commodity_hourly', 'usage_tenant_hourly']);
 });
 
 test('the same migrations run on the embedded PGlite store, and bigint comes back as a number', async (t) => {

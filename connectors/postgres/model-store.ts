@@ -1,7 +1,7 @@
 /**
- * The model registry's SQL (tables `models`, `model_service`, `audit_log` of 001_init.sql), over either store
- * (Postgres or PGlite). Every change of the version in service is one transaction holding a per-commodity
- * advisory lock: status flip, service period closed and opened, audit row, or none of them.
+ * The model registry's SQL (tables `models`, `model_service`, `audit_log`), over either store (Postgres or
+ * PGlite). Every change of the version in service is one transaction holding a per-commodity advisory lock:
+ * status flips, service period closed and opened, audit row, or none of them.
  */
 import {
   RegistryError,
@@ -11,6 +11,7 @@ import {
   type ModelStore,
   type ModelSummary,
   type NewModel,
+  type PromoteBy,
   type ServicePeriod,
   type StoredModel,
 } from '../../actors/model/registry.ts';
@@ -19,6 +20,7 @@ import type { SqlQuery, SqlStore } from './sql-store.ts';
 interface SummaryRow {
   version: number;
   commodity: string;
+  family: string;
   status: ModelStatus;
   format: string;
   horizon_ticks: number;
@@ -31,13 +33,14 @@ interface SummaryRow {
   metrics: unknown;
 }
 
-const summaryColumns = `version, commodity, status, format, horizon_ticks, train_from_ms, train_to_ms, train_rows,
+const summaryColumns = `version, commodity, family, status, format, horizon_ticks, train_from_ms, train_to_ms, train_rows,
   floor(extract(epoch FROM trained_at) * 1000)::bigint AS trained_at_ms, octet_length(model) AS size_bytes, params, metrics`;
 
 function toSummary(r: SummaryRow): ModelSummary {
   return {
     version: Number(r.version),
     commodity: r.commodity,
+    family: r.family,
     status: r.status,
     format: r.format,
     horizonTicks: Number(r.horizon_ticks),
@@ -60,9 +63,20 @@ async function lockCommodity(tx: SqlQuery, commodity: string): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`carbon.models.${commodity}`]);
 }
 
-async function activeVersion(tx: SqlQuery, commodity: string): Promise<number | null> {
-  const { rows } = await tx.query<{ version: number }>(`SELECT version FROM models WHERE commodity = $1 AND status = 'active'`, [commodity]);
+async function activeVersion(tx: SqlQuery, commodity: string, horizonTicks: number): Promise<number | null> {
+  const { rows } = await tx.query<{ version: number }>(`SELECT version FROM models WHERE commodity = $1 AND horizon_ticks = $2 AND status = 'active'`, [commodity, horizonTicks]);
   return rows[0] === undefined ? null : Number(rows[0].version);
+}
+
+/** The model's commodity, horizon, family and status, after taking its commodity's lock. */
+async function lockedModel(tx: SqlQuery, version: number): Promise<{ commodity: string; horizon: number; family: string; status: ModelStatus }> {
+  const first = await tx.query<{ commodity: string }>('SELECT commodity FROM models WHERE version = $1', [version]);
+  const commodity = first.rows[0]?.commodity;
+  if (commodity === undefined) throw new RegistryError('MODEL_NOT_FOUND', `no model v${version} in the registry`);
+  await lockCommodity(tx, commodity);
+  const { rows } = await tx.query<{ horizon_ticks: number; family: string; status: ModelStatus }>('SELECT horizon_ticks, family, status FROM models WHERE version = $1', [version]);
+  const row = rows[0]!;
+  return { commodity, horizon: Number(row.horizon_ticks), family: row.family, status: row.status };
 }
 
 /**
@@ -70,13 +84,19 @@ async function activeVersion(tx: SqlQuery, commodity: string): Promise<number | 
  * (now() is the transaction's start, which a transaction that waited for the lock would place out of order).
  * Returns that time in ms.
  */
-async function switchService(tx: SqlQuery, commodity: string, version: number, reason: string): Promise<number> {
+async function switchService(tx: SqlQuery, commodity: string, horizon: number, version: number, reason: string): Promise<number> {
   const { rows } = await tx.query<{ at: string; ms: number }>(
     'SELECT at::text AS at, floor(extract(epoch FROM at) * 1000)::bigint AS ms FROM (SELECT clock_timestamp() AS at) t',
   );
   const { at, ms } = rows[0]!;
-  await tx.query('UPDATE model_service SET to_at = $2::timestamptz WHERE commodity = $1 AND to_at IS NULL', [commodity, at]);
-  await tx.query('INSERT INTO model_service (commodity, model_version, from_at, reason) VALUES ($1, $2, $3::timestamptz, $4)', [commodity, version, at, reason]);
+  await tx.query('UPDATE model_service SET to_at = $3::timestamptz WHERE commodity = $1 AND horizon_ticks = $2 AND to_at IS NULL', [commodity, horizon, at]);
+  await tx.query('INSERT INTO model_service (commodity, horizon_ticks, model_version, from_at, reason) VALUES ($1, $2, $3, $4::timestamptz, $5)', [
+    commodity,
+    horizon,
+    version,
+    at,
+    reason,
+  ]);
   return Number(ms);
 }
 
@@ -93,9 +113,9 @@ export function sqlModelStore(sql: SqlStore): ModelStore {
   return {
     async insertCandidate(m: NewModel): Promise<number> {
       const { rows } = await sql.query<{ version: number }>(
-        `INSERT INTO models (commodity, status, params, metrics, format, model, horizon_ticks, train_from_ms, train_to_ms, train_rows)
-         VALUES ($1, 'candidate', $2::jsonb, $3::jsonb, $4, $5, $6, $7, $8, $9) RETURNING version`,
-        [m.commodity, JSON.stringify(m.params), JSON.stringify(m.metrics), m.format, m.blob, m.horizonTicks, m.trainFromMs, m.trainToMs, m.trainRows],
+        `INSERT INTO models (commodity, family, status, params, metrics, format, model, horizon_ticks, train_from_ms, train_to_ms, train_rows)
+         VALUES ($1, $2, 'candidate', $3::jsonb, $4::jsonb, $5, $6, $7, $8, $9, $10) RETURNING version`,
+        [m.commodity, m.family, JSON.stringify(m.params), JSON.stringify(m.metrics), m.format, m.blob, m.horizonTicks, m.trainFromMs, m.trainToMs, m.trainRows],
       );
       return Number(rows[0]!.version);
     },
@@ -111,51 +131,87 @@ export function sqlModelStore(sql: SqlStore): ModelStore {
       });
     },
 
-    promote(version, by) {
-      return sql.transaction(async (tx): Promise<ModelChange> => {
-        const first = await tx.query<{ commodity: string }>('SELECT commodity FROM models WHERE version = $1', [version]);
-        const commodity = first.rows[0]?.commodity;
-        if (commodity === undefined) throw new RegistryError('MODEL_NOT_FOUND', `no model v${version} in the registry`);
-        await lockCommodity(tx, commodity);
-        const { rows } = await tx.query<{ status: ModelStatus }>('SELECT status FROM models WHERE version = $1', [version]);
-        const fromStatus = rows[0]!.status;
-        if (fromStatus === 'active') throw new RegistryError('MODEL_ALREADY_ACTIVE', `model v${version} is already in service for ${commodity}`);
-        const previous = await activeVersion(tx, commodity);
-        if (by.expectedActiveVersion !== undefined && by.expectedActiveVersion !== previous) {
-          throw new RegistryError(
-            'ACTIVE_MODEL_CHANGED',
-            `${commodity}: expected v${by.expectedActiveVersion ?? 'none'} in service, found v${previous ?? 'none'}; decide again`,
-          );
-        }
-        if (previous !== null) await tx.query(`UPDATE models SET status = 'retired' WHERE version = $1`, [previous]);
-        await tx.query(`UPDATE models SET status = 'active' WHERE version = $1`, [version]);
-        const changedAtMs = await switchService(tx, commodity, version, `promote: ${by.reason}`);
-        await audit(tx, by.actor, 'model.promote', commodity, { version, previousVersion: previous, fromStatus, reason: by.reason });
-        return { action: 'promote', commodity, version, previousVersion: previous, changedAtMs };
+    async shadow(version, by) {
+      await sql.transaction(async (tx) => {
+        const m = await lockedModel(tx, version);
+        if (m.status !== 'candidate') throw new RegistryError('MODEL_NOT_CANDIDATE', `model v${version} is ${m.status}, not a candidate`);
+        const { rows } = await tx.query<{ version: number }>(
+          `UPDATE models SET status = 'retired' WHERE commodity = $1 AND horizon_ticks = $2 AND family = $3 AND status = 'shadow' RETURNING version`,
+          [m.commodity, m.horizon, m.family],
+        );
+        await tx.query(`UPDATE models SET status = 'shadow' WHERE version = $1`, [version]);
+        await audit(tx, by.actor, 'model.shadow', m.commodity, { version, horizonTicks: m.horizon, family: m.family, replaces: rows.map((r) => Number(r.version)), reason: by.reason, ...by.evidence });
       });
     },
 
-    rollback(commodity, by: Actor) {
+    promote(version, by: PromoteBy) {
+      return sql.transaction(async (tx): Promise<ModelChange> => {
+        const m = await lockedModel(tx, version);
+        if (m.status === 'active') throw new RegistryError('MODEL_ALREADY_ACTIVE', `model v${version} is already in service for ${m.commodity} (${m.horizon} tick(s))`);
+        const previous = await activeVersion(tx, m.commodity, m.horizon);
+        if (by.expectedActiveVersion !== undefined && by.expectedActiveVersion !== previous) {
+          throw new RegistryError(
+            'ACTIVE_MODEL_CHANGED',
+            `${m.commodity} (${m.horizon} tick(s)): expected v${by.expectedActiveVersion ?? 'none'} in service, found v${previous ?? 'none'}; decide again`,
+          );
+        }
+        // One challenger per family: an older one of this version's family steps down.
+        await tx.query(
+          `UPDATE models SET status = 'retired' WHERE commodity = $1 AND horizon_ticks = $2 AND family = $3 AND status = 'shadow' AND version <> $4`,
+          [m.commodity, m.horizon, m.family, version],
+        );
+        if (previous !== null) {
+          // The champion replaced by a challenger becomes one, unless its family already has a newer challenger.
+          const { rows } = await tx.query<{ taken: boolean }>(
+            `SELECT EXISTS (SELECT 1 FROM models s JOIN models p ON p.version = $1
+               WHERE s.commodity = p.commodity AND s.horizon_ticks = p.horizon_ticks AND s.family = p.family AND s.status = 'shadow') AS taken`,
+            [previous],
+          );
+          const becomes = by.previousBecomes === 'shadow' && !rows[0]!.taken ? 'shadow' : 'retired';
+          await tx.query('UPDATE models SET status = $2 WHERE version = $1', [previous, becomes]);
+        }
+        await tx.query(`UPDATE models SET status = 'active' WHERE version = $1`, [version]);
+        const changedAtMs = await switchService(tx, m.commodity, m.horizon, version, `promote: ${by.reason}`);
+        await audit(tx, by.actor, 'model.promote', m.commodity, {
+          version,
+          horizonTicks: m.horizon,
+          family: m.family,
+          previousVersion: previous,
+          fromStatus: m.status,
+          reason: by.reason,
+          ...by.evidence,
+        });
+        return { action: 'promote', commodity: m.commodity, horizonTicks: m.horizon, version, previousVersion: previous, changedAtMs };
+      });
+    },
+
+    rollback(commodity, horizon, by: Actor) {
       return sql.transaction(async (tx): Promise<ModelChange> => {
         await lockCommodity(tx, commodity);
-        const current = await activeVersion(tx, commodity);
-        if (current === null) throw new RegistryError('NO_ACTIVE_MODEL', `${commodity} has no model in service to roll back`);
+        const current = await activeVersion(tx, commodity, horizon);
+        if (current === null) throw new RegistryError('NO_ACTIVE_MODEL', `${commodity} has no model in service for ${horizon} tick(s) to roll back`);
         // The latest version that served before and was retired in the normal way (not itself rolled back).
         const { rows } = await tx.query<{ model_version: number }>(
           `SELECT s.model_version FROM model_service s JOIN models m ON m.version = s.model_version
-           WHERE s.commodity = $1 AND s.model_version <> $2 AND m.status = 'retired'
+           WHERE s.commodity = $1 AND s.horizon_ticks = $2 AND s.model_version <> $3 AND m.status IN ('retired', 'shadow')
            ORDER BY s.from_at DESC LIMIT 1`,
-          [commodity, current],
+          [commodity, horizon, current],
         );
         const target = rows[0] === undefined ? undefined : Number(rows[0].model_version);
         if (target === undefined) {
-          throw new RegistryError('NO_PREVIOUS_VERSION', `${commodity}: no earlier version served before v${current}; nothing to roll back to`);
+          throw new RegistryError('NO_PREVIOUS_VERSION', `${commodity} (${horizon} tick(s)): no earlier version served before v${current}; nothing to roll back to`);
         }
+        const { rows: targetRows } = await tx.query<{ family: string }>('SELECT family FROM models WHERE version = $1', [target]);
         await tx.query(`UPDATE models SET status = 'rejected' WHERE version = $1`, [current]);
+        await tx.query(`UPDATE models SET status = 'retired' WHERE commodity = $1 AND horizon_ticks = $2 AND family = $3 AND status = 'shadow'`, [
+          commodity,
+          horizon,
+          targetRows[0]!.family,
+        ]);
         await tx.query(`UPDATE models SET status = 'active' WHERE version = $1`, [target]);
-        const changedAtMs = await switchService(tx, commodity, target, `rollback from v${current}: ${by.reason}`);
-        await audit(tx, by.actor, 'model.rollback', commodity, { version: target, rolledBackVersion: current, reason: by.reason });
-        return { action: 'rollback', commodity, version: target, previousVersion: current, changedAtMs };
+        const changedAtMs = await switchService(tx, commodity, horizon, target, `rollback from v${current}: ${by.reason}`);
+        await audit(tx, by.actor, 'model.rollback', commodity, { version: target, horizonTicks: horizon, rolledBackVersion: current, reason: by.reason });
+        return { action: 'rollback', commodity, horizonTicks: horizon, version: target, previousVersion: current, changedAtMs };
       });
     },
 
@@ -172,23 +228,24 @@ export function sqlModelStore(sql: SqlStore): ModelStore {
       return rows[0] === undefined ? undefined : toStored(rows[0]);
     },
 
-    async getActive(commodity) {
+    async serving(commodity) {
       const { rows } = await sql.query<SummaryRow & { model: Uint8Array }>(
-        `SELECT ${summaryColumns}, model FROM models WHERE commodity = $1 AND status = 'active'`,
+        `SELECT ${summaryColumns}, model FROM models WHERE commodity = $1 AND status IN ('active', 'shadow') ORDER BY horizon_ticks, version`,
         [commodity],
       );
-      return rows[0] === undefined ? undefined : toStored(rows[0]);
+      return rows.map(toStored);
     },
 
     async serviceHistory(commodity): Promise<ServicePeriod[]> {
-      const { rows } = await sql.query<{ commodity: string; model_version: number; from_ms: number; to_ms: number | null; reason: string }>(
-        `SELECT commodity, model_version, floor(extract(epoch FROM from_at) * 1000)::bigint AS from_ms,
+      const { rows } = await sql.query<{ commodity: string; horizon_ticks: number; model_version: number; from_ms: number; to_ms: number | null; reason: string }>(
+        `SELECT commodity, horizon_ticks, model_version, floor(extract(epoch FROM from_at) * 1000)::bigint AS from_ms,
                 floor(extract(epoch FROM to_at) * 1000)::bigint AS to_ms, reason
-         FROM model_service WHERE commodity = $1 ORDER BY from_at`,
+         FROM model_service WHERE commodity = $1 ORDER BY from_at, horizon_ticks`,
         [commodity],
       );
       return rows.map((r) => ({
         commodity: r.commodity,
+        horizonTicks: Number(r.horizon_ticks),
         modelVersion: Number(r.model_version),
         fromMs: Number(r.from_ms),
         toMs: r.to_ms === null ? null : Number(r.to_ms),

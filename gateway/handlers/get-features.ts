@@ -5,6 +5,7 @@ import type { Authenticator } from '../authenticator.ts';
 import type { CallContext } from '../call-wrapper.ts';
 import { GatewayError } from '../errors.ts';
 import type { ModelAges } from '../model-ages.ts';
+import { predictionAt } from '../owner-answer.ts';
 import { featuresQuery } from '../requests.ts';
 import type { Router } from '../router.ts';
 
@@ -15,6 +16,6 @@ export function getFeaturesHandler(deps: { readonly router: Router; readonly aut
     const a = await deps.router.resolve(commodity, ctx);
     ctx.path = a.path;
     if (a.features === undefined) throw new GatewayError('UNKNOWN_COMMODITY', `no tick of ${commodity} was ever processed: check the id (ListCommodities lists the known ones)`);
-    return { features: a.features, meta: answerMeta(a, Date.now(), deps.ages, false) };
+    return { features: a.features, meta: answerMeta(a, predictionAt(a, 1), Date.now(), deps.ages, false) };
   };
 }

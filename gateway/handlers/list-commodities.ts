@@ -20,7 +20,7 @@ export function listCommoditiesHandler(deps: { readonly catalog: CommodityCatalo
           partition: deps.router.partitionOf(commodity),
           latestTickTsMs: latest.features?.tsMs ?? 0,
           tickCount: latest.features?.tickCount ?? 0,
-          hasPrediction: latest.prediction !== undefined,
+          hasPrediction: latest.predictions.length > 0,
         };
       }));
     })();

@@ -12,6 +12,7 @@ import { withTimeout } from '../with-timeout.ts';
 const wireStatus: Record<RegistryStatus, ModelStatus> = {
   candidate: ModelStatus.MODEL_STATUS_CANDIDATE,
   active: ModelStatus.MODEL_STATUS_ACTIVE,
+  shadow: ModelStatus.MODEL_STATUS_SHADOW,
   retired: ModelStatus.MODEL_STATUS_RETIRED,
   rejected: ModelStatus.MODEL_STATUS_REJECTED,
 };
@@ -38,6 +39,7 @@ export function listModelsHandler(deps: { readonly models: Pick<ModelStore, 'lis
         trainedAtMs: m.trainedAtMs,
         sizeBytes: m.sizeBytes,
         metricsJson: JSON.stringify(m.metrics),
+        family: m.family,
       })),
     };
   };

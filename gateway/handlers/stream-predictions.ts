@@ -11,7 +11,7 @@ import { GatewayError } from '../errors.ts';
 import { isStale } from '../freshness.ts';
 import type { ModelAges } from '../model-ages.ts';
 import type { PredictionFeed } from '../prediction-feed.ts';
-import { streamQuery } from '../requests.ts';
+import { servedHorizon, streamQuery } from '../requests.ts';
 import { mayRead } from '../tenants.ts';
 
 /** Messages buffered for one stream beyond which updates wait for the client to read. */
@@ -24,11 +24,13 @@ export interface StreamDeps {
   readonly maxStalenessMs: number;
   /** Resolves when the worker starts draining. */
   readonly drained: Promise<void>;
+  readonly horizons: readonly number[];
 }
 
 export function streamPredictionsHandler(deps: StreamDeps) {
   return async (call: ServerWritableStream<StreamPredictionsRequest, StreamPredictionsResponse>, ctx: CallContext): Promise<void> => {
     const listed = streamQuery(call.request);
+    const horizonTicks = servedHorizon(call.request.horizonTicks, deps.horizons);
     for (const c of listed) deps.auth.authorize(ctx.tenant, c, ctx.method);
     ctx.path = 'local';
     let unsubscribe: () => void = () => undefined;
@@ -39,11 +41,12 @@ export function streamPredictionsHandler(deps: StreamDeps) {
       unsubscribe = deps.feed.subscribe({
         commodities: listed.length === 0 ? undefined : listed,
         allowed: (c) => mayRead(ctx.tenant, c),
-        deliver: (a) => {
+        horizonTicks,
+        deliver: (a, prediction) => {
           // A slow reader: skip this update (it is not marked sent, so the next poll offers the latest again).
           if (call.cancelled || call.writableLength >= MAX_BUFFERED) return false;
           const now = Date.now();
-          call.write({ prediction: a.prediction, meta: answerMeta(a, now, deps.ages, isStale(a.prediction, now, deps.maxStalenessMs)) });
+          call.write({ prediction, meta: answerMeta(a, prediction, now, deps.ages, isStale(prediction, now, deps.maxStalenessMs)) });
           return true;
         },
       });

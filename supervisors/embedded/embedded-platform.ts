@@ -49,14 +49,14 @@ async function lastStoredTicks(edges: Edges): Promise<Map<string, number>> {
   return new Map(rows.map((r) => [r.commodity, Number(r.ts_ms)]));
 }
 
-/** Trains every commodity of the feature store that has no model in service; the promotion rule decides. */
-async function trainFirstModels(edges: Edges, trees: number, log: Logger): Promise<void> {
+/** Trains every commodity of the feature store that has no champion in service; the walk-forward decides which family. */
+async function trainFirstModels(edges: Edges, config: Config, trees: number, log: Logger): Promise<void> {
   const store = sqlModelStore(edges.store);
   const registry = new ModelRegistry(store, modelUpdatePublisher(edges.producer, edges.topics.modelUpdates));
   const commodities: string[] = [];
-  for (const c of await listFeatureCommodities(edges.store)) if (!(await store.getActive(c))) commodities.push(c);
+  for (const c of await listFeatureCommodities(edges.store)) if ((await registry.loadServing(c)).served.every((s) => s.status !== 'active')) commodities.push(c);
   if (commodities.length === 0) return;
-  const params = resolveTrainParams({ forest: { trees } });
+  const params = resolveTrainParams({ horizons: config.models.horizons, forest: { trees } });
   const progress = createProgress({ label: 'train first models', unit: 'forests', logger: log });
   let totalSet = false;
   try {
@@ -74,8 +74,7 @@ async function trainFirstModels(edges: Edges, trees: number, log: Logger): Promi
     });
     progress.stop({ commodities: commodities.length });
     for (const o of outcomes) {
-      if (!o.ok) log.error('first_model_failed', { commodity: o.commodity, err: o.error });
-      else log.info('first_model', { commodity: o.commodity, version: o.version, status: o.status, reasons: o.decision });
+      if (!o.ok) log.error('first_model_failed', { commodity: o.commodity, horizonTicks: o.horizonTicks, err: o.error });
     }
   } finally {
     progress.stop();
@@ -131,7 +130,7 @@ export async function runEmbedded(config: Config, options: EmbeddedOptions, log:
       const summary = await runIngest({ source: new CsvSource(options.dataFolder), publisher, validation: validationContext({ nowMs: Date.now() }) });
       log.info('csv_replayed', { folder: options.dataFolder, published: summary.published, rejected: summary.rejected });
       await waitUntil(drained, stopping.signal);
-      if (!stopping.signal.aborted) await trainFirstModels(edges, options.bootstrapTrees, log);
+      if (!stopping.signal.aborted) await trainFirstModels(edges, config, options.bootstrapTrees, log);
       state = 'running';
       return;
     }
@@ -139,7 +138,7 @@ export async function runEmbedded(config: Config, options: EmbeddedOptions, log:
     await runSyntheticFeed(epoch, await lastStoredTicks(edges), publisher, stopping.signal, async ({ caughtUp }) => {
       log.info('feed_caught_up', { ticks: caughtUp });
       await waitUntil(drained, stopping.signal);
-      if (!stopping.signal.aborted) await trainFirstModels(edges, options.bootstrapTrees, log);
+      if (!stopping.signal.aborted) await trainFirstModels(edges, config, options.bootstrapTrees, log);
       state = 'running';
     });
   })();

@@ -8,10 +8,11 @@ import { performance } from 'node:perf_hooks';
 import { commodityBehaviour, RebuildError } from '../../actors/commodity/commodity-actor.ts';
 import { decodeTick } from '../../actors/commodity/decode-tick.ts';
 import { CommodityLedger, type PendingTick } from '../../actors/commodity/ledger.ts';
-import type { CommodityMsg, CommoditySnapshot, PoisonRules, ReplicaLookup } from '../../actors/commodity/protocol.ts';
+import type { CommodityMsg, CommoditySnapshot, ForecasterLookup, ModelDecisions, PoisonRules } from '../../actors/commodity/protocol.ts';
+import { ShadowBook } from '../../actors/commodity/shadow-book.ts';
 import type { SinkPort } from '../../actors/sinks/tick-outputs.ts';
 import type { IncomingRecord } from '../../connectors/kafka/price-consumer.ts';
-import type { HistoryStore } from '../../connectors/postgres/history-store.ts';
+import type { HistoryStore } from '../../actors/commodity/history-port.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { mailboxDepth } from '../../platform/metrics.ts';
 import { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
@@ -36,7 +37,8 @@ export interface PartitionDeps {
   readonly poisonMaxTries: number;
   readonly sink: SinkPort;
   readonly history: HistoryStore;
-  readonly models: ReplicaLookup;
+  readonly forecasters: ForecasterLookup;
+  readonly decisions: ModelDecisions;
   readonly poison: PoisonRules | undefined;
   readonly deadLetters: DeadLetterPort;
   readonly log: Logger;
@@ -47,6 +49,8 @@ export type PartitionState = 'running' | 'draining' | 'stopped';
 
 export class PartitionAssignment {
   readonly ledgers = new Map<string, CommodityLedger>();
+  /** Each commodity's shadow scores, beside its ledger (they survive the actor's restarts the same way). */
+  private readonly books = new Map<string, ShadowBook>();
   readonly tracker = new OffsetTracker();
   readonly ref: TypedRef<PartitionMsg>;
   state: PartitionState = 'running';
@@ -105,6 +109,15 @@ export class PartitionAssignment {
     }
   }
 
+  private bookOf(commodity: string): ShadowBook {
+    let book = this.books.get(commodity);
+    if (!book) {
+      book = new ShadowBook();
+      this.books.set(commodity, book);
+    }
+    return book;
+  }
+
   private spawnCommodity(parent: TypedRef<PartitionMsg>, commodity: string): TypedRef<CommodityMsg> {
     const ledger = this.ledgerOf(commodity);
     const behaviour = commodityBehaviour({
@@ -113,9 +126,11 @@ export class PartitionAssignment {
       windowSize: this.deps.windowSize,
       zScoreThreshold: this.deps.zScoreThreshold,
       ledger,
+      book: this.bookOf(commodity),
       sink: this.deps.sink,
       history: this.deps.history,
-      models: this.deps.models,
+      forecasters: this.deps.forecasters,
+      decisions: this.deps.decisions,
       poison: this.deps.poison,
       log: this.log,
       finished: (entry) => this.tracker.finish(entry.seq),
@@ -203,6 +218,12 @@ export class PartitionAssignment {
     const actor = liveChild<CommodityMsg>(this.ref, commodity);
     if (actor === undefined) return Promise.resolve(undefined);
     return queryWithTimeout(actor, (replyTo) => ({ type: 'getSnapshot' as const, replyTo }), timeoutMs);
+  }
+
+  /** The commodity's forecasters changed: its actor (if one runs here) forecasts its latest tick with them. */
+  forecastersChanged(commodity: string): void {
+    const actor = liveChild<CommodityMsg>(this.ref, commodity);
+    if (actor !== undefined) dispatchTo(actor, { type: 'forecastersChanged' });
   }
 
   /** Chaos control; false when the partition has no actor for it. */

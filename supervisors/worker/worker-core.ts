@@ -5,7 +5,8 @@
  */
 import type { PoisonRules } from '../../actors/commodity/protocol.ts';
 import { ModelRegistry } from '../../actors/model/registry.ts';
-import { ReplicaCache } from '../../actors/model/replica-cache.ts';
+import { ForecasterCache } from '../../actors/model/forecaster-cache.ts';
+import { modelUpdatePublisher } from '../../actors/training/model-update-publisher.ts';
 import { batchingSink } from '../../actors/sinks/batching-sink.ts';
 import { busSink } from '../../actors/sinks/kafka-sink.ts';
 import { postgresSink } from '../../actors/sinks/postgres-sink.ts';
@@ -26,13 +27,14 @@ import { startGateway, type Gateway } from '../../gateway/server.ts';
 import type { Edges } from './edges.ts';
 import { meteredWriter } from './metered-writer.ts';
 import { startUsageFlusher } from './usage-flusher.ts';
+import { modelDecisions } from './model-decisions.ts';
 import { WorkerPipeline } from './worker-pipeline.ts';
 
 export interface WorkerCore {
   readonly pipeline: WorkerPipeline;
   readonly gateway: Gateway;
   readonly sink: SinkPort;
-  readonly models: ReplicaCache;
+  readonly models: ForecasterCache;
   /**
    * Stops taking gRPC calls, stops fetching, finishes what is in flight, flushes the sink, stops the actors and
    * the gateway (the edges stay open).
@@ -51,7 +53,14 @@ export async function startWorkerCore(
   log: Logger,
   onFatal: (reason: string, err: unknown) => void,
 ): Promise<WorkerCore> {
-  const models = new ReplicaCache(new ModelRegistry(sqlModelStore(edges.store), undefined), log);
+  const models = new ForecasterCache(new ModelRegistry(sqlModelStore(edges.store), undefined), log);
+  // Decisions taken here (a challenger's promotion, a retrain) are announced like an operator's.
+  const decisions = modelDecisions({
+    registry: new ModelRegistry(sqlModelStore(edges.store), modelUpdatePublisher(edges.producer, edges.topics.modelUpdates)),
+    sql: edges.store,
+    config: config.models,
+    log: log.child({ component: 'model-decisions' }),
+  });
   const modelUpdates = await edges.onModelUpdate((u) => models.apply(u));
   const sink = batchingSink({
     writers: [meteredWriter(postgresSink(edges.store), usageMeter), onlineStoreSink(edges.online), busSink(edges.producer, edges.topics)],
@@ -82,12 +91,14 @@ export async function startWorkerCore(
       poisonMaxTries: config.pipeline.poisonMaxTries,
       sink,
       history: sqlHistoryStore(edges.store),
-      models,
+      forecasters: models,
+      decisions,
       poison,
       deadLetters: edges.deadLetters,
       log,
     },
   });
+  models.onChange((commodity) => pipeline.forecastersChanged(commodity));
   // The gateway needs the pipeline and the pipeline's first assignment may come before the gateway is up: the
   // relay keeps it until the gateway attaches.
   const assignments = new AssignmentRelay();
@@ -97,7 +108,8 @@ export async function startWorkerCore(
     partitionCount: edges.partitionCount,
     pipeline,
     online: edges.online,
-    replicas: models,
+    forecasters: models,
+    horizons: config.models.horizons,
     sql: edges.store,
     ownership: edges.ownership,
     quotas: edges.quotas(),
@@ -121,6 +133,7 @@ export async function startWorkerCore(
       await consumer.stop();
       await modelUpdates.stop();
       await pipeline.stop();
+      await decisions.settle();
       await sink.close();
       stopSystem(system);
       await gateway.stop();

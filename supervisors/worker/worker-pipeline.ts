@@ -41,7 +41,7 @@ export class WorkerPipeline implements PartitionedPipeline {
       await a.finished();
       await this.opts.deps.sink.flush();
       a.stop();
-      for (const commodity of a.ledgers.keys()) this.opts.deps.models.release(commodity);
+      for (const commodity of a.ledgers.keys()) this.opts.deps.forecasters.release(commodity);
       this.assignments.delete(p);
       this.opts.deps.log.info('partition_revoked', { partition: p });
     }
@@ -74,6 +74,11 @@ export class WorkerPipeline implements PartitionedPipeline {
 
   ownedPartitions(): number[] {
     return [...this.assignments.keys()].sort((x, y) => x - y);
+  }
+
+  /** Tells the commodity's actor, wherever it runs here, that its forecasters changed. */
+  forecastersChanged(commodity: string): void {
+    for (const a of this.assignments.values()) if (a.ledgers.has(commodity)) a.forecastersChanged(commodity);
   }
 
   /** The owning actor's snapshot, or undefined when this worker holds no actor for the commodity. */

@@ -5,7 +5,6 @@
  *   const forest = trainForest(x, y, nFeatures, { nTrees: 100, maxDepth: 10, seed: 1 });
  *   const out = new Float64Array(forest.nTrees);
  *   const mean = forest.predictTrees(row, out);      // per-tree predictions in `out`, no allocation
- *   const up = shareAbove(out);                       // share of trees predicting > 0
  *   const bytes = forest.toBuffer();                  // ~1 MB for 100 trees of depth 10
  *   const again = CompactForest.fromBuffer(bytes);    // validated: magic, version, sizes, CRC, tree shapes
  *   const json = forest.toMlRandomForestJSON();       // RandomForestRegression.load(json) predicts the same
@@ -17,4 +16,3 @@ export type { MlRandomForestRegressionJson } from './ml-random-forest-json.ts';
 export { trainForest } from './train-forest.ts';
 export { TrainJobError, trainMany, type TrainJob, type TrainManyOptions, type TrainProgress } from './train-many.ts';
 export type { FeatureRows } from './training-data.ts';
-export { quantilesInto, shareAbove } from './tree-spread.ts';

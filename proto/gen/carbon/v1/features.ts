@@ -62,6 +62,11 @@ export interface Features {
   windowMax: number;
   /** Ticks seen for this commodity since its first, this one included. */
   tickCount: number;
+  /**
+   * EWMA (decay 0.94) volatility of the window's log returns, dimensionless, per tick; the forecasters scale
+   * their quantiles by it. Absent with fewer than 20 log returns in the window.
+   */
+  ewmaVolatility?: number | undefined;
 }
 
 function createBaseFeatures(): Features {
@@ -83,6 +88,7 @@ function createBaseFeatures(): Features {
     windowMin: 0,
     windowMax: 0,
     tickCount: 0,
+    ewmaVolatility: undefined,
   };
 }
 
@@ -138,6 +144,9 @@ export const Features: MessageFns<Features> = {
     }
     if (message.tickCount !== 0) {
       writer.uint32(136).int64(message.tickCount);
+    }
+    if (message.ewmaVolatility !== undefined) {
+      writer.uint32(145).double(message.ewmaVolatility);
     }
     return writer;
   },
@@ -291,6 +300,14 @@ export const Features: MessageFns<Features> = {
             message.tickCount = longToNumber(reader.int64());
             continue;
           }
+          case 18: {
+            if (tag !== 145) {
+              break;
+            }
+
+            message.ewmaVolatility = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -382,6 +399,11 @@ export const Features: MessageFns<Features> = {
         : isSet(object.tick_count)
         ? globalThis.Number(object.tick_count)
         : 0,
+      ewmaVolatility: isSet(object.ewmaVolatility)
+        ? globalThis.Number(object.ewmaVolatility)
+        : isSet(object.ewma_volatility)
+        ? globalThis.Number(object.ewma_volatility)
+        : undefined,
     };
   },
 
@@ -438,6 +460,9 @@ export const Features: MessageFns<Features> = {
     if (message.tickCount !== 0) {
       obj.tickCount = Math.round(message.tickCount);
     }
+    if (message.ewmaVolatility !== undefined) {
+      obj.ewmaVolatility = floatToJson(message.ewmaVolatility);
+    }
     return obj;
   },
 
@@ -463,6 +488,7 @@ export const Features: MessageFns<Features> = {
     message.windowMin = object.windowMin ?? 0;
     message.windowMax = object.windowMax ?? 0;
     message.tickCount = object.tickCount ?? 0;
+    message.ewmaVolatility = object.ewmaVolatility ?? undefined;
     return message;
   },
 };

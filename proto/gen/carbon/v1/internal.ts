@@ -111,6 +111,19 @@ export interface OwnerSnapshotResponse {
   id: number;
   /** Why the owner could not answer (outcome FAILED). */
   failure: string;
+  /** Latest prediction of every horizon served (`prediction` is the one of horizon 1, for older askers). */
+  predictions: Prediction[];
+  /** The owner's view of each horizon it serves the commodity at. */
+  horizons: HorizonState[];
+}
+
+/** What the owner of a commodity knows of one horizon. */
+export interface HorizonState {
+  horizonTicks: number;
+  /** Champion version in service, 0 when none. */
+  modelVersion: number;
+  /** Why the latest tick has no prediction at this horizon (e.g. a non-positive price); empty when it has one. */
+  noForecastReason: string;
 }
 
 function createBaseOwnerSnapshotRequest(): OwnerSnapshotRequest {
@@ -244,6 +257,8 @@ function createBaseOwnerSnapshotResponse(): OwnerSnapshotResponse {
     owner: "",
     id: 0,
     failure: "",
+    predictions: [],
+    horizons: [],
   };
 }
 
@@ -272,6 +287,12 @@ export const OwnerSnapshotResponse: MessageFns<OwnerSnapshotResponse> = {
     }
     if (message.failure !== "") {
       writer.uint32(66).string(message.failure);
+    }
+    for (const v of message.predictions) {
+      Prediction.encode(v!, writer.uint32(74).fork()).join();
+    }
+    for (const v of message.horizons) {
+      HorizonState.encode(v!, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -353,6 +374,22 @@ export const OwnerSnapshotResponse: MessageFns<OwnerSnapshotResponse> = {
             message.failure = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.predictions.push(Prediction.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.horizons.push(HorizonState.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -383,6 +420,12 @@ export const OwnerSnapshotResponse: MessageFns<OwnerSnapshotResponse> = {
       owner: isSet(object.owner) ? globalThis.String(object.owner) : "",
       id: isSet(object.id) ? globalThis.Number(object.id) : 0,
       failure: isSet(object.failure) ? globalThis.String(object.failure) : "",
+      predictions: globalThis.Array.isArray(object?.predictions)
+        ? object.predictions.map((e: any) => Prediction.fromJSON(e))
+        : [],
+      horizons: globalThis.Array.isArray(object?.horizons)
+        ? object.horizons.map((e: any) => HorizonState.fromJSON(e))
+        : [],
     };
   },
 
@@ -412,6 +455,12 @@ export const OwnerSnapshotResponse: MessageFns<OwnerSnapshotResponse> = {
     if (message.failure !== "") {
       obj.failure = message.failure;
     }
+    if (message.predictions?.length) {
+      obj.predictions = message.predictions.map((e) => Prediction.toJSON(e));
+    }
+    if (message.horizons?.length) {
+      obj.horizons = message.horizons.map((e) => HorizonState.toJSON(e));
+    }
     return obj;
   },
 
@@ -432,6 +481,121 @@ export const OwnerSnapshotResponse: MessageFns<OwnerSnapshotResponse> = {
     message.owner = object.owner ?? "";
     message.id = object.id ?? 0;
     message.failure = object.failure ?? "";
+    message.predictions = object.predictions?.map((e) => Prediction.fromPartial(e)) || [];
+    message.horizons = object.horizons?.map((e) => HorizonState.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseHorizonState(): HorizonState {
+  return { horizonTicks: 0, modelVersion: 0, noForecastReason: "" };
+}
+
+export const HorizonState: MessageFns<HorizonState> = {
+  encode(message: HorizonState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.horizonTicks !== 0) {
+      writer.uint32(8).int32(message.horizonTicks);
+    }
+    if (message.modelVersion !== 0) {
+      writer.uint32(16).int64(message.modelVersion);
+    }
+    if (message.noForecastReason !== "") {
+      writer.uint32(26).string(message.noForecastReason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HorizonState {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHorizonState();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.horizonTicks = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.modelVersion = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.noForecastReason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HorizonState {
+    return {
+      horizonTicks: isSet(object.horizonTicks)
+        ? globalThis.Number(object.horizonTicks)
+        : isSet(object.horizon_ticks)
+        ? globalThis.Number(object.horizon_ticks)
+        : 0,
+      modelVersion: isSet(object.modelVersion)
+        ? globalThis.Number(object.modelVersion)
+        : isSet(object.model_version)
+        ? globalThis.Number(object.model_version)
+        : 0,
+      noForecastReason: isSet(object.noForecastReason)
+        ? globalThis.String(object.noForecastReason)
+        : isSet(object.no_forecast_reason)
+        ? globalThis.String(object.no_forecast_reason)
+        : "",
+    };
+  },
+
+  toJSON(message: HorizonState): unknown {
+    const obj: any = {};
+    if (message.horizonTicks !== 0) {
+      obj.horizonTicks = Math.round(message.horizonTicks);
+    }
+    if (message.modelVersion !== 0) {
+      obj.modelVersion = Math.round(message.modelVersion);
+    }
+    if (message.noForecastReason !== "") {
+      obj.noForecastReason = message.noForecastReason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HorizonState>): HorizonState {
+    return HorizonState.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HorizonState>): HorizonState {
+    const message = createBaseHorizonState();
+    message.horizonTicks = object.horizonTicks ?? 0;
+    message.modelVersion = object.modelVersion ?? 0;
+    message.noForecastReason = object.noForecastReason ?? "";
     return message;
   },
 };

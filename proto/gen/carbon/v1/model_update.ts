@@ -16,6 +16,8 @@ export enum ModelUpdateAction {
   MODEL_UPDATE_ACTION_UNSPECIFIED = 0,
   MODEL_UPDATE_ACTION_PROMOTED = 1,
   MODEL_UPDATE_ACTION_ROLLED_BACK = 2,
+  /** MODEL_UPDATE_ACTION_CHALLENGERS_CHANGED - A training run changed the commodity's shadow challengers (the champion may be unchanged). */
+  MODEL_UPDATE_ACTION_CHALLENGERS_CHANGED = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -30,6 +32,9 @@ export function modelUpdateActionFromJSON(object: any): ModelUpdateAction {
     case 2:
     case "MODEL_UPDATE_ACTION_ROLLED_BACK":
       return ModelUpdateAction.MODEL_UPDATE_ACTION_ROLLED_BACK;
+    case 3:
+    case "MODEL_UPDATE_ACTION_CHALLENGERS_CHANGED":
+      return ModelUpdateAction.MODEL_UPDATE_ACTION_CHALLENGERS_CHANGED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -45,6 +50,8 @@ export function modelUpdateActionToJSON(object: ModelUpdateAction): string {
       return "MODEL_UPDATE_ACTION_PROMOTED";
     case ModelUpdateAction.MODEL_UPDATE_ACTION_ROLLED_BACK:
       return "MODEL_UPDATE_ACTION_ROLLED_BACK";
+    case ModelUpdateAction.MODEL_UPDATE_ACTION_CHALLENGERS_CHANGED:
+      return "MODEL_UPDATE_ACTION_CHALLENGERS_CHANGED";
     case ModelUpdateAction.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -52,8 +59,8 @@ export function modelUpdateActionToJSON(object: ModelUpdateAction): string {
 }
 
 /**
- * A change of the model in service for one commodity: the value of `model-updates` (key = commodity).
- * Workers load the named version from the registry and swap their replica.
+ * A change of the models of one commodity: the value of `model-updates` (key = commodity). Workers reload the
+ * commodity's champions and shadow challengers from the registry and swap them between two ticks.
  */
 export interface ModelUpdate {
   commodity: string;
@@ -62,10 +69,12 @@ export interface ModelUpdate {
   action: ModelUpdateAction;
   /** When the change was made, UTC, epoch milliseconds. */
   changedAtMs: number;
+  /** Horizon of the model, in ticks (0 from writers older than horizons). */
+  horizonTicks: number;
 }
 
 function createBaseModelUpdate(): ModelUpdate {
-  return { commodity: "", modelVersion: 0, action: 0, changedAtMs: 0 };
+  return { commodity: "", modelVersion: 0, action: 0, changedAtMs: 0, horizonTicks: 0 };
 }
 
 export const ModelUpdate: MessageFns<ModelUpdate> = {
@@ -81,6 +90,9 @@ export const ModelUpdate: MessageFns<ModelUpdate> = {
     }
     if (message.changedAtMs !== 0) {
       writer.uint32(32).int64(message.changedAtMs);
+    }
+    if (message.horizonTicks !== 0) {
+      writer.uint32(40).int32(message.horizonTicks);
     }
     return writer;
   },
@@ -130,6 +142,14 @@ export const ModelUpdate: MessageFns<ModelUpdate> = {
             message.changedAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.horizonTicks = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -156,6 +176,11 @@ export const ModelUpdate: MessageFns<ModelUpdate> = {
         : isSet(object.changed_at_ms)
         ? globalThis.Number(object.changed_at_ms)
         : 0,
+      horizonTicks: isSet(object.horizonTicks)
+        ? globalThis.Number(object.horizonTicks)
+        : isSet(object.horizon_ticks)
+        ? globalThis.Number(object.horizon_ticks)
+        : 0,
     };
   },
 
@@ -173,6 +198,9 @@ export const ModelUpdate: MessageFns<ModelUpdate> = {
     if (message.changedAtMs !== 0) {
       obj.changedAtMs = Math.round(message.changedAtMs);
     }
+    if (message.horizonTicks !== 0) {
+      obj.horizonTicks = Math.round(message.horizonTicks);
+    }
     return obj;
   },
 
@@ -185,6 +213,7 @@ export const ModelUpdate: MessageFns<ModelUpdate> = {
     message.modelVersion = object.modelVersion ?? 0;
     message.action = object.action ?? 0;
     message.changedAtMs = object.changedAtMs ?? 0;
+    message.horizonTicks = object.horizonTicks ?? 0;
     return message;
   },
 };

@@ -11,7 +11,7 @@ export const protobufPackage = "carbon.v1";
 
 export const protobufFileName = "carbon/v1/prediction.proto";
 
-/** Predicted direction of the next move. */
+/** Predicted direction of the move over the horizon: the side of 0.5 that probability_up is on. */
 export enum Direction {
   DIRECTION_UNSPECIFIED = 0,
   DIRECTION_UP = 1,
@@ -51,7 +51,82 @@ export function directionToJSON(object: Direction): string {
   }
 }
 
-/** A model replica's prediction for one commodity at one tick: the value of `ml-predictions` (key = commodity). */
+/** What a trader may do with a forecast. Anything but NEUTRAL needs walk-forward evidence of directional skill. */
+export enum TradingSignal {
+  TRADING_SIGNAL_UNSPECIFIED = 0,
+  /** TRADING_SIGNAL_NEUTRAL - No signal: the forecaster has no significant directional skill, or the probability is too close to 0.5. */
+  TRADING_SIGNAL_NEUTRAL = 1,
+  TRADING_SIGNAL_LONG = 2,
+  TRADING_SIGNAL_SHORT = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function tradingSignalFromJSON(object: any): TradingSignal {
+  switch (object) {
+    case 0:
+    case "TRADING_SIGNAL_UNSPECIFIED":
+      return TradingSignal.TRADING_SIGNAL_UNSPECIFIED;
+    case 1:
+    case "TRADING_SIGNAL_NEUTRAL":
+      return TradingSignal.TRADING_SIGNAL_NEUTRAL;
+    case 2:
+    case "TRADING_SIGNAL_LONG":
+      return TradingSignal.TRADING_SIGNAL_LONG;
+    case 3:
+    case "TRADING_SIGNAL_SHORT":
+      return TradingSignal.TRADING_SIGNAL_SHORT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return TradingSignal.UNRECOGNIZED;
+  }
+}
+
+export function tradingSignalToJSON(object: TradingSignal): string {
+  switch (object) {
+    case TradingSignal.TRADING_SIGNAL_UNSPECIFIED:
+      return "TRADING_SIGNAL_UNSPECIFIED";
+    case TradingSignal.TRADING_SIGNAL_NEUTRAL:
+      return "TRADING_SIGNAL_NEUTRAL";
+    case TradingSignal.TRADING_SIGNAL_LONG:
+      return "TRADING_SIGNAL_LONG";
+    case TradingSignal.TRADING_SIGNAL_SHORT:
+      return "TRADING_SIGNAL_SHORT";
+    case TradingSignal.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/**
+ * Walk-forward (expanding window, out of sample) skill of the forecaster that made a prediction, measured when it
+ * was trained, on the same rows as the no-change forecast with volatility-scaled quantiles.
+ */
+export interface ForecastSkill {
+  /** Test rows the scores are over. */
+  rows: number;
+  /** Mean pinball loss of the quantiles over the no-change forecast's: below 1 is better than no change. */
+  pinballRatio: number;
+  /** Mean interval score of the 80 % interval over the no-change forecast's: below 1 is better. */
+  intervalScoreRatio: number;
+  /** MAE of predicted_return over the no-change forecast's (0): below 1 is better. */
+  mase: number;
+  /** Brier score of probability_up (0.25 is a coin flip's). */
+  brier: number;
+  /**
+   * Share of rows whose direction was right, and the Pesaran-Timmermann p-value of those calls (1 when the calls
+   * all point one way, which is no evidence of skill).
+   */
+  directionalAccuracy: number;
+  pesaranTimmermannP: number;
+  /** Share of realised returns inside the 80 % interval. */
+  intervalCoverage: number;
+}
+
+/**
+ * A forecast of one commodity at one tick by its champion for one horizon: the value of `ml-predictions`
+ * (key = commodity). Every horizon served (1, 5 and 20 ticks by default) has a message of its own.
+ */
 export interface Prediction {
   commodity: string;
   /** Time of the tick the prediction was made on, UTC, epoch milliseconds. */
@@ -62,14 +137,17 @@ export interface Prediction {
   modelVersion: number;
   /** How many ticks ahead the prediction looks. */
   horizonTicks: number;
-  /** Predicted forward log return over the horizon, dimensionless. */
+  /** Point forecast of the forward log return over the horizon, dimensionless (0 for the no-change family). */
   predictedReturn: number;
   /** tick_price moved by predicted_return, in the price unit. */
   predictedPrice: number;
   direction: Direction;
-  /** Share of the forest's trees predicting a rise, 0..1. */
+  /**
+   * Probability that the price is higher after the horizon, 0..1, calibrated out of sample (Platt scaling of the
+   * walk-forward forecasts).
+   */
   probabilityUp: number;
-  /** Conformal prediction interval of the forward log return, calibrated at training time. */
+  /** The 80 % interval of the forward log return: the 0.1 and 0.9 quantiles below, whose width follows volatility. */
   intervalLowReturn: number;
   intervalHighReturn: number;
   /** The same interval as prices, in the price unit. */
@@ -81,7 +159,236 @@ export interface Prediction {
   inferenceUs: number;
   /** Time the prediction was made, UTC, epoch milliseconds (wall clock of the worker). */
   predictedAtMs: number;
+  /**
+   * Forecaster family that made it: "no_change", "drift", "forest" (this commodity's RandomForest) or
+   * "pooled_forest" (one RandomForest over every commodity's volatility-scaled inputs).
+   */
+  family: string;
+  /**
+   * The predictive distribution: quantile_returns[i] is the quantile_levels[i] quantile of the forward log return
+   * (levels ascending: 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95), quantile_prices[i] the same as a price.
+   */
+  quantileLevels: number[];
+  quantileReturns: number[];
+  quantilePrices: number[];
+  /** Volatility scale of the quantiles: the predicted standard deviation of the log return over the horizon. */
+  scale: number;
+  signal: TradingSignal;
+  /** Why the signal is what it is, e.g. "no significant directional skill (Pesaran-Timmermann p = 0.41)". */
+  signalReason: string;
+  /** The forecaster's walk-forward skill. */
+  skill?: ForecastSkill | undefined;
 }
+
+function createBaseForecastSkill(): ForecastSkill {
+  return {
+    rows: 0,
+    pinballRatio: 0,
+    intervalScoreRatio: 0,
+    mase: 0,
+    brier: 0,
+    directionalAccuracy: 0,
+    pesaranTimmermannP: 0,
+    intervalCoverage: 0,
+  };
+}
+
+export const ForecastSkill: MessageFns<ForecastSkill> = {
+  encode(message: ForecastSkill, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rows !== 0) {
+      writer.uint32(8).int64(message.rows);
+    }
+    if (message.pinballRatio !== 0) {
+      writer.uint32(17).double(message.pinballRatio);
+    }
+    if (message.intervalScoreRatio !== 0) {
+      writer.uint32(25).double(message.intervalScoreRatio);
+    }
+    if (message.mase !== 0) {
+      writer.uint32(33).double(message.mase);
+    }
+    if (message.brier !== 0) {
+      writer.uint32(41).double(message.brier);
+    }
+    if (message.directionalAccuracy !== 0) {
+      writer.uint32(49).double(message.directionalAccuracy);
+    }
+    if (message.pesaranTimmermannP !== 0) {
+      writer.uint32(57).double(message.pesaranTimmermannP);
+    }
+    if (message.intervalCoverage !== 0) {
+      writer.uint32(65).double(message.intervalCoverage);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ForecastSkill {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForecastSkill();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.rows = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.pinballRatio = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.intervalScoreRatio = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.mase = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.brier = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.directionalAccuracy = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.pesaranTimmermannP = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.intervalCoverage = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ForecastSkill {
+    return {
+      rows: isSet(object.rows) ? globalThis.Number(object.rows) : 0,
+      pinballRatio: isSet(object.pinballRatio)
+        ? globalThis.Number(object.pinballRatio)
+        : isSet(object.pinball_ratio)
+        ? globalThis.Number(object.pinball_ratio)
+        : 0,
+      intervalScoreRatio: isSet(object.intervalScoreRatio)
+        ? globalThis.Number(object.intervalScoreRatio)
+        : isSet(object.interval_score_ratio)
+        ? globalThis.Number(object.interval_score_ratio)
+        : 0,
+      mase: isSet(object.mase) ? globalThis.Number(object.mase) : 0,
+      brier: isSet(object.brier) ? globalThis.Number(object.brier) : 0,
+      directionalAccuracy: isSet(object.directionalAccuracy)
+        ? globalThis.Number(object.directionalAccuracy)
+        : isSet(object.directional_accuracy)
+        ? globalThis.Number(object.directional_accuracy)
+        : 0,
+      pesaranTimmermannP: isSet(object.pesaranTimmermannP)
+        ? globalThis.Number(object.pesaranTimmermannP)
+        : isSet(object.pesaran_timmermann_p)
+        ? globalThis.Number(object.pesaran_timmermann_p)
+        : 0,
+      intervalCoverage: isSet(object.intervalCoverage)
+        ? globalThis.Number(object.intervalCoverage)
+        : isSet(object.interval_coverage)
+        ? globalThis.Number(object.interval_coverage)
+        : 0,
+    };
+  },
+
+  toJSON(message: ForecastSkill): unknown {
+    const obj: any = {};
+    if (message.rows !== 0) {
+      obj.rows = Math.round(message.rows);
+    }
+    if (message.pinballRatio !== 0) {
+      obj.pinballRatio = floatToJson(message.pinballRatio);
+    }
+    if (message.intervalScoreRatio !== 0) {
+      obj.intervalScoreRatio = floatToJson(message.intervalScoreRatio);
+    }
+    if (message.mase !== 0) {
+      obj.mase = floatToJson(message.mase);
+    }
+    if (message.brier !== 0) {
+      obj.brier = floatToJson(message.brier);
+    }
+    if (message.directionalAccuracy !== 0) {
+      obj.directionalAccuracy = floatToJson(message.directionalAccuracy);
+    }
+    if (message.pesaranTimmermannP !== 0) {
+      obj.pesaranTimmermannP = floatToJson(message.pesaranTimmermannP);
+    }
+    if (message.intervalCoverage !== 0) {
+      obj.intervalCoverage = floatToJson(message.intervalCoverage);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ForecastSkill>): ForecastSkill {
+    return ForecastSkill.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ForecastSkill>): ForecastSkill {
+    const message = createBaseForecastSkill();
+    message.rows = object.rows ?? 0;
+    message.pinballRatio = object.pinballRatio ?? 0;
+    message.intervalScoreRatio = object.intervalScoreRatio ?? 0;
+    message.mase = object.mase ?? 0;
+    message.brier = object.brier ?? 0;
+    message.directionalAccuracy = object.directionalAccuracy ?? 0;
+    message.pesaranTimmermannP = object.pesaranTimmermannP ?? 0;
+    message.intervalCoverage = object.intervalCoverage ?? 0;
+    return message;
+  },
+};
 
 function createBasePrediction(): Prediction {
   return {
@@ -101,6 +408,14 @@ function createBasePrediction(): Prediction {
     intervalLevel: 0,
     inferenceUs: 0,
     predictedAtMs: 0,
+    family: "",
+    quantileLevels: [],
+    quantileReturns: [],
+    quantilePrices: [],
+    scale: 0,
+    signal: 0,
+    signalReason: "",
+    skill: undefined,
   };
 }
 
@@ -153,6 +468,42 @@ export const Prediction: MessageFns<Prediction> = {
     }
     if (message.predictedAtMs !== 0) {
       writer.uint32(128).int64(message.predictedAtMs);
+    }
+    if (message.family !== "") {
+      writer.uint32(138).string(message.family);
+    }
+    if (message.quantileLevels.length !== 0) {
+      writer.uint32(146).fork();
+      for (const v of message.quantileLevels) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.quantileReturns.length !== 0) {
+      writer.uint32(154).fork();
+      for (const v of message.quantileReturns) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.quantilePrices.length !== 0) {
+      writer.uint32(162).fork();
+      for (const v of message.quantilePrices) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.scale !== 0) {
+      writer.uint32(169).double(message.scale);
+    }
+    if (message.signal !== 0) {
+      writer.uint32(176).int32(message.signal);
+    }
+    if (message.signalReason !== "") {
+      writer.uint32(186).string(message.signalReason);
+    }
+    if (message.skill !== undefined) {
+      ForecastSkill.encode(message.skill, writer.uint32(194).fork()).join();
     }
     return writer;
   },
@@ -298,6 +649,100 @@ export const Prediction: MessageFns<Prediction> = {
             message.predictedAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.family = reader.string();
+            continue;
+          }
+          case 18: {
+            if (tag === 145) {
+              message.quantileLevels.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 146) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.quantileLevels.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 19: {
+            if (tag === 153) {
+              message.quantileReturns.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 154) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.quantileReturns.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 20: {
+            if (tag === 161) {
+              message.quantilePrices.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 162) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.quantilePrices.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 21: {
+            if (tag !== 169) {
+              break;
+            }
+
+            message.scale = reader.double();
+            continue;
+          }
+          case 22: {
+            if (tag !== 176) {
+              break;
+            }
+
+            message.signal = reader.int32() as any;
+            continue;
+          }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.signalReason = reader.string();
+            continue;
+          }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.skill = ForecastSkill.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -384,6 +829,30 @@ export const Prediction: MessageFns<Prediction> = {
         : isSet(object.predicted_at_ms)
         ? globalThis.Number(object.predicted_at_ms)
         : 0,
+      family: isSet(object.family) ? globalThis.String(object.family) : "",
+      quantileLevels: globalThis.Array.isArray(object?.quantileLevels)
+        ? object.quantileLevels.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.quantile_levels)
+        ? object.quantile_levels.map((e: any) => globalThis.Number(e))
+        : [],
+      quantileReturns: globalThis.Array.isArray(object?.quantileReturns)
+        ? object.quantileReturns.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.quantile_returns)
+        ? object.quantile_returns.map((e: any) => globalThis.Number(e))
+        : [],
+      quantilePrices: globalThis.Array.isArray(object?.quantilePrices)
+        ? object.quantilePrices.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.quantile_prices)
+        ? object.quantile_prices.map((e: any) => globalThis.Number(e))
+        : [],
+      scale: isSet(object.scale) ? globalThis.Number(object.scale) : 0,
+      signal: isSet(object.signal) ? tradingSignalFromJSON(object.signal) : 0,
+      signalReason: isSet(object.signalReason)
+        ? globalThis.String(object.signalReason)
+        : isSet(object.signal_reason)
+        ? globalThis.String(object.signal_reason)
+        : "",
+      skill: isSet(object.skill) ? ForecastSkill.fromJSON(object.skill) : undefined,
     };
   },
 
@@ -437,6 +906,30 @@ export const Prediction: MessageFns<Prediction> = {
     if (message.predictedAtMs !== 0) {
       obj.predictedAtMs = Math.round(message.predictedAtMs);
     }
+    if (message.family !== "") {
+      obj.family = message.family;
+    }
+    if (message.quantileLevels?.length) {
+      obj.quantileLevels = message.quantileLevels.map((e) => floatToJson(e));
+    }
+    if (message.quantileReturns?.length) {
+      obj.quantileReturns = message.quantileReturns.map((e) => floatToJson(e));
+    }
+    if (message.quantilePrices?.length) {
+      obj.quantilePrices = message.quantilePrices.map((e) => floatToJson(e));
+    }
+    if (message.scale !== 0) {
+      obj.scale = floatToJson(message.scale);
+    }
+    if (message.signal !== 0) {
+      obj.signal = tradingSignalToJSON(message.signal);
+    }
+    if (message.signalReason !== "") {
+      obj.signalReason = message.signalReason;
+    }
+    if (message.skill !== undefined) {
+      obj.skill = ForecastSkill.toJSON(message.skill);
+    }
     return obj;
   },
 
@@ -461,6 +954,16 @@ export const Prediction: MessageFns<Prediction> = {
     message.intervalLevel = object.intervalLevel ?? 0;
     message.inferenceUs = object.inferenceUs ?? 0;
     message.predictedAtMs = object.predictedAtMs ?? 0;
+    message.family = object.family ?? "";
+    message.quantileLevels = object.quantileLevels?.map((e) => e) || [];
+    message.quantileReturns = object.quantileReturns?.map((e) => e) || [];
+    message.quantilePrices = object.quantilePrices?.map((e) => e) || [];
+    message.scale = object.scale ?? 0;
+    message.signal = object.signal ?? 0;
+    message.signalReason = object.signalReason ?? "";
+    message.skill = (object.skill !== undefined && object.skill !== null)
+      ? ForecastSkill.fromPartial(object.skill)
+      : undefined;
     return message;
   },
 };

@@ -135,6 +135,11 @@ export enum ModelStatus {
   MODEL_STATUS_RETIRED = 3,
   /** MODEL_STATUS_REJECTED - Failed the promotion rule, or rolled back. */
   MODEL_STATUS_REJECTED = 4,
+  /**
+   * MODEL_STATUS_SHADOW - A challenger: forecasts every live tick beside the champion, scored in the shadow, promoted automatically
+   * when it beats the champion significantly.
+   */
+  MODEL_STATUS_SHADOW = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -155,6 +160,9 @@ export function modelStatusFromJSON(object: any): ModelStatus {
     case 4:
     case "MODEL_STATUS_REJECTED":
       return ModelStatus.MODEL_STATUS_REJECTED;
+    case 5:
+    case "MODEL_STATUS_SHADOW":
+      return ModelStatus.MODEL_STATUS_SHADOW;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -174,6 +182,8 @@ export function modelStatusToJSON(object: ModelStatus): string {
       return "MODEL_STATUS_RETIRED";
     case ModelStatus.MODEL_STATUS_REJECTED:
       return "MODEL_STATUS_REJECTED";
+    case ModelStatus.MODEL_STATUS_SHADOW:
+      return "MODEL_STATUS_SHADOW";
     case ModelStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -227,8 +237,8 @@ export interface PredictRequest {
   /** Commodity id, upper snake case (WTI, BRENT, HENRY_HUB); 1 to 32 characters [A-Z0-9_], starting with a letter. */
   commodity: string;
   /**
-   * Horizon wanted, in ticks; absent means the model's own. A model predicts one horizon: any other value is
-   * INVALID_ARGUMENT (1..365 checked first).
+   * Horizon wanted, in ticks; absent means 1. Each served horizon (CARBON_HORIZONS, 1, 5 and 20 by default) has a
+   * champion of its own; any other value is INVALID_ARGUMENT (1..365 checked first).
    */
   horizonTicks?:
     | number
@@ -261,6 +271,8 @@ export interface GetFeaturesResponse {
 export interface StreamPredictionsRequest {
   /** Commodity ids to follow; empty: every commodity the caller may read, including ones that appear later. */
   commodities: string[];
+  /** Horizon of the predictions to stream, in ticks; absent means 1 (a served horizon, as in PredictRequest). */
+  horizonTicks?: number | undefined;
 }
 
 export interface StreamPredictionsResponse {
@@ -319,6 +331,8 @@ export interface ModelInfo {
   sizeBytes: number;
   /** Walk-forward metrics and the promotion decision, as JSON text. */
   metricsJson: string;
+  /** Forecaster family ("no_change", "drift", "forest", "pooled_forest"). */
+  family: string;
 }
 
 export interface ListModelsResponse {
@@ -1049,13 +1063,16 @@ export const GetFeaturesResponse: MessageFns<GetFeaturesResponse> = {
 };
 
 function createBaseStreamPredictionsRequest(): StreamPredictionsRequest {
-  return { commodities: [] };
+  return { commodities: [], horizonTicks: undefined };
 }
 
 export const StreamPredictionsRequest: MessageFns<StreamPredictionsRequest> = {
   encode(message: StreamPredictionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.commodities) {
       writer.uint32(10).string(v!);
+    }
+    if (message.horizonTicks !== undefined) {
+      writer.uint32(16).int32(message.horizonTicks);
     }
     return writer;
   },
@@ -1081,6 +1098,14 @@ export const StreamPredictionsRequest: MessageFns<StreamPredictionsRequest> = {
             message.commodities.push(reader.string());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.horizonTicks = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1098,6 +1123,11 @@ export const StreamPredictionsRequest: MessageFns<StreamPredictionsRequest> = {
       commodities: globalThis.Array.isArray(object?.commodities)
         ? object.commodities.map((e: any) => globalThis.String(e))
         : [],
+      horizonTicks: isSet(object.horizonTicks)
+        ? globalThis.Number(object.horizonTicks)
+        : isSet(object.horizon_ticks)
+        ? globalThis.Number(object.horizon_ticks)
+        : undefined,
     };
   },
 
@@ -1105,6 +1135,9 @@ export const StreamPredictionsRequest: MessageFns<StreamPredictionsRequest> = {
     const obj: any = {};
     if (message.commodities?.length) {
       obj.commodities = message.commodities;
+    }
+    if (message.horizonTicks !== undefined) {
+      obj.horizonTicks = Math.round(message.horizonTicks);
     }
     return obj;
   },
@@ -1115,6 +1148,7 @@ export const StreamPredictionsRequest: MessageFns<StreamPredictionsRequest> = {
   fromPartial(object: DeepPartial<StreamPredictionsRequest>): StreamPredictionsRequest {
     const message = createBaseStreamPredictionsRequest();
     message.commodities = object.commodities?.map((e) => e) || [];
+    message.horizonTicks = object.horizonTicks ?? undefined;
     return message;
   },
 };
@@ -1573,6 +1607,7 @@ function createBaseModelInfo(): ModelInfo {
     trainedAtMs: 0,
     sizeBytes: 0,
     metricsJson: "",
+    family: "",
   };
 }
 
@@ -1607,6 +1642,9 @@ export const ModelInfo: MessageFns<ModelInfo> = {
     }
     if (message.metricsJson !== "") {
       writer.uint32(82).string(message.metricsJson);
+    }
+    if (message.family !== "") {
+      writer.uint32(90).string(message.family);
     }
     return writer;
   },
@@ -1704,6 +1742,14 @@ export const ModelInfo: MessageFns<ModelInfo> = {
             message.metricsJson = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.family = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1756,6 +1802,7 @@ export const ModelInfo: MessageFns<ModelInfo> = {
         : isSet(object.metrics_json)
         ? globalThis.String(object.metrics_json)
         : "",
+      family: isSet(object.family) ? globalThis.String(object.family) : "",
     };
   },
 
@@ -1791,6 +1838,9 @@ export const ModelInfo: MessageFns<ModelInfo> = {
     if (message.metricsJson !== "") {
       obj.metricsJson = message.metricsJson;
     }
+    if (message.family !== "") {
+      obj.family = message.family;
+    }
     return obj;
   },
 
@@ -1809,6 +1859,7 @@ export const ModelInfo: MessageFns<ModelInfo> = {
     message.trainedAtMs = object.trainedAtMs ?? 0;
     message.sizeBytes = object.sizeBytes ?? 0;
     message.metricsJson = object.metricsJson ?? "";
+    message.family = object.family ?? "";
     return message;
   },
 };
