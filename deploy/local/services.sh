@@ -62,17 +62,67 @@ port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 postgres_answers() { pg_isready -h "$PG_HOST" -p "$PG_PORT" -q; }
 redis_answers() { [[ "$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
 
-# Prints the pid of the broker this script started, if that process is still alive.
-# The command line is checked so that a recycled pid is never mistaken for the broker.
-broker_pid() {
-  [[ -f "$PID_FILE" ]] || return 1
-  local pid
-  pid="$(<"$PID_FILE")"
+# Prints the pid in a pid file if that process is still alive and its command line holds the given words: a
+# recycled pid is never mistaken for the service.
+started_pid() {
+  local pid_file="$1" words="$2" pid cmdline
+  [[ -f "$pid_file" ]] || return 1
+  pid="$(<"$pid_file")"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  local cmdline
   cmdline="$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null)" || return 1
-  [[ "$cmdline" == *" kafka.Kafka "* ]] || return 1
+  [[ "$cmdline" == *"$words"* ]] || return 1
   echo "$pid"
+}
+
+# The pid of the broker this script started, if it is still alive.
+broker_pid() { started_pid "$PID_FILE" " kafka.Kafka "; }
+
+# Runs a command in the background, in its own session, so that it outlives this script and the terminal or test
+# run that called it: `launch_detached <name> <pid file> <working dir> <log> <command...>`. The shell writes its
+# own pid, then execs the command, so the pid file names the JVM itself. Every inherited descriptor above 2 is
+# closed first: the lock on fd 9 would otherwise be held for the service's whole life, and a caller's pipe (a CI
+# runner's, say) would never see end-of-file. Returns once the pid file is written.
+launch_detached() {
+  local name="$1" pid_file="$2" dir="$3" log="$4"
+  shift 4
+  rm -f "$pid_file"
+  setsid bash -c 'echo $$ >"$1"; cd "$2"; shift 2
+    for fd in /proc/$$/fd/*; do fd="${fd##*/}"; if ((fd > 2)); then eval "exec $fd>&-"; fi; done
+    exec "$@"' "start-$name" "$pid_file" "$dir" "$@" >"$log" 2>&1 </dev/null &
+  local waited=0
+  until [[ -s "$pid_file" ]]; do
+    ((waited < 50)) || die "the $name launcher did not write $pid_file"
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+}
+
+# Stops what this script started: SIGTERM, SIGKILL after STOP_TIMEOUT_S. A process answering on the port that
+# this script did not start is left alone. `stop_started <Name> <pid function> <pid file> <host> <port>`.
+stop_started() {
+  local name="$1" pid_of="$2" pid_file="$3" host="$4" port="$5" pid
+  if ! pid="$("$pid_of")"; then
+    rm -f "$pid_file"
+    if port_open "$host" "$port"; then
+      say "something answers on $host:$port but was not started by this script; leaving it"
+    else
+      say "$name is not running"
+    fi
+    return
+  fi
+  say "stopping $name (pid $pid)"
+  kill -TERM "$pid"
+  local deadline=$((SECONDS + STOP_TIMEOUT_S))
+  while "$pid_of" >/dev/null; do
+    if ((SECONDS >= deadline)); then
+      say "$name did not stop within ${STOP_TIMEOUT_S} s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.5
+  done
+  rm -f "$pid_file"
+  say "$name stopped"
 }
 
 # The major version of a java binary (default: Kafka's).
@@ -288,65 +338,19 @@ ensure_kafka() {
   local started=$SECONDS
   say "starting Kafka $KAFKA_VERSION (heap $KAFKA_HEAP_OPTS, ready timeout ${READY_TIMEOUT_S} s)"
   kafka_java_cmd kafka.Kafka "$CONFIG_FILE"
-  rm -f "$PID_FILE"
   # server.log holds only this start, so that a failure shows its own errors; the last one is kept.
   rm -f "$LOG_DIR"/server.log.[0-9]*
   if [[ -f "$LOG_DIR/server.log" ]]; then mv "$LOG_DIR/server.log" "$LOG_DIR/server.log.previous"; fi
-  # setsid: the broker outlives this script and the terminal or test run that called it.
-  # The shell writes its own pid, then execs java, so the pid file names the JVM itself.
-  # Every inherited descriptor above 2 is closed first: the lock on fd 9 would otherwise be held for the
-  # broker's whole life, and a caller's pipe (a CI runner's, say) would never see end-of-file.
-  setsid bash -c 'echo $$ >"$1"; shift
-    for fd in /proc/$$/fd/*; do fd="${fd##*/}"; if ((fd > 2)); then eval "exec $fd>&-"; fi; done
-    exec "$@"' start-kafka "$PID_FILE" "${KAFKA_JAVA[@]}" >"$LOG_DIR/kafka.out" 2>&1 </dev/null &
-  local waited=0
-  until [[ -s "$PID_FILE" ]]; do
-    ((waited < 50)) || die "Kafka launcher did not write $PID_FILE"
-    sleep 0.1
-    waited=$((waited + 1))
-  done
+  launch_detached kafka "$PID_FILE" "$KAFKA_DIR" "$LOG_DIR/kafka.out" "${KAFKA_JAVA[@]}"
   wait_for_kafka "$(<"$PID_FILE")" "$started"
 }
 
-stop_kafka() {
-  local pid
-  if ! pid="$(broker_pid)"; then
-    rm -f "$PID_FILE"
-    if port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
-      say "something answers on $KAFKA_HOST:$KAFKA_PORT but was not started by this script; leaving it"
-    else
-      say "Kafka is not running"
-    fi
-    return
-  fi
-  say "stopping Kafka (pid $pid)"
-  kill -TERM "$pid"
-  local deadline=$((SECONDS + STOP_TIMEOUT_S))
-  while broker_pid >/dev/null; do
-    if ((SECONDS >= deadline)); then
-      say "Kafka did not stop within ${STOP_TIMEOUT_S} s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.5
-  done
-  rm -f "$PID_FILE"
-  say "Kafka stopped"
-}
+stop_kafka() { stop_started Kafka broker_pid "$PID_FILE" "$KAFKA_HOST" "$KAFKA_PORT"; }
 
 # --- Trino ------------------------------------------------------------------------------------------------------
 
-# Prints the pid of the Trino this script started, if that process is still alive (command line checked, as for
-# the broker).
-trino_pid() {
-  [[ -f "$TRINO_PID_FILE" ]] || return 1
-  local pid cmdline
-  pid="$(<"$TRINO_PID_FILE")"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  cmdline="$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null)" || return 1
-  [[ "$cmdline" == *" io.trino.server.TrinoServer"* ]] || return 1
-  echo "$pid"
-}
+# The pid of the Trino this script started, if it is still alive.
+trino_pid() { started_pid "$TRINO_PID_FILE" " io.trino.server.TrinoServer"; }
 
 # Trino answers /v1/info while it starts; it takes queries once that says "starting":false.
 trino_ready() {
@@ -430,24 +434,14 @@ launch_trino() {
   while IFS= read -r line; do
     [[ -z "$line" || "$line" == \#* ]] || options+=("$line")
   done <"$HERE/trino/jvm.config"
-  rm -f "$TRINO_PID_FILE"
   TRINO_LAUNCHED_AT=$SECONDS
   if [[ -f "$TRINO_LOG_DIR/server.log" ]]; then mv "$TRINO_LOG_DIR/server.log" "$TRINO_LOG_DIR/server.log.previous"; fi
   say "starting Trino $TRINO_VERSION (Java $(java_major "$java"), heap $TRINO_HEAP_OPTS, catalog postgresql over database $TRINO_PG_DATABASE)"
-  # As for the broker: own session, pid file naming the JVM itself, no inherited descriptor above 2. The working
-  # directory is the run directory: Trino reads etc/catalog-store.properties from there.
+  # The working directory is the run directory: Trino reads etc/catalog-store.properties from there.
   TRINO_PG_URL="jdbc:postgresql://$PG_HOST:$PG_PORT/$TRINO_PG_DATABASE" TRINO_PG_USER=postgres TRINO_PG_PASSWORD='' \
-    setsid bash -c 'echo $$ >"$1"; cd "$2"; shift 2
-    for fd in /proc/$$/fd/*; do fd="${fd##*/}"; if ((fd > 2)); then eval "exec $fd>&-"; fi; done
-    exec "$@"' start-trino "$TRINO_PID_FILE" "$TRINO_RUN_DIR" \
+    launch_detached trino "$TRINO_PID_FILE" "$TRINO_RUN_DIR" "$TRINO_LOG_DIR/trino.out" \
     "$java" "${heap[@]}" "${options[@]}" -Dconfig=etc/config.properties -Dlog.output-file=var/log/server.log \
-    -cp "$TRINO_SERVER_DIR/lib/*" io.trino.server.TrinoServer >"$TRINO_LOG_DIR/trino.out" 2>&1 </dev/null &
-  local waited=0
-  until [[ -s "$TRINO_PID_FILE" ]]; do
-    ((waited < 50)) || die "Trino launcher did not write $TRINO_PID_FILE"
-    sleep 0.1
-    waited=$((waited + 1))
-  done
+    -cp "$TRINO_SERVER_DIR/lib/*" io.trino.server.TrinoServer
 }
 
 wait_for_trino() {
@@ -487,31 +481,7 @@ wait_for_trino() {
   say "Trino $TRINO_VERSION up on http://$TRINO_HOST:$TRINO_PORT after $((SECONDS - started)) s (pid $pid, logs $TRINO_LOG_DIR)"
 }
 
-stop_trino() {
-  local pid
-  if ! pid="$(trino_pid)"; then
-    rm -f "$TRINO_PID_FILE"
-    if port_open "$TRINO_HOST" "$TRINO_PORT"; then
-      say "something answers on $TRINO_HOST:$TRINO_PORT but was not started by this script; leaving it"
-    else
-      say "Trino is not running"
-    fi
-    return
-  fi
-  say "stopping Trino (pid $pid)"
-  kill -TERM "$pid"
-  local deadline=$((SECONDS + STOP_TIMEOUT_S))
-  while trino_pid >/dev/null; do
-    if ((SECONDS >= deadline)); then
-      say "Trino did not stop within ${STOP_TIMEOUT_S} s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.5
-  done
-  rm -f "$TRINO_PID_FILE"
-  say "Trino stopped"
-}
+stop_trino() { stop_started Trino trino_pid "$TRINO_PID_FILE" "$TRINO_HOST" "$TRINO_PORT"; }
 
 status() {
   local down=0 pid
