@@ -32,8 +32,8 @@ export interface WrapperDeps {
   readonly defaultDeadlineMs: number;
   readonly draining: () => boolean;
   readonly log: Logger;
-  /** Usage per tenant; undefined: not metered (CARBON_METERING=false). */
-  readonly meter: UsageMeter | undefined;
+  /** Usage per tenant, read at the start of each call; undefined: not metered (CARBON_METERING=false, or switched off). */
+  readonly meter: () => UsageMeter | undefined;
 }
 
 const statusName: Record<number, string> = Object.fromEntries(Object.entries(status).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v, k]));
@@ -61,6 +61,7 @@ function deadlineMs(call: { getDeadline(): Date | number }, defaultMs: number, n
 
 /** One call's account: whose it is once known, and the CPU time and bytes it has used so far. */
 interface Account {
+  readonly meter: UsageMeter | undefined;
   tenant: Tenant | undefined;
   cpuMs: number;
   bytes: number;
@@ -88,8 +89,8 @@ function failure(deps: WrapperDeps, method: string, err: unknown): GatewayError 
 
 /** Counts a finished call in the tenant's usage; calls refused before their tenant was known are no tenant's. */
 function meterCall(deps: WrapperDeps, method: string, code: status, account: Account): void {
-  if (deps.meter === undefined || account.tenant === undefined) return;
-  deps.meter.call(account.tenant.name, method, statusName[code] ?? String(code), account.bytes, Math.round(account.cpuMs * 1_000));
+  if (account.meter === undefined || account.tenant === undefined) return;
+  account.meter.call(account.tenant.name, method, statusName[code] ?? String(code), account.bytes, Math.round(account.cpuMs * 1_000));
 }
 
 export function unary<Req, Res>(deps: WrapperDeps, method: string, handle: (request: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
@@ -109,12 +110,12 @@ export function unary<Req, Res>(deps: WrapperDeps, method: string, handle: (requ
   };
   const succeed = (started: number, ctx: CallContext, callback: sendUnaryData<Res>, account: Account, response: Res): void => {
     // grpc-js encodes the answer inside the callback: its size is credited to the account then.
-    if (deps.meter !== undefined) onSerialized(response as object, (bytes) => (account.bytes += bytes));
+    if (account.meter !== undefined) onSerialized(response as object, (bytes) => (account.bytes += bytes));
     finish(started, status.OK, ctx.path, account, () => callback(null, response));
   };
   return (call, callback) => {
     const started = performance.now();
-    const account: Account = { tenant: undefined, cpuMs: 0, bytes: 0 };
+    const account: Account = { meter: deps.meter(), tenant: undefined, cpuMs: 0, bytes: 0 };
     const run = (ctx: CallContext): void => {
       const t = performance.now();
       handle(call.request, ctx).then(
@@ -145,7 +146,7 @@ export function unary<Req, Res>(deps: WrapperDeps, method: string, handle: (requ
 export function serverStream<Req, Res>(deps: WrapperDeps, method: string, handle: (call: ServerWritableStream<Req, Res>, ctx: CallContext) => Promise<void>): handleServerStreamingCall<Req, Res> {
   return (call) => {
     const started = performance.now();
-    const account: Account = { tenant: undefined, cpuMs: 0, bytes: 0 };
+    const account: Account = { meter: deps.meter(), tenant: undefined, cpuMs: 0, bytes: 0 };
     let ctx: CallContext | undefined;
     const end = (code: status, send: () => void): void => {
       countCall(method, code, ctx?.path ?? 'none');
@@ -162,8 +163,7 @@ export function serverStream<Req, Res>(deps: WrapperDeps, method: string, handle
     };
     const run = (c: CallContext): void => {
       ctx = c;
-      const meter = deps.meter;
-      if (meter !== undefined) meterWrites(call, meter, c.tenant.name, method, account);
+      if (account.meter !== undefined) meterWrites(call, account.meter, c.tenant.name, method, account);
       const t = performance.now();
       handle(call, c).then(() => {
         end(status.OK, () => {

@@ -90,6 +90,11 @@ export interface Gateway {
   assignmentChanged(partitions: readonly number[]): Promise<void>;
   /** Stops taking calls (UNAVAILABLE, health NOT_SERVING) and ends streams; the internal endpoint keeps answering. */
   drain(): void;
+  /**
+   * Turns usage metering of the calls that start from now on off or on, when the gateway was given a meter (the
+   * gRPC bench measures the same workers both ways); returns whether calls are metered now.
+   */
+  setMetering(on: boolean): boolean;
   /** Drains, withdraws ownership, lets running calls finish (grace), closes everything. */
   stop(): Promise<void>;
 }
@@ -184,7 +189,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const ages = new ModelAges(deps.sql, log);
   const catalog = new CommodityCatalog(deps.sql);
   const feed = new PredictionFeed(router, catalog, config.streamPollMs, log);
-  const wrap: WrapperDeps = { auth, defaultDeadlineMs: config.defaultDeadlineMs, draining: () => state !== 'serving', log, meter: deps.meter };
+  let metering = deps.meter !== undefined;
+  const wrap: WrapperDeps = { auth, defaultDeadlineMs: config.defaultDeadlineMs, draining: () => state !== 'serving', log, meter: () => (metering ? deps.meter : undefined) };
   const handlers: PredictionServiceServer = {
     predict: unary(wrap, 'Predict', predictHandler({ router, auth, ages, maxStalenessMs: config.maxStalenessMs, horizons: deps.horizons, registry: deps.sql })),
     getFeatures: unary(wrap, 'GetFeatures', getFeaturesHandler({ router, auth, ages })),
@@ -226,6 +232,11 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     state: () => state,
     assignmentChanged: (partitions) => view.assignmentChanged(partitions),
     drain,
+    setMetering(on) {
+      metering = on && deps.meter !== undefined;
+      log.info('gateway_metering', { metering, workerId });
+      return metering;
+    },
     async stop() {
       if (state === 'stopped') return;
       drain();

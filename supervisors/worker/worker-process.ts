@@ -68,6 +68,11 @@ export async function runWorkerProcess({ config, log }: WorkerOptions): Promise<
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM').catch((err: unknown) => fatal('shutdown_failed', err)));
   process.on('SIGINT', () => void shutdown('SIGINT').catch((err: unknown) => fatal('shutdown_failed', err)));
+  // SIGUSR2 switches the metering of gRPC calls off, and on again: the gRPC bench compares the same workers both ways.
+  let metering = config.usage.metering;
+  process.on('SIGUSR2', () => {
+    metering = core.gateway.setMetering(!metering);
+  });
 
   state = 'running';
   log.info('worker_running', { partitionCount, groupId: config.kafka.groupId, edges: edges.describe, grpc: core.gateway.port, internal: core.gateway.internalEndpoint });
