@@ -4,7 +4,6 @@
  * announced by NOTIFY from the CLI's own process: a rotated token keeps working for its overlap with no call
  * refused, a revoked tenant is refused, a new quota and new entitlements hold from the next call.
  */
-import { execFile } from 'node:child_process';
 import test from 'ava';
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { credentials } from '@grpc/grpc-js';
@@ -18,25 +17,14 @@ import { createLogger } from '../platform/logger.ts';
 import { PredictionServiceClient } from '../proto/gen/carbon/v1/prediction_service.ts';
 import { openEdges } from '../supervisors/worker/edges.ts';
 import { startWorkerCore } from '../supervisors/worker/worker-core.ts';
+import { runCarbon } from './carbon-cli.ts';
 import { eventually } from './eventually.ts';
 import { freshDatabase } from './services.ts';
 
-const bin = new URL('../cli/bin.js', import.meta.url).pathname;
 const quiet = createLogger({ test: 'tenants' }, process.env.TENANTS_TEST_LOGS ? undefined : () => undefined);
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function carbon(args: readonly string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env: { ...process.env, CARBON_LOG_LEVEL: 'warn', USER: 'alice', ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
-    });
-  });
-}
+/** `carbon` as the operator alice. */
+const carbon = (args: readonly string[], env: Record<string, string>) => runCarbon(args, { USER: 'alice', ...env });
 
 type Outcome = { ok: true } | { ok: false; code: number; details: string };
 

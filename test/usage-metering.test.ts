@@ -5,7 +5,6 @@
  * client's count exactly, by status; each tenant's admitted rate is its quota within 10 %; `carbon usage` reports
  * the same numbers, priced.
  */
-import { execFile } from 'node:child_process';
 import test from 'ava';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { tenantAdmin } from '../connectors/postgres/tenant-store.ts';
@@ -13,9 +12,8 @@ import { postgresStore } from '../connectors/postgres/sql-store.ts';
 import { migrate } from '../connectors/postgres/migrate.ts';
 import { sha256Hex } from '../gateway/tenants.ts';
 import { PredictionServiceClient } from '../proto/gen/carbon/v1/prediction_service.ts';
+import { runCarbon } from './carbon-cli.ts';
 import { startCluster, testEnvironment } from './cluster-harness.ts';
-
-const bin = new URL('../cli/bin.js', import.meta.url).pathname;
 
 interface TenantLoad {
   readonly name: string;
@@ -75,14 +73,6 @@ async function drive(address: string, load: TenantLoad, perSecond: number): Prom
   for (const c of clients) c.close();
 }
 
-function carbon(args: readonly string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env: { ...process.env, CARBON_LOG_LEVEL: 'warn', ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
-    });
-  });
-}
-
 test('three tenants at three times their quotas through both workers: metered exactly, admitted at their quotas within 10 %', async (t) => {
   const env = await testEnvironment(t, 4);
   const sql = postgresStore(env.databaseUrl, 2);
@@ -131,7 +121,7 @@ test('three tenants at three times their quotas through both workers: metered ex
   t.is(Number(workers[0]?.n), 2, 'the calls went through both workers (each connection lands on one)');
 
   const toHour = new Date(fromHour.getTime() + 2 * 3_600_000);
-  const report = await carbon(['usage', '--from', fromHour.toISOString(), '--to', toHour.toISOString(), '--format', 'json'], { DATABASE_URL: env.databaseUrl, CARBON_PRICE_PER_1000_CALLS: '2' });
+  const report = await runCarbon(['usage', '--from', fromHour.toISOString(), '--to', toHour.toISOString(), '--format', 'json'], { DATABASE_URL: env.databaseUrl, CARBON_PRICE_PER_1000_CALLS: '2' });
   t.is(report.code, 0, report.stderr);
   const json = JSON.parse(report.stdout) as { tenants: { tenant: string; calls: number; costDollars: number; cpuSeconds: number }[] };
   for (const l of loads) {
@@ -140,7 +130,7 @@ test('three tenants at three times their quotas through both workers: metered ex
     t.true(mine.reduce((s, r) => s + r.cpuSeconds, 0) > 0, `${l.name}: CPU time metered`);
     t.true(mine.reduce((s, r) => s + r.costDollars, 0) >= (l.calls / 1_000) * 2, `${l.name}: priced at $2 per 1,000 calls at least`);
   }
-  const csv = await carbon(['usage', '--from', fromHour.toISOString(), '--to', toHour.toISOString(), '--tenant', 'small', '--format', 'csv'], { DATABASE_URL: env.databaseUrl });
+  const csv = await runCarbon(['usage', '--from', fromHour.toISOString(), '--to', toHour.toISOString(), '--tenant', 'small', '--format', 'csv'], { DATABASE_URL: env.databaseUrl });
   t.is(csv.code, 0, csv.stderr);
   const lines = csv.stdout.trim().split('\n');
   t.regex(lines[0] ?? '', /^kind,name,method,code,calls,/);
