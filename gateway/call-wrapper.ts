@@ -6,8 +6,9 @@
  *
  * A call's CPU time is the wall time of its synchronous stretches on this worker (authentication and the
  * handler's start, then the answer's encoding and writing): the event loop runs one stretch at a time, so that is
- * the CPU it spent on the call, measured with two clock reads per stretch. Time waiting on an actor or a peer is not
- * the call's.
+ * the CPU it spent on the call, measured with two clock reads per stretch (a CPU-time read per stretch would cost
+ * more than the metering budget; on a machine with more runnable processes than cores, the stretches include time
+ * the worker waited for a core). Time waiting on an actor or a peer is not the call's.
  */
 import { status, type handleServerStreamingCall, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';

@@ -27,7 +27,7 @@ export interface TenantSummary {
 
 export class TenantError extends Error {
   override readonly name = 'TenantError';
-  constructor(readonly code: 'NO_SUCH_TENANT' | 'TENANT_EXISTS' | 'TENANT_REVOKED', message: string) {
+  constructor(readonly code: 'NO_SUCH_TENANT' | 'TENANT_EXISTS', message: string) {
     super(message);
   }
 }

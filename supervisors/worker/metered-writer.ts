@@ -14,21 +14,12 @@ const TICK_NUMBERS = 3;
 const FEATURE_NUMBERS = 17;
 const PREDICTION_NUMBERS = 15;
 
-/**
- * Prediction rows of a tick. Read through this shape because the outputs are changing from one prediction
- * (`prediction`) to one per served horizon (`predictions`): either way, the rows written are counted.
- */
-function predictionRows(o: TickOutputs): number {
-  const p = o as { readonly predictions?: readonly unknown[]; readonly prediction?: unknown };
-  return p.predictions?.length ?? (p.prediction === undefined ? 0 : 1);
-}
-
 export function storedBytes(o: TickOutputs): number {
   const text = (v: string) => Buffer.byteLength(v) + 1;
   const commodity = text(o.tick.commodity);
   const tick = TUPLE_HEADER_BYTES + TICK_NUMBERS * NUMBER_BYTES + commodity + text(o.tick.unit) + text(o.tick.source);
   const features = TUPLE_HEADER_BYTES + FEATURE_NUMBERS * NUMBER_BYTES + commodity;
-  const predictions = predictionRows(o) * (TUPLE_HEADER_BYTES + PREDICTION_NUMBERS * NUMBER_BYTES + commodity);
+  const predictions = o.predictions.length * (TUPLE_HEADER_BYTES + PREDICTION_NUMBERS * NUMBER_BYTES + commodity);
   return tick + features + predictions;
 }
 
@@ -38,7 +29,7 @@ export function meteredWriter(writer: OutputWriter, meter: UsageMeter): OutputWr
     concurrent: writer.concurrent,
     async write(batch) {
       await writer.write(batch);
-      for (const o of batch) meter.commodity(o.tick.commodity, { ticks: 1, rowsStored: 2 + predictionRows(o), bytesStored: storedBytes(o) });
+      for (const o of batch) meter.commodity(o.tick.commodity, { ticks: 1, rowsStored: 2 + o.predictions.length, bytesStored: storedBytes(o) });
     },
   };
 }
