@@ -56,6 +56,15 @@ async function outcomes(s: SqlStore, commodity: string): Promise<Outcome[]> {
   return rows;
 }
 
+/** The sums of analytics.prediction_days of `commodity`, over its days. */
+async function days(s: SqlStore, commodity: string): Promise<{ predictions: number; realised: number; hits: number }[]> {
+  const { rows } = await s.query<{ predictions: number; realised: number; hits: number }>(
+    'SELECT sum(predictions)::int AS predictions, sum(realised)::int AS realised, sum(hits)::int AS hits FROM analytics.prediction_days WHERE commodity = $1',
+    [commodity],
+  );
+  return rows;
+}
+
 test.serial('an outcome is filled in only once the tick its horizon names is stored and its time has passed', async (t) => {
   const s = await store();
   const now = Date.now();
@@ -78,6 +87,7 @@ test.serial('an outcome is filled in only once the tick its horizon names is sto
   t.true(rows.filter((r) => r.realised_ms !== null).every((r) => r.known_ok), 'never known before its tick');
 
   t.like(await refreshAnalytics(s), { predictions: 0, outcomes: 0 }, 'a second refresh finds nothing new');
+  t.deepEqual(await days(s, 'AAA'), [{ predictions: 5, realised: 2, hits: 2 }], "the day's sums count what is known");
 });
 
 test.serial('outcomes come in as their ticks do, also for a prediction stored before its own features row', async (t) => {
@@ -96,6 +106,7 @@ test.serial('outcomes come in as their ticks do, also for a prediction stored be
   t.is(row?.realised_ms, t0 + 2 * HOUR_MS, 'realised by the tick after it');
   t.is(row?.realised_return, null, 'no log return to a negative price: realised, but not scored');
   t.is(row?.hit, null);
+  t.deepEqual(await days(s, 'BBB'), [{ predictions: 1, realised: 0, hits: 0 }], 'an unscored outcome is not counted as realised');
 });
 
 test.serial('the refreshes are recorded, and two at once do not copy a prediction twice', async (t) => {

@@ -1,9 +1,10 @@
 /**
  * Keeps analytics.prediction_facts (migration 004) current: copies in the predictions it does not hold yet, and
  * fills in each outcome once the tick `horizon_ticks` after the prediction's own is stored and its time has
- * passed. Only new predictions and those still waiting are touched, so a refresh costs what changed since the
- * last one, not the size of the store. Runs in one transaction under an advisory lock: two refreshes at once
- * serialize, and a reader sees the facts before or after a refresh, never half of one.
+ * passed; then works out again the sums of analytics.prediction_days for the days it changed. Only new predictions
+ * and those still waiting are touched, so a refresh costs what changed since the last one, not the size of the
+ * store. Runs in one transaction under an advisory lock: two refreshes at once serialize, and a reader sees the
+ * facts before or after a refresh, never half of one.
  */
 import type { SqlQuery, SqlStore } from './sql-store.ts';
 
@@ -63,10 +64,33 @@ FROM features r
 WHERE x.realised_ts_ms IS NULL AND r.commodity = x.commodity AND r.ts_ms > x.tick_ts_ms
   AND r.tick_count = x.tick_count + x.horizon_ticks AND r.ts_ms <= ${NOW_MS}`;
 
-/** Runs a data-changing statement and counts its rows, and those of them with an outcome. */
+/** The keys of analytics.prediction_days whose rows a refresh changes, gathered as it goes. */
+const createTouchedDays = `
+CREATE TEMP TABLE touched_days (commodity text, day date, model_version bigint, horizon_ticks integer, served boolean,
+  PRIMARY KEY (commodity, day, model_version, horizon_ticks, served)) ON COMMIT DROP`;
+
+/** The sums of the touched days, worked out again from the facts (through the view, which defines the errors). */
+const resumTouchedDays = [
+  `DELETE FROM analytics.prediction_days d USING touched_days t
+   WHERE d.commodity = t.commodity AND d.day = t.day AND d.model_version = t.model_version
+     AND d.horizon_ticks = t.horizon_ticks AND d.served = t.served`,
+  `INSERT INTO analytics.prediction_days (commodity, day, model_version, horizon_ticks, served, month, predictions,
+     realised, hits, covered, interval_level_sum, abs_error_sum, squared_error_sum, error_sum)
+   SELECT o.commodity, o.day, o.model_version, o.horizon_ticks, o.served, min(o.month), count(*), count(o.realised_return),
+     coalesce(sum(o.hit), 0), coalesce(sum(o.covered), 0),
+     coalesce(sum(o.interval_level) FILTER (WHERE o.realised_return IS NOT NULL), 0), coalesce(sum(o.abs_error), 0),
+     coalesce(sum(o.squared_error), 0), coalesce(sum(o.error), 0)
+   FROM analytics.prediction_outcomes o
+   JOIN touched_days t USING (commodity, day, model_version, horizon_ticks, served)
+   GROUP BY o.commodity, o.day, o.model_version, o.horizon_ticks, o.served`,
+];
+
+/** Runs a data-changing statement of the facts, notes the days it touched, and counts its rows and their outcomes. */
 async function counted(tx: SqlQuery, statement: string): Promise<{ rows: number; withOutcome: number }> {
-  const { rows } = await tx.query<{ rows: number; with_outcome: number }>(
-    `WITH changed AS (${statement} RETURNING x.realised_ts_ms) SELECT count(*)::int AS rows, count(realised_ts_ms)::int AS with_outcome FROM changed`);
+  const { rows } = await tx.query<{ rows: number; with_outcome: number }>(`
+    WITH changed AS (${statement} RETURNING x.commodity, x.day, x.model_version, x.horizon_ticks, x.served, x.realised_ts_ms),
+    noted AS (INSERT INTO touched_days SELECT DISTINCT commodity, day, model_version, horizon_ticks, served FROM changed ON CONFLICT DO NOTHING)
+    SELECT count(*)::int AS rows, count(realised_ts_ms)::int AS with_outcome FROM changed`);
   return { rows: rows[0]?.rows ?? 0, withOutcome: rows[0]?.with_outcome ?? 0 };
 }
 
@@ -74,9 +98,11 @@ export async function refreshAnalytics(store: SqlStore): Promise<RefreshSummary>
   const started = performance.now();
   return store.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [REFRESH_LOCK_KEY]);
+    await tx.query(createTouchedDays);
     const copied = await counted(tx, copyNewPredictions);
     await tx.query(numberWaitingTicks);
     const filled = await counted(tx, fillDueOutcomes);
+    for (const statement of resumTouchedDays) await tx.query(statement);
     const durationMs = performance.now() - started;
     const { rows } = await tx.query<{ at: Date }>(
       'INSERT INTO analytics.refreshes (refreshed_at, predictions, outcomes, duration_ms) VALUES (now(), $1, $2, $3) RETURNING refreshed_at AS at',

@@ -38,11 +38,16 @@ SELECT t.commodity, t.day, date_trunc('month', t.day::timestamp)::date AS month,
 FROM ticks t
 GROUP BY t.commodity, t.day;
 
+-- The log return from one price to another; NULL across a non-positive price, where none exists (such an outcome
+-- is not scored, as in the live counts).
+CREATE FUNCTION analytics.log_return(from_price double precision, to_price double precision) RETURNS double precision
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN CASE WHEN from_price > 0 AND to_price > 0 THEN ln(to_price / from_price) END;
+
 -- One row per prediction, kept by `carbon analytics refresh` (connectors/postgres/analytics-refresh.ts): new
 -- predictions are copied in, and an outcome is filled in once the tick `horizon_ticks` after the prediction's own
 -- is stored and its time has passed. Kept rather than computed in a view because finding that tick is two joins
 -- over the whole store, which no dashboard should pay for on every load; each refresh only touches new rows and
--- the predictions still waiting for their outcome.
+-- the predictions still waiting for their outcome. What queries group by or average is stored, worked out once.
 CREATE TABLE analytics.prediction_facts (
   commodity            text             NOT NULL,
   tick_ts_ms           bigint           NOT NULL,  -- UTC, epoch milliseconds of the tick predicted on
@@ -62,20 +67,43 @@ CREATE TABLE analytics.prediction_facts (
   served               boolean          NOT NULL,
   tick_count           bigint,                     -- the tick's number in its commodity; NULL until its features row is stored
   volatility_20        double precision,
-  -- Grouping keys of their own (with statistics, so that Postgres plans a hash aggregate over them).
   probability_decile   smallint GENERATED ALWAYS AS (least(floor(probability_up * 10), 9)::smallint) STORED,
   -- Volatility bands shared by every commodity, each twice the one below: -7 is 0.78 % to 1.56 % per tick.
   vol_band             smallint GENERATED ALWAYS AS (CASE WHEN volatility_20 > 0 THEN floor(ln(volatility_20) / ln(2)) END::smallint) STORED,
   realised_ts_ms       bigint,                     -- the realising tick; NULL until it is stored and its time has passed
   realised_price       double precision,
-  -- No log return exists across a non-positive price: such an outcome is not scored (as in the live counts).
-  realised_return      double precision GENERATED ALWAYS AS
-    (CASE WHEN tick_price > 0 AND realised_price > 0 THEN ln(realised_price / tick_price) END) STORED,
   outcome_known_at     timestamptz,                -- the refresh that filled the outcome in: never before realised_ts_ms
+  realised_return      double precision GENERATED ALWAYS AS (analytics.log_return(tick_price, realised_price)) STORED,
+  -- 1 or 0, NULL until realised: the price rose; the direction was right; the return fell inside the interval.
+  realised_up          double precision GENERATED ALWAYS AS ((analytics.log_return(tick_price, realised_price) > 0)::int::float8) STORED,
+  hit                  double precision GENERATED ALWAYS AS
+    (((analytics.log_return(tick_price, realised_price) > 0) = (direction = 1))::int::float8) STORED,
+  covered              double precision GENERATED ALWAYS AS
+    ((analytics.log_return(tick_price, realised_price) BETWEEN interval_low_return AND interval_high_return)::int::float8) STORED,
   PRIMARY KEY (commodity, tick_ts_ms, model_version)
 );
 CREATE INDEX prediction_facts_waiting ON analytics.prediction_facts (commodity, tick_ts_ms) WHERE realised_ts_ms IS NULL;
 CREATE INDEX prediction_facts_by_day ON analytics.prediction_facts (day);
+
+-- The facts summed per commodity, day, model and horizon, and whether the model served: the per-commodity
+-- questions read these few rows (the refresh recomputes the days it touched) instead of every prediction.
+CREATE TABLE analytics.prediction_days (
+  commodity          text             NOT NULL,
+  day                date             NOT NULL,
+  model_version      bigint           NOT NULL,
+  horizon_ticks      integer          NOT NULL,
+  served             boolean          NOT NULL,
+  month              date             NOT NULL,
+  predictions        bigint           NOT NULL,
+  realised           bigint           NOT NULL,
+  hits               double precision NOT NULL,
+  covered            double precision NOT NULL,
+  interval_level_sum double precision NOT NULL,  -- over the realised predictions, as are the error sums
+  abs_error_sum      double precision NOT NULL,
+  squared_error_sum  double precision NOT NULL,
+  error_sum          double precision NOT NULL,
+  PRIMARY KEY (commodity, day, model_version, horizon_ticks, served)
+);
 
 -- What each refresh did, so that anyone can tell how fresh the outcomes are.
 CREATE TABLE analytics.refreshes (
@@ -85,43 +113,41 @@ CREATE TABLE analytics.refreshes (
   duration_ms   double precision NOT NULL
 );
 
--- Every prediction with its outcome. The outcome columns are NULL until it is known: 1 or 0 indicators (hit,
--- covered, realised_up) so that avg() is a rate and sum() a count, both pushed down by Trino.
+-- Every prediction with its outcome; the outcome columns are NULL until it is known. hit, covered and realised_up
+-- are 1 or 0, so that avg() is a rate and sum() a count, both pushed down by Trino.
 CREATE VIEW analytics.prediction_outcomes AS
 SELECT x.commodity, x.model_version, x.horizon_ticks, analytics.utc_time(x.tick_ts_ms) AS at, x.day, x.month,
   analytics.utc_time(x.predicted_at_ms) AS predicted_at, x.served, x.tick_price,
   CASE x.direction WHEN 1 THEN 'up' WHEN 2 THEN 'down' END AS direction,
   x.predicted_return, x.tick_price * exp(x.predicted_return) AS predicted_price, x.probability_up,
-  x.probability_decile,
-  x.interval_level, x.interval_low_return, x.interval_high_return,
+  x.probability_decile, x.interval_level, x.interval_low_return, x.interval_high_return,
   x.tick_price * exp(x.interval_low_return) AS interval_low_price,
   x.tick_price * exp(x.interval_high_return) AS interval_high_price,
   x.volatility_20, x.vol_band,
   analytics.utc_time(x.realised_ts_ms) AS realised_at, x.realised_price, x.realised_return,
   x.realised_return - x.predicted_return AS error,
   abs(x.realised_return - x.predicted_return) AS abs_error,
-  (x.realised_return - x.predicted_return) ^ 2 AS squared_error,
-  CASE WHEN x.realised_return > 0 THEN 1.0 WHEN x.realised_return <= 0 THEN 0.0 END::float8 AS realised_up,
-  CASE WHEN x.realised_return IS NULL THEN NULL WHEN (x.realised_return > 0) = (x.direction = 1) THEN 1.0 ELSE 0.0 END::float8 AS hit,
-  CASE WHEN x.realised_return IS NULL THEN NULL
-    WHEN x.realised_return BETWEEN x.interval_low_return AND x.interval_high_return THEN 1.0 ELSE 0.0 END::float8 AS covered,
-  x.outcome_known_at
+  (x.realised_return - x.predicted_return) * (x.realised_return - x.predicted_return) AS squared_error,
+  x.realised_up, x.hit, x.covered, x.outcome_known_at
 FROM analytics.prediction_facts x;
 
--- Prediction quality per commodity, month and model: the per-commodity questions, grouped inside Postgres.
-CREATE VIEW analytics.monthly_prediction_quality AS
-SELECT commodity, month, model_version, horizon_ticks, count(*) AS predictions, count(realised_return) AS realised,
-  sum(hit) AS hits, avg(hit) AS hit_rate, avg(covered) AS coverage, avg(interval_level) AS interval_level,
-  avg(abs_error) AS mae, sqrt(avg(squared_error)) AS rmse, avg(error) AS bias
-FROM analytics.prediction_outcomes
-GROUP BY commodity, month, model_version, horizon_ticks;
-
--- The same per day, for time series.
+-- Prediction quality per commodity, day, model and horizon (served and shadow together), for time series. Counts
+-- are cast back to bigint: Trino leaves out a numeric column without a declared precision, which sum() makes.
 CREATE VIEW analytics.daily_prediction_quality AS
-SELECT commodity, day, month, model_version, horizon_ticks, count(*) AS predictions, count(realised_return) AS realised,
-  sum(hit) AS hits, avg(hit) AS hit_rate, avg(covered) AS coverage, avg(abs_error) AS mae
-FROM analytics.prediction_outcomes
+SELECT commodity, day, month, model_version, horizon_ticks, sum(predictions)::bigint AS predictions, sum(realised)::bigint AS realised,
+  sum(hits) AS hits, sum(hits) / nullif(sum(realised), 0) AS hit_rate, sum(covered) / nullif(sum(realised), 0) AS coverage,
+  sum(abs_error_sum) / nullif(sum(realised), 0) AS mae
+FROM analytics.prediction_days
 GROUP BY commodity, day, month, model_version, horizon_ticks;
+
+-- The same per month, with the interval's nominal coverage, RMSE and bias (mean error).
+CREATE VIEW analytics.monthly_prediction_quality AS
+SELECT commodity, month, model_version, horizon_ticks, sum(predictions)::bigint AS predictions, sum(realised)::bigint AS realised,
+  sum(hits) AS hits, sum(hits) / nullif(sum(realised), 0) AS hit_rate, sum(covered) / nullif(sum(realised), 0) AS coverage,
+  sum(interval_level_sum) / nullif(sum(realised), 0) AS interval_level, sum(abs_error_sum) / nullif(sum(realised), 0) AS mae,
+  sqrt(sum(squared_error_sum) / nullif(sum(realised), 0)) AS rmse, sum(error_sum) / nullif(sum(realised), 0) AS bias
+FROM analytics.prediction_days
+GROUP BY commodity, month, model_version, horizon_ticks;
 
 -- Which model served each commodity when (to_at NULL: still in service), with what the registry knows of it.
 CREATE VIEW analytics.model_service AS
