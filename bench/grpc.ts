@@ -396,7 +396,7 @@ export default async function grpcBench(o: OptionValues<typeof options>): Promis
     const http2 = await startEchoServer(sample as PredictResponse, 'http2');
     echoes.push(http2);
     progress(`Predict answers ${PredictResponse.encode(sample as PredictResponse).finish().length} bytes; starting the load generator`);
-    const gateway = { address: `127.0.0.1:${grpcPort}`, pids: await platform.workerPids() };
+    const gateway = { address: `127.0.0.1:${grpcPort}`, pids: await platform.workerPids(), healthz: `${platform.metricsUrl}/healthz` };
     const servers = { gateway, unmetered: gateway, echo, http2 };
     const { open, closed } = await runLoadGenerator({ servers, rate, seconds, inflight, closedSeconds, channels, rounds });
     for (const [loop, tallies] of [['open', open], ['closed', closed]] as const) {
@@ -446,7 +446,7 @@ const LOAD_PLAN_VARIABLE = 'CARBON_BENCH_GRPC_LOAD';
 
 interface LoadPlan {
   /** Each server's address and worker processes. */
-  readonly servers: Record<ServerName, { readonly address: string; readonly pids: readonly number[] }>;
+  readonly servers: Record<ServerName, { readonly address: string; readonly pids: readonly number[]; /** The platform's list of live workers. */ readonly healthz?: string }>;
   readonly rate: number;
   readonly seconds: number;
   readonly inflight: number;
@@ -478,13 +478,17 @@ async function generateLoad(plan: LoadPlan): Promise<void> {
   progress(`warming up the servers: ${SERVERS.join(', ')}`);
   for (const name of SERVERS) if (name !== 'unmetered') await warmUp(targets[name]);
   progress(`open loop: ${plan.rate} calls/s for ${plan.seconds} s on each server, in ${plan.rounds} alternating rounds`);
-  // The platform's workers meter calls from their start; SIGUSR2 switches it, so the state is followed here.
-  let metering = true;
+  // Each worker meters calls from its start (a worker the primary restarted too); SIGUSR2 switches it, so the state
+  // of each live worker is followed here.
+  const metering = new Map<number, boolean>();
   const meteringOn = async (on: boolean): Promise<void> => {
-    if (on === metering) return;
-    for (const pid of plan.servers.gateway.pids) process.kill(pid, 'SIGUSR2');
-    metering = on;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const { pids } = (await (await fetch(plan.servers.gateway.healthz ?? '')).json()) as { pids: number[] };
+    const switching = pids.filter((pid) => (metering.get(pid) ?? true) !== on);
+    for (const pid of switching) {
+      process.kill(pid, 'SIGUSR2');
+      metering.set(pid, on);
+    }
+    if (switching.length > 0) await new Promise((resolve) => setTimeout(resolve, 100));
   };
   const open = await alternate(plan.rounds, targets, (target, tally) => openLoop(target, plan.rate, plan.seconds / plan.rounds, tally), meteringOn);
   progress(`closed loop: ${plan.inflight} in flight for ${plan.closedSeconds} s on each server, in ${plan.rounds} alternating rounds`);
