@@ -6,7 +6,6 @@
  * cancelled).
  */
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runStatement, TrinoError } from '../../connectors/trino/trino-client.ts';
 import { loadConfig } from '../../platform/config.ts';
@@ -71,7 +70,8 @@ export function registerSqlCommand(program: Command): void {
     .option('-f, --file <path>', 'read the statement from a file')
     .addOption(new Option('--format <format>', 'output format').choices(outputFormats).default('table'))
     .option('--server <url>', 'the Trino coordinator (default: CARBON_TRINO_URL, http://127.0.0.1:8080)', parseServer)
-    .option('--user <name>', 'user name Trino runs the statement as', userInfo().username)
+    // From the environment, not os.userInfo(): a container's user id often has no name, and userInfo() then throws.
+    .option('--user <name>', 'user name Trino runs the statement as ($USER when it is set)', process.env.USER ?? process.env.LOGNAME ?? 'carbon')
     .option('--catalog <name>', 'catalog of unqualified table names', 'postgresql')
     .option('--schema <name>', 'schema of unqualified table names', 'analytics')
     .addHelpText('after', `
