@@ -199,22 +199,33 @@ export const grpcSeconds = new Histogram({
 });
 
 // Usage and cost (platform/usage-meter.ts): per tenant and per commodity, priced by carbon_unit_price_dollars.
+// The tenant counters are brought up to date when they are read, from the meter's sums: a call only adds to those.
+let bringUsageUpToDate: (() => void) | undefined;
+/** The usage meter's hook: called before the tenant counters are read. */
+export function onUsageRead(update: () => void): void {
+  bringUsageUpToDate = update;
+}
+const usageCollect = { collect: () => bringUsageUpToDate?.() };
 export const tenantCalls = new Counter({
+  ...usageCollect,
   name: 'carbon_tenant_calls_total',
   help: 'gRPC calls of a tenant, by method and status code (refused ones included)',
   labelNames: ['tenant', 'method', 'code'] as const,
 });
 export const tenantStreamMessages = new Counter({
+  ...usageCollect,
   name: 'carbon_tenant_stream_messages_total',
   help: 'Messages sent to a tenant on server streams, by method',
   labelNames: ['tenant', 'method'] as const,
 });
 export const tenantBytesOut = new Counter({
+  ...usageCollect,
   name: 'carbon_tenant_sent_bytes_total',
   help: 'Bytes of response messages sent to a tenant (serialized protobuf, before gRPC framing and compression)',
   labelNames: ['tenant'] as const,
 });
 export const tenantCpuSeconds = new Counter({
+  ...usageCollect,
   name: 'carbon_tenant_cpu_seconds_total',
   help: "CPU time of a tenant's calls on the worker that took them: authentication, handler and encoding (the time a call waits on an actor or a peer is not its own)",
   labelNames: ['tenant'] as const,

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { tenantBytesOut, tenantCalls, tenantCpuSeconds } from './metrics.ts';
 import { UsageMeter } from './usage-meter.ts';
 
 const H = 3_600_000;
@@ -37,4 +38,20 @@ test('written sums of past hours are forgotten, unless they moved since; the cur
   const left = meter.snapshot();
   t.deepEqual(left.tenants.map((r) => r.hourMs / H), [4], 'hour 3 was written and is over');
   t.deepEqual(left.commodities.map((r) => [r.hourMs / H, r.ticks]), [[4, 1]]);
+});
+
+test('the tenant counters get, when read, what was metered since they were last read', async (t) => {
+  const meter = new UsageMeter(() => 5 * H);
+  meter.call('counted', 'Predict', 'OK', 10, 2_000_000);
+  meter.streamMessage('counted', 'StreamPredictions', 5);
+  const calls = async () => (await tenantCalls.get()).values.filter((v) => v.labels.tenant === 'counted').reduce((s, v) => s + v.value, 0);
+  t.is(await calls(), 0, 'nothing before an export');
+  meter.exportCounters();
+  meter.exportCounters();
+  t.is(await calls(), 1, 'exported once, however often it is asked');
+  t.is((await tenantCpuSeconds.get()).values.find((v) => v.labels.tenant === 'counted')?.value, 2);
+  t.is((await tenantBytesOut.get()).values.find((v) => v.labels.tenant === 'counted')?.value, 15);
+  meter.call('counted', 'Predict', 'OK', 0, 0);
+  meter.exportCounters();
+  t.is(await calls(), 2);
 });

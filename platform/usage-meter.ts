@@ -1,14 +1,15 @@
 /**
  * Usage metering of one process: per tenant (calls by method and status, streamed messages, bytes sent, server
  * CPU time of its calls) and per commodity (ticks, actor CPU time, rows and bytes stored, training CPU time),
- * summed by UTC hour in memory, and exported as Prometheus counters with a `tenant` or `commodity` label.
+ * summed by UTC hour in memory, and exported as Prometheus counters with a `tenant` or `commodity` label (the
+ * tenant ones brought up to date when they are read, so that a call costs a few additions and no counter update).
  *
  * The hourly sums are this process's totals since it started, never increments: the usage store writes them as
  * they are (`worker` is part of each row's key), so writing the same sums twice changes nothing and a restarted
  * worker writes rows of its own. Restarts neither lose (a worker writes its sums when it stops) nor double usage.
  * Hours already written and closed are forgotten, so memory holds about one hour of keys.
  */
-import { commodityActorCpuSeconds, commodityRowsStored, commodityStoredBytes, commodityTicks, commodityTrainingCpuSeconds, tenantBytesOut, tenantCalls, tenantCpuSeconds, tenantStreamMessages } from './metrics.ts';
+import { commodityActorCpuSeconds, commodityRowsStored, commodityStoredBytes, commodityTicks, commodityTrainingCpuSeconds, onUsageRead, tenantBytesOut, tenantCalls, tenantCpuSeconds, tenantStreamMessages } from './metrics.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -52,16 +53,29 @@ export const hourOf = (ms: number) => ms - (ms % HOUR_MS);
 const SEP = '\u0000';
 
 interface Counters {
-  readonly calls: { inc(): void };
+  readonly calls: { inc(n?: number): void };
   readonly stream: { inc(n?: number): void };
   readonly bytes: { inc(n?: number): void };
   readonly cpu: { inc(n?: number): void };
 }
 
-/** The row of the current hour and the Prometheus children of one (tenant, method, code), found without allocating. */
+/** Totals of one (tenant, method, code) since the process started. */
+interface Totals {
+  calls: number;
+  streamMessages: number;
+  bytesOut: number;
+  cpuUs: number;
+}
+
+/**
+ * One (tenant, method, code): the row of the current hour, found without allocating; its totals since the start,
+ * and how much of them the Prometheus counters already hold (they are brought up to date when read).
+ */
 interface Entry {
   row: TenantUsageRow;
   readonly counters: Counters;
+  readonly total: Totals;
+  readonly exported: Totals;
 }
 
 const tenantKey = (r: { hourMs: number; tenant: string; method: string; code: string }) => `${r.hourMs}${SEP}${r.tenant}${SEP}${r.method}${SEP}${r.code}`;
@@ -76,22 +90,22 @@ export class UsageMeter {
 
   /** One call of `tenant`, finished with `code`, having sent `bytesOut` and taken `cpuUs` of this process. */
   call(tenant: string, method: string, code: string, bytesOut: number, cpuUs: number): void {
-    const { row, counters } = this.entry(tenant, method, code);
+    const { row, total } = this.entry(tenant, method, code);
     row.calls += 1;
     row.bytesOut += bytesOut;
     row.cpuUs += cpuUs;
-    counters.calls.inc();
-    if (bytesOut > 0) counters.bytes.inc(bytesOut);
-    if (cpuUs > 0) counters.cpu.inc(cpuUs / 1e6);
+    total.calls += 1;
+    total.bytesOut += bytesOut;
+    total.cpuUs += cpuUs;
   }
 
   /** One message sent on a stream of `tenant` (the call itself is counted when it ends). */
   streamMessage(tenant: string, method: string, bytes: number): void {
-    const { row, counters } = this.entry(tenant, method, 'OK');
+    const { row, total } = this.entry(tenant, method, 'OK');
     row.streamMessages += 1;
     row.bytesOut += bytes;
-    counters.stream.inc();
-    counters.bytes.inc(bytes);
+    total.streamMessages += 1;
+    total.bytesOut += bytes;
   }
 
   /** Work done for `commodity`. */
@@ -113,6 +127,21 @@ export class UsageMeter {
     if (usage.rowsStored) commodityRowsStored.inc({ commodity }, usage.rowsStored);
     if (usage.bytesStored) commodityStoredBytes.inc({ commodity }, usage.bytesStored);
     if (usage.trainingCpuUs) commodityTrainingCpuSeconds.inc({ commodity }, usage.trainingCpuUs / 1e6);
+  }
+
+  /** Adds to the tenant counters what was metered since they were last read. */
+  exportCounters(): void {
+    for (const byMethod of this.entries.values()) {
+      for (const byCode of byMethod.values()) {
+        for (const { counters, total, exported } of byCode.values()) {
+          if (total.calls > exported.calls) counters.calls.inc(total.calls - exported.calls);
+          if (total.streamMessages > exported.streamMessages) counters.stream.inc(total.streamMessages - exported.streamMessages);
+          if (total.bytesOut > exported.bytesOut) counters.bytes.inc(total.bytesOut - exported.bytesOut);
+          if (total.cpuUs > exported.cpuUs) counters.cpu.inc((total.cpuUs - exported.cpuUs) / 1e6);
+          Object.assign(exported, total);
+        }
+      }
+    }
   }
 
   /** Copies of the rows held now. */
@@ -150,6 +179,8 @@ export class UsageMeter {
           bytes: tenantBytesOut.labels(tenant),
           cpu: tenantCpuSeconds.labels(tenant),
         },
+        total: { calls: 0, streamMessages: 0, bytesOut: 0, cpuUs: 0 },
+        exported: { calls: 0, streamMessages: 0, bytesOut: 0, cpuUs: 0 },
       };
       byCode.set(code, e);
     } else if (e.row.hourMs !== hourOf(this.nowMs())) {
@@ -170,3 +201,4 @@ export class UsageMeter {
  * without it being handed down through every layer; the gateway is given it (or not: CARBON_METERING=false).
  */
 export const usageMeter = new UsageMeter();
+onUsageRead(() => usageMeter.exportCounters());
