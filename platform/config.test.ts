@@ -39,6 +39,11 @@ test('the heartbeat must fit three times in the session timeout', (t) => {
   t.throws(() => loadConfig({ CARBON_KAFKA_SESSION_TIMEOUT: '3s', CARBON_KAFKA_HEARTBEAT_INTERVAL: '2s' }), { message: /CARBON_KAFKA_HEARTBEAT_INTERVAL/ });
 });
 
+test('a hand-off must fit in the shutdown timeout, or a stopping worker would exit in the middle of it', (t) => {
+  t.throws(() => loadConfig({ CARBON_HANDOFF_TIMEOUT: '8s', CARBON_SHUTDOWN_TIMEOUT: '8s' }), { message: /CARBON_HANDOFF_TIMEOUT/ });
+  t.is(loadConfig({ CARBON_HANDOFF_TIMEOUT: '2s', CARBON_SHUTDOWN_TIMEOUT: '3s' }).pipeline.handOffTimeoutMs, 2_000);
+});
+
 test('duration and size parsing', (t) => {
   t.is(parseDurationMs('250ms'), 250);
   t.is(parseDurationMs('1.5s'), 1500);

@@ -144,6 +144,10 @@ export interface Config {
     readonly groupId: string;
     readonly sessionTimeoutMs: number;
     readonly heartbeatIntervalMs: number;
+    /** Whether each partition's outputs and offsets are committed in one Kafka transaction (exactly once for read_committed subscribers). */
+    readonly transactions: boolean;
+    /** How long the transaction coordinator lets a transaction stay open before it aborts it (a writer that stalled). */
+    readonly transactionTimeoutMs: number;
   };
   readonly pipeline: {
     /** Ticks kept per commodity actor; features are a pure function of this window. */
@@ -156,11 +160,14 @@ export interface Config {
     readonly poisonMaxTries: number;
     /** Largest accepted message value. */
     readonly maxMessageBytes: number;
-    /** How long outputs may wait in a sink batch before being written. */
+    /** How often the commit cycle takes what is settled (stores, then topics and offsets). */
     readonly flushIntervalMs: number;
+    /** Most messages of one partition in one commit. */
     readonly flushMaxRows: number;
-    /** Sink batches written at once (acknowledged in order). */
+    /** Commit cycles running at once (a partition's commits keep their order). */
     readonly flushConcurrency: number;
+    /** Longest hand-off of a revoked partition; past it, what it had not committed is dropped for the next owner to redo. */
+    readonly handOffTimeoutMs: number;
   };
   readonly cluster: {
     readonly workers: number;
@@ -221,7 +228,9 @@ export function loadConfig(env: Env = process.env): Config {
       topicPartitions: r.int('CARBON_TOPIC_PARTITIONS', 12, 1, 10_000),
       groupId: r.string('CARBON_CONSUMER_GROUP', 'carbon-analytics', /^[\w.-]+$/, 'letters, digits, ".", "_" or "-"'),
       sessionTimeoutMs: r.durationMs('CARBON_KAFKA_SESSION_TIMEOUT', 6_000, 1_000),
-      heartbeatIntervalMs: r.durationMs('CARBON_KAFKA_HEARTBEAT_INTERVAL', 1_000, 100),
+      heartbeatIntervalMs: r.durationMs('CARBON_KAFKA_HEARTBEAT_INTERVAL', 500, 100),
+      transactions: r.bool('CARBON_KAFKA_TRANSACTIONS', true),
+      transactionTimeoutMs: r.durationMs('CARBON_KAFKA_TRANSACTION_TIMEOUT', 30_000, 1_000),
     },
     pipeline: {
       windowSize: r.int('CARBON_WINDOW_SIZE', 50, 22, 10_000),
@@ -233,6 +242,7 @@ export function loadConfig(env: Env = process.env): Config {
       flushIntervalMs: r.durationMs('CARBON_FLUSH_INTERVAL', 20, 1),
       flushMaxRows: r.int('CARBON_FLUSH_MAX_ROWS', 2_000, 1),
       flushConcurrency: r.int('CARBON_FLUSH_CONCURRENCY', 2, 1, 16),
+      handOffTimeoutMs: r.durationMs('CARBON_HANDOFF_TIMEOUT', 5_000, 100),
     },
     cluster: {
       workers: r.int('CARBON_WORKERS', Math.max(1, cpus().length), 1, 256),
@@ -268,6 +278,9 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (config.kafka.heartbeatIntervalMs * 3 > config.kafka.sessionTimeoutMs) {
     throw new ConfigError('CARBON_KAFKA_HEARTBEAT_INTERVAL', 'at most a third of CARBON_KAFKA_SESSION_TIMEOUT', `${config.kafka.heartbeatIntervalMs}ms`);
+  }
+  if (config.pipeline.handOffTimeoutMs >= config.cluster.shutdownTimeoutMs) {
+    throw new ConfigError('CARBON_HANDOFF_TIMEOUT', 'less than CARBON_SHUTDOWN_TIMEOUT (a stopping worker hands its partitions off before it exits)', `${config.pipeline.handOffTimeoutMs}ms`);
   }
   return deepFreeze(config);
 }
