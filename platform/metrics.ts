@@ -155,7 +155,7 @@ export const shadowPromotions = new Counter({
 });
 export const distributionShift = new Gauge({
   name: 'carbon_distribution_shift_psi',
-  help: 'Population stability index of the last 250 live ticks against the champion\'s training rows, per commodity and series (each model input, and outcomes: where they fell among the quantiles)',
+  help: 'Population stability index of the last 500 live ticks against the champion\'s training rows, per commodity and series (each model input, and outcomes: where they fell among the quantiles)',
   labelNames: ['commodity', 'series'] as const,
   aggregator: 'max',
 });

@@ -9,8 +9,11 @@
  */
 import type { LogFields, LogLevel } from './logger.ts';
 
-/** Fields shown in the line's head (or not at all: pid, stacks), not among the key=value pairs. */
-const headFields = new Set(['ts', 'level', 'event', 'pid', 'component', 'role', 'slot', 'stack']);
+/**
+ * Fields shown in the line's head (or not at all: pid, stacks), not among the key=value pairs. `lines` (a list of
+ * strings, e.g. a table) is printed below the line as it is, indented.
+ */
+const headFields = new Set(['ts', 'level', 'event', 'pid', 'component', 'role', 'slot', 'stack', 'lines']);
 
 /** Longest value shown; the JSON form has the rest. */
 const MAX_VALUE_CHARS = 80;
@@ -63,5 +66,6 @@ export function prettyLine(record: LogFields): string {
     const shown = valueText(value);
     if (shown !== undefined) pairs.push(`${key}=${shown}`);
   }
-  return `${clock(record.ts)} ${level} ${speaker(record).padEnd(10)} ${what}${pairs.length > 0 ? `  ${pairs.join(' ')}` : ''}\n`;
+  const below = Array.isArray(record.lines) ? record.lines.map((l) => `    ${String(l)}\n`).join('') : '';
+  return `${clock(record.ts)} ${level} ${speaker(record).padEnd(10)} ${what}${pairs.length > 0 ? `  ${pairs.join(' ')}` : ''}\n${below}`;
 }

@@ -163,7 +163,8 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
       return;
     }
     skippedNoModel.inc();
-    if (!warnedNoModel) deps.log.info('no_model_in_service', { commodity, note: 'ticks get features but no prediction until a champion is trained (carbon train)' });
+    // Debug: CarbonNoPredictions and Predict's answer say it where someone looks; at start every commodity is here.
+    if (!warnedNoModel) deps.log.debug('no_model_in_service', { commodity, note: 'ticks get features but no prediction until a champion is trained (carbon train)' });
     warnedNoModel = true;
   }
 

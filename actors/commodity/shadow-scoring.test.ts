@@ -2,6 +2,8 @@ import test from 'ava';
 import { seededGaussian } from '../training/synthetic-series.ts';
 import {
   awaitOutcomes,
+  checkpointOf,
+  promotionLevel,
   duePromotions,
   emptyShadowState,
   keepServed,
@@ -45,8 +47,8 @@ function run(ticks: number, championSigma: number, challengerSigma: number, star
 test('a challenger with honest intervals beats a champion with too wide ones, and is promoted once, after enough outcomes', (t) => {
   const { promoted, state } = run(1200, 0.03, 0.01);
   t.is(promoted.length, 1);
-  t.true(promoted[0]!.outcomes >= PROMOTION_MIN_OUTCOMES);
-  t.true(promoted[0]!.p < 0.05);
+  t.is(promoted[0]!.outcomes, PROMOTION_MIN_OUTCOMES, 'at the first checkpoint');
+  t.true(promoted[0]!.p < promotionLevel(0, 1));
   const score = [...state.scores.values()][0]!;
   t.true(score.sumIntervalScore < score.sumChampionIntervalScore);
   t.true(Math.abs(score.covered / score.realised - 0.8) < 0.05, `the challenger's 80 % interval covers ${score.covered / score.realised}`);
@@ -56,6 +58,21 @@ test('a worse challenger is never promoted, and neither is a better one with too
   t.is(run(1200, 0.01, 0.03).promoted.length, 0);
   t.is(run(PROMOTION_MIN_OUTCOMES - 10, 0.03, 0.01).promoted.length, 0);
   t.is(run(1200, 0.01, 0.0101).promoted.length, 0, 'practically the same intervals: no evidence');
+});
+
+test('the test is looked at only at checkpoints, each spending part of the 0.05, split between the challengers', (t) => {
+  t.deepEqual([249, 250, 251, 500, 750, 1000, 2000].map(checkpointOf), [undefined, 0, undefined, 1, undefined, 2, 3]);
+  t.is(promotionLevel(0, 1), 0.025);
+  t.is(promotionLevel(1, 3), 0.05 / 4 / 3);
+  let spent = 0;
+  for (let k = 0; k < 30; k++) spent += promotionLevel(k, 1);
+  t.true(spent < 0.05);
+});
+
+test('a challenger no better than its champion is promoted in about none of many streams, though tested for thousands of outcomes', (t) => {
+  let promotions = 0;
+  for (let seed = 1; seed <= 40; seed++) promotions += run(2100, 0.01, 0.01, undefined, seed).promoted.length;
+  t.true(promotions <= 2, `${promotions} promotions of an equal challenger in 40 streams`);
 });
 
 test('a score resumed from its stored row never counts an outcome at or before the row again', (t) => {

@@ -4,6 +4,11 @@
  * loss of the quantiles) and the difference feeds a running Diebold-Mariano test. A challenger that beats the
  * champion over at least PROMOTION_MIN_OUTCOMES outcomes at p < PROMOTION_MAX_P is due for promotion.
  *
+ * The test is looked at again and again, for several challengers at once: tested after every outcome at 0.05, a
+ * challenger no better than its champion would be promoted far more often than 1 time in 20. So it is looked at
+ * only at checkpoints (250, 500, 1000, ... outcomes), and look k of one of n challengers must reach
+ * p < PROMOTION_MAX_P / 2^(k+1) / n (the looks spend the 0.05 between them, Bonferroni across challengers).
+ *
  * Pure: the actor computes the next state of a tick before it commits the tick, then hands the state to the
  * commodity's ShadowBook (memory outside the actor, like the ledger), so an actor crash neither loses nor counts
  * twice an outcome. A score resumes from its stored row after a worker restart and never counts an outcome at or
@@ -158,13 +163,27 @@ export function dieboldMarianoOf(s: ShadowScore): DieboldMarianoResult {
   return dieboldMariano(s.differentials);
 }
 
+/** The checkpoint index of `realised` outcomes (250 -> 0, 500 -> 1, 1000 -> 2, ...), undefined between them. */
+export function checkpointOf(realised: number): number | undefined {
+  const ratio = realised / PROMOTION_MIN_OUTCOMES;
+  const k = Math.log2(ratio);
+  return Number.isInteger(ratio) && Number.isInteger(k) ? k : undefined;
+}
+
+/** The p-value a challenger must reach at look k when n challengers of its horizon are tested. */
+export function promotionLevel(look: number, challengers: number): number {
+  return PROMOTION_MAX_P / 2 ** (look + 1) / Math.max(1, challengers);
+}
+
 /** The scores among `changed` that now earn their challenger the champion's place, not asked for before. */
 export function duePromotions(state: ShadowState, changed: readonly ShadowScore[]): { state: ShadowState; due: { score: ShadowScore; test: DieboldMarianoResult }[] } {
   const due: { score: ShadowScore; test: DieboldMarianoResult }[] = [];
   for (const score of changed) {
-    if (score.realised < PROMOTION_MIN_OUTCOMES || state.promotionAsked.has(scoreKeyOf(score))) continue;
+    const look = checkpointOf(score.realised);
+    if (look === undefined || state.promotionAsked.has(scoreKeyOf(score))) continue;
+    const rivals = [...state.scores.values()].filter((s) => s.horizonTicks === score.horizonTicks && s.championVersion === score.championVersion).length;
     const test = dieboldMarianoOf(score);
-    if (test.pValue !== null && test.pValue < PROMOTION_MAX_P) due.push({ score, test });
+    if (test.pValue !== null && test.pValue < promotionLevel(look, rivals)) due.push({ score, test });
   }
   if (due.length === 0) return { state, due };
   return { state: { ...state, promotionAsked: new Set([...state.promotionAsked, ...due.map((d) => scoreKeyOf(d.score))]) }, due };

@@ -5,11 +5,12 @@
  * integral transform, which expects each bin's share of probability: a calibrated forecaster's PIT is uniform).
  *
  * PSI = sum over bins of (a - e) ln(a / e); below 0.1 is the usual "no shift", above SHIFT_ALARM_PSI a shift
- * worth a retrain. With 250 outcomes over 10 bins, sampling noise alone gives about 0.04.
+ * worth a retrain. With 500 independent outcomes over 10 bins, sampling noise alone gives about 0.02; inputs that
+ * move slowly (moving-average ratios) are far from independent tick to tick, hence the long window.
  */
 import { QUANTILE_LEVELS } from './distribution.ts';
 
-export const SHIFT_WINDOW = 250;
+export const SHIFT_WINDOW = 500;
 export const SHIFT_ALARM_PSI = 0.25;
 
 /** Decile edges (9 per input) of the training rows' model inputs. */

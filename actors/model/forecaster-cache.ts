@@ -71,7 +71,7 @@ export class ForecasterCache implements ForecasterLookup {
       modelTrainedTimestamp.set(labels, c.trainedAtMs / 1000);
     }
     if (served.length > 0) {
-      this.log.info('forecasters_loaded', {
+      this.log.debug('forecasters_loaded', {
         commodity,
         champions: set.champions.map((c) => `${c.forecaster.horizonTicks}:${c.forecaster.family}:v${c.version}`),
         shadows: set.shadows.length,

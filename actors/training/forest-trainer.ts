@@ -33,12 +33,15 @@ export function sequentialForestTrainer(params: ForestParams): TrainRegressors<C
   };
 }
 
-/** Jobs spread over worker threads (one whole forest per thread at a time); identical forests to the above. */
-export function threadedForestTrainer(params: ForestParams, threads?: number): TrainRegressors<CompactForest> {
+/**
+ * Jobs spread over worker threads (one whole forest per thread at a time); identical forests to the above. An
+ * aborted `signal` stops the threads and fails the run.
+ */
+export function threadedForestTrainer(params: ForestParams, threads?: number, signal?: AbortSignal): TrainRegressors<CompactForest> {
   const options = forestOptions(params);
   return (jobs, onJobDone) =>
     trainMany(
       jobs.map((job) => ({ x: job.x, y: job.y, nFeatures: job.nFeatures, options })),
-      { ...(threads === undefined ? {} : { threads }), onProgress: (p) => onJobDone?.(p.done, p.total) },
+      { ...(threads === undefined ? {} : { threads }), ...(signal === undefined ? {} : { signal }), onProgress: (p) => onJobDone?.(p.done, p.total) },
     );
 }

@@ -163,7 +163,8 @@ async function save(f: CommodityForecasts, params: TrainParams, deps: TrainJobDe
     evidence: { pinballRatio: champion.pinballRatio, intervalScoreRatio: champion.intervalScoreRatio, mase: champion.mase, brier: champion.brier, rows: champion.rows },
   });
   families.unshift({ family: championFamily, version: championVersion, status: 'active' });
-  deps.log.info('champion_promoted', {
+  // Debug: a run's callers print its summary (one table), which says the same for every commodity at once.
+  deps.log.debug('champion_promoted', {
     commodity: f.commodity,
     horizonTicks: f.horizonTicks,
     family: championFamily,

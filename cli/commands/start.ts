@@ -7,14 +7,19 @@
  * only once the configuration is known to be good: a missing or bad variable stops a start in well under a second.
  */
 import cluster from 'node:cluster';
+import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadGatewayConfig } from '../../gateway/gateway-config.ts';
 import { clusterServices, loadConfig } from '../../platform/config.ts';
 import { logger } from '../../platform/logger.ts';
 
+/** The real prices shipped with the repository (WTI, Brent, Henry Hub daily; gold monthly). */
+const SHIPPED_DATA = fileURLToPath(new URL('../../data/', import.meta.url));
+
 interface StartOptions {
   readonly embedded?: boolean;
-  readonly data?: string;
+  /** A folder, or false with --no-data. */
+  readonly data: string | false;
   readonly commodities: number;
   readonly rate: number;
   readonly history: number;
@@ -43,7 +48,8 @@ export function registerStartCommands(program: Command): void {
     .command('start')
     .description('run the platform: a cluster primary forking CARBON_WORKERS workers, or with --embedded all in one process')
     .option('--embedded', 'one process on embedded stores (PGlite, in-process bus, memory) unless KAFKA_BROKERS, DATABASE_URL or REDIS_URL are set; what `npm start` runs')
-    .option('--data <folder>', 'embedded: replay the CSV files of this folder instead of the synthetic feed (data/ holds the real WTI, Brent, Henry Hub and gold prices: --data data)')
+    .option('--data <folder>', 'embedded: the real prices served beside the synthetic feed (Date,Price CSV files)', SHIPPED_DATA)
+    .option('--no-data', 'embedded: the synthetic feed alone')
     .option('--commodities <n>', 'embedded synthetic feed: commodities SYN_001..', positiveInt('--commodities'), 8)
     .option('--rate <ticks/s>', 'embedded synthetic feed: live ticks per second over all commodities', positiveNumber('--rate'), 20)
     .option('--history <steps>', 'embedded synthetic feed: steps of history published at the first start, for the first models', positiveInt('--history'), 1_500)
@@ -64,17 +70,17 @@ Example:
       const config = loadConfig();
       if (opts.embedded) {
         const log = logger.child({ role: 'embedded' });
-        log.info('starting', { mode: 'embedded', dataDir: config.dataDir, data: opts.data ?? 'synthetic feed' });
+        log.info('starting', { mode: 'embedded', dataDir: config.dataDir, realPrices: opts.data === false ? 'none' : opts.data });
         const { runEmbedded } = await import('../../supervisors/embedded/embedded-platform.ts');
         process.exitCode = await runEmbedded(config, {
-          dataFolder: opts.data,
+          dataFolder: opts.data === false ? undefined : opts.data,
           feed: { seed: opts.seed, commodities: opts.commodities, ratePerS: opts.rate, historySteps: opts.history, momentum: 0.3 },
           bootstrapTrees: opts.trees,
           statusPeriodMs: 5_000,
         }, log);
         return;
       }
-      if (opts.data !== undefined) throw new InvalidArgumentError('--data needs --embedded (a cluster reads its prices from Kafka: use carbon ingest)');
+      if (opts.data !== SHIPPED_DATA && opts.data !== false) throw new InvalidArgumentError('--data needs --embedded (a cluster reads its prices from Kafka: use carbon ingest)');
       if (cluster.isPrimary) {
         // Everything a worker reads is checked here, before one is forked: a ConfigError exits 2 naming the variable.
         const services = clusterServices(config);

@@ -13,7 +13,8 @@ import { ModelRegistry, type ModelUpdatePublisher } from '../../actors/model/reg
 import { listFeatureCommodities } from '../../actors/training/feature-store-reader.ts';
 import { sequentialForestTrainer, threadedForestTrainer } from '../../actors/training/forest-trainer.ts';
 import { FAMILIES, REFERENCE_FAMILY } from '../../actors/forecast/forecaster.ts';
-import { formatEvaluation, textTable } from '../../actors/training/metrics-text.ts';
+import { formatEvaluation } from '../../actors/training/metrics-text.ts';
+import { outcomeTable } from '../../actors/training/train-summary.ts';
 import { modelUpdatePublisher } from '../../actors/training/model-update-publisher.ts';
 import { storedMetrics, trainCommodities, type TrainOutcome } from '../../actors/training/train-job.ts';
 import { DEFAULT_TRAIN_PARAMS, resolveTrainParams, TrainParamsError, type TrainParams } from '../../actors/training/train-params.ts';
@@ -179,36 +180,6 @@ export function fail(exitCode: number, message: string, cause: unknown): Command
   return new CommanderError(exitCode, 'carbon.ml', message);
 }
 
-const fmt = (v: number, d: number) => v.toFixed(d);
-
-/** One line per commodity and horizon: the champion, its skill against no change, and why the others are not. */
-export function outcomeTable(outcomes: readonly TrainOutcome[]): string {
-  const rows: string[][] = [['commodity', 'horizon', 'in service', 'pinball vs no_change', '80 % coverage', 'Brier', 'signal', 'the others']];
-  for (const o of outcomes) {
-    if (!o.ok) {
-      rows.push([o.commodity, String(o.horizonTicks), 'none', '', '', '', '', `FAILED: ${o.error.message.replace(`${o.commodity}: `, '')}`]);
-      continue;
-    }
-    const skill = o.forecasts.finals.get(o.champion.family)!.forecaster.spec.skill!;
-    const pt = skill.pesaranTimmermannP;
-    const others = o.forecasts.decision.verdicts
-      .filter((v) => v.family !== o.champion.family)
-      .map((v) => `${v.family}: ${v.eligible ? 'eligible, higher pinball' : v.detail.replace(/ \(pinball .*$/, '').replace(/^not significantly better than no_change$/, 'no better than no_change')}${v.dieboldMariano?.pValue == null ? '' : ` (p ${fmt(v.dieboldMariano.pValue, 2)})`}`)
-      .join('; ');
-    rows.push([
-      o.commodity,
-      String(o.horizonTicks),
-      `${o.champion.family} v${o.champion.version}`,
-      `${fmt(skill.pinballRatio, 4)}`,
-      `${fmt(skill.intervalCoverage * 100, 1)} %`,
-      fmt(skill.brier, 4),
-      pt !== null && pt < 0.05 ? `skill (PT p ${fmt(pt, 3)})` : 'neutral',
-      others,
-    ]);
-  }
-  return textTable(rows).join('\n');
-}
-
 function outcomeJson(o: TrainOutcome): object {
   if (!o.ok) return { commodity: o.commodity, horizonTicks: o.horizonTicks, error: o.error.message };
   return {
@@ -290,7 +261,7 @@ Examples:
             for (const o of outcomes) if (o.ok) process.stdout.write(`${o.commodity}\n${formatEvaluation(storedMetrics(o.forecasts), o.horizonTicks)}\n\n`);
           }
           const announced = outcomes.some((o) => o.ok && o.announced);
-          process.stdout.write(`${outcomeTable(outcomes)}\n`);
+          process.stdout.write(`${outcomeTable(outcomes).join('\n')}\n`);
           process.stdout.write(
             announced
               ? 'Announced on model-updates: the workers serve the champions from their next tick.\n'

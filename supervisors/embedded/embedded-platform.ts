@@ -1,18 +1,17 @@
 /**
  * `npm start`: the whole platform in one process, on the embedded edges unless KAFKA_BROKERS, DATABASE_URL or
- * REDIS_URL name real services. The same worker core (actors, supervisors, sinks, model replicas) and gateway as
- * a cluster worker; what it adds is a price feed of its own (synthetic, or CSV files replayed with --data), the
- * first models trained at start when none is in service, the operators' endpoint, and a live status line.
+ * REDIS_URL name real services. The same worker core (actors, supervisors, sinks, forecasters) and gateway as a
+ * cluster worker; what it adds is prices of its own (the real ones of data/, and a live synthetic feed), champions
+ * for every commodity without one (baselines first, within seconds; every family in the background), the
+ * operators' endpoint, and a live status line.
  */
-import { runIngest } from '../../actors/ingest/ingest-job.ts';
-import { CsvSource } from '../../actors/ingest/sources/csv-source.ts';
-import { validationContext } from '../../actors/ingest/validate.ts';
 import { ModelRegistry } from '../../actors/model/registry.ts';
 import { listFeatureCommodities } from '../../actors/training/feature-store-reader.ts';
 import { threadedForestTrainer } from '../../actors/training/forest-trainer.ts';
 import { modelUpdatePublisher } from '../../actors/training/model-update-publisher.ts';
 import { resolveTrainParams } from '../../actors/training/train-params.ts';
-import { trainCommodities } from '../../actors/training/train-job.ts';
+import { trainCommodities, type TrainOutcome } from '../../actors/training/train-job.ts';
+import { outcomeTable } from '../../actors/training/train-summary.ts';
 import { partitionOf } from '../../connectors/kafka/tick-publisher.ts';
 import { sqlModelStore } from '../../connectors/postgres/model-store.ts';
 import { producerTickPublisher } from '../../connectors/producer-tick-publisher.ts';
@@ -25,11 +24,12 @@ import { applyChaos, PoisonTicks } from '../worker/chaos.ts';
 import { loadGatewayConfig } from '../../gateway/gateway-config.ts';
 import { openEdges, type Edges } from '../worker/edges.ts';
 import { startWorkerCore, type WorkerCore } from '../worker/worker-core.ts';
+import { readRealSeries, storeRealHistory } from './real-history.ts';
 import { loadOrCreateEpoch, runSyntheticFeed, type FeedSettings } from './synthetic-feed.ts';
 import { startStatusLine } from '../status-line.ts';
 
 export interface EmbeddedOptions {
-  /** Replay the CSV files of this folder instead of the synthetic feed. */
+  /** The real prices served beside the synthetic feed (`Date,Price` files); undefined: none. */
   readonly dataFolder: string | undefined;
   readonly feed: FeedSettings;
   /** Trees of the first models (fewer than the daily job's 100, so that a first start stays short). */
@@ -49,35 +49,63 @@ async function lastStoredTicks(edges: Edges): Promise<Map<string, number>> {
   return new Map(rows.map((r) => [r.commodity, Number(r.ts_ms)]));
 }
 
-/** Trains every commodity of the feature store that has no champion in service; the walk-forward decides which family. */
-async function trainFirstModels(edges: Edges, config: Config, trees: number, log: Logger): Promise<void> {
-  const store = sqlModelStore(edges.store);
-  const registry = new ModelRegistry(store, modelUpdatePublisher(edges.producer, edges.topics.modelUpdates));
-  const commodities: string[] = [];
-  for (const c of await listFeatureCommodities(edges.store)) if ((await registry.loadServing(c)).served.every((s) => s.status !== 'active')) commodities.push(c);
-  if (commodities.length === 0) return;
-  const params = resolveTrainParams({ horizons: config.models.horizons, forest: { trees } });
-  const progress = createProgress({ label: 'train first models', unit: 'forests', logger: log });
-  let totalSet = false;
-  try {
-    const outcomes = await trainCommodities(commodities, params, {
-      sql: edges.store,
-      registry,
-      train: threadedForestTrainer(params.forest),
-      log,
-      actor: 'npm-start',
-      onForest: (_done, total) => {
-        if (!totalSet) progress.setTotal(total);
-        totalSet = true;
-        progress.add(1);
-      },
-    });
-    progress.stop({ commodities: commodities.length });
-    for (const o of outcomes) {
-      if (!o.ok) log.error('first_model_failed', { commodity: o.commodity, horizonTicks: o.horizonTicks, err: o.error });
+/**
+ * Champions for the commodities without one: first the baselines alone (no change and drift, seconds for every
+ * commodity and horizon), so that every commodity is served at once; then, in the background, every family (the
+ * forests take minutes), whose champions take over where they win. Each run's summary is logged as a table.
+ */
+class ChampionBootstrap {
+  private readonly registry: ModelRegistry;
+  private readonly bootstrapped: string[] = [];
+
+  constructor(private readonly edges: Edges, private readonly config: Config, private readonly log: Logger) {
+    this.registry = new ModelRegistry(sqlModelStore(edges.store), modelUpdatePublisher(edges.producer, edges.topics.modelUpdates));
+  }
+
+  /** Puts baselines in service for every commodity of the feature store that has no champion. */
+  async serveBaselines(): Promise<void> {
+    const commodities: string[] = [];
+    for (const c of await listFeatureCommodities(this.edges.store)) if ((await this.registry.loadServing(c)).served.every((s) => s.status !== 'active')) commodities.push(c);
+    if (commodities.length === 0) return;
+    const params = resolveTrainParams({ horizons: this.config.models.horizons, families: ['no_change', 'drift'] });
+    this.log.info('training_baselines', { commodities, horizons: params.horizons });
+    const outcomes = await trainCommodities(commodities, params, { sql: this.edges.store, registry: this.registry, train: threadedForestTrainer(params.forest), log: this.log, actor: 'npm-start' });
+    this.summarise('baselines_in_service', outcomes);
+    this.bootstrapped.push(...commodities);
+  }
+
+  /** Every family of the commodities given baselines, on worker threads; `stop` aborts it (its threads would keep the process up). */
+  async trainEveryFamily(trees: number, stop: AbortSignal): Promise<void> {
+    if (this.bootstrapped.length === 0) return;
+    const params = resolveTrainParams({ horizons: this.config.models.horizons, forest: { trees } });
+    const progress = createProgress({ label: 'train every family', unit: 'forests', logger: this.log });
+    let totalSet = false;
+    try {
+      const outcomes = await trainCommodities(this.bootstrapped, params, {
+        sql: this.edges.store,
+        registry: this.registry,
+        train: threadedForestTrainer(params.forest, undefined, stop),
+        log: this.log,
+        actor: 'npm-start',
+        onForest: (_done, total) => {
+          if (!totalSet) progress.setTotal(total);
+          totalSet = true;
+          progress.add(1);
+        },
+      });
+      progress.stop({ commodities: this.bootstrapped.length });
+      this.summarise('champions_in_service', outcomes);
+    } catch (err) {
+      progress.stop({ failed: true });
+      // The baselines keep serving; the next start trains again what still has no champion.
+      if (stop.aborted) this.log.info('background_training_stopped', { reason: 'the platform is stopping' });
+      else this.log.error('background_training_failed', { err });
     }
-  } finally {
-    progress.stop();
+  }
+
+  private summarise(what: string, outcomes: readonly TrainOutcome[]): void {
+    for (const o of outcomes) if (!o.ok) this.log.error('champion_failed', { commodity: o.commodity, horizonTicks: o.horizonTicks, err: o.error });
+    this.log.info(what, { served: outcomes.filter((o) => o.ok).length, of: outcomes.length, lines: outcomeTable(outcomes) });
   }
 }
 
@@ -124,21 +152,25 @@ export async function runEmbedded(config: Config, options: EmbeddedOptions, log:
   const publisher = producerTickPublisher(edges.producer, edges.topics.prices, config.pipeline.maxMessageBytes);
   const drained = () => edges.pricesDrained();
 
+  // Training that goes on while the platform runs (every family); a stop aborts it and waits for it to end.
+  let background: Promise<void> = Promise.resolve();
+  const champions = new ChampionBootstrap(edges, config, log);
   const feed = (async () => {
     state = 'bootstrapping';
-    if (options.dataFolder) {
-      const summary = await runIngest({ source: new CsvSource(options.dataFolder), publisher, validation: validationContext({ nowMs: Date.now() }) });
-      log.info('csv_replayed', { folder: options.dataFolder, published: summary.published, rejected: summary.rejected });
+    if (options.dataFolder !== undefined) {
+      // The real prices first: their champions serve before the synthetic history is even replayed.
+      await publisher.publish(await storeRealHistory(edges.store, readRealSeries(options.dataFolder, log), log));
+      await publisher.flush();
       await waitUntil(drained, stopping.signal);
-      if (!stopping.signal.aborted) await trainFirstModels(edges, config, options.bootstrapTrees, log);
-      state = 'running';
-      return;
+      if (!stopping.signal.aborted) await champions.serveBaselines();
     }
     const epoch = loadOrCreateEpoch(config.dataDir, options.feed, Date.now());
     await runSyntheticFeed(epoch, await lastStoredTicks(edges), publisher, stopping.signal, async ({ caughtUp }) => {
       log.info('feed_caught_up', { ticks: caughtUp });
       await waitUntil(drained, stopping.signal);
-      if (!stopping.signal.aborted) await trainFirstModels(edges, config, options.bootstrapTrees, log);
+      if (stopping.signal.aborted) return;
+      await champions.serveBaselines();
+      background = champions.trainEveryFamily(options.bootstrapTrees, stopping.signal);
       state = 'running';
     });
   })();
@@ -156,6 +188,7 @@ export async function runEmbedded(config: Config, options: EmbeddedOptions, log:
     hardStop.unref();
     void (async () => {
       await feed.catch(() => undefined);
+      await background;
       await core?.stop();
       status.stop();
       await ops.close();

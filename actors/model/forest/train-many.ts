@@ -31,6 +31,8 @@ export interface TrainManyOptions {
   /** Worker threads; default: one per core minus one (at least 1), never more than there are jobs. */
   readonly threads?: number;
   readonly onProgress?: (progress: TrainProgress) => void;
+  /** Stops the workers and rejects with the signal's reason (a process shutting down). */
+  readonly signal?: AbortSignal;
 }
 
 /** Thrown when a job fails; the other workers are stopped and no forest is returned. */
@@ -91,6 +93,8 @@ export async function trainMany(jobs: readonly TrainJob[], options: TrainManyOpt
         };
         worker.postMessage(request);
       };
+      if (options.signal?.aborted) return fail(new Error('training aborted', { cause: options.signal.reason }));
+      options.signal?.addEventListener('abort', () => fail(new Error('training aborted', { cause: options.signal?.reason })), { once: true });
       for (let w = 0; w < Math.min(threads, jobs.length); w++) {
         const worker = new Worker(workerBootstrap, { eval: true, execArgv: [] });
         workers.push(worker);
