@@ -3,7 +3,8 @@
  * embedded mode. `send` resolves when the messages are durable (acknowledged by all in-sync replicas).
  */
 export interface OutgoingMessage {
-  readonly key: string;
+  /** Null for a DLQ record whose original message had no key. */
+  readonly key: string | null;
   readonly value: Uint8Array;
   readonly headers?: Readonly<Record<string, string>>;
   /** UTC, epoch milliseconds; the event's own time, so that a replay produces the same message. */

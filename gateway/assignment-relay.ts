@@ -3,8 +3,7 @@
  * exists (the gateway needs the core's pipeline), so the group's assignments go through this relay: it keeps
  * the latest one and hands it to the gateway once attached, then every later one as it comes.
  */
-import type { PartitionedPipeline } from '../connectors/kafka/price-consumer.ts';
-import type { Edges } from '../supervisors/worker/edges.ts';
+import type { ConsumerListener } from '../connectors/kafka/price-consumer.ts';
 
 export interface AssignmentListener {
   assignmentChanged(partitions: readonly number[]): Promise<void>;
@@ -27,21 +26,16 @@ export class AssignmentRelay implements AssignmentListener {
 }
 
 /**
- * The consumer's pipeline with ownership publishing: every assignment goes to the listener first (local
- * answers switch at once, the shared table follows), then to the pipeline.
+ * The consumer's listener (the worker's pipeline) with ownership publishing: every assignment goes to the
+ * listener first (local answers switch at once, the shared table follows), then to the pipeline; neither waits
+ * for the other.
  */
-export function publishingOwnership(pipeline: PartitionedPipeline, listener: AssignmentListener): PartitionedPipeline {
+export function publishingOwnership(pipeline: ConsumerListener, listener: AssignmentListener, onError: (err: unknown) => void): ConsumerListener {
   return {
-    async assignmentChanged(partitions) {
-      const published = listener.assignmentChanged(partitions);
-      await pipeline.assignmentChanged(partitions);
-      await published;
+    assigned(partitions, control) {
+      listener.assignmentChanged(partitions).catch(onError);
+      pipeline.assigned(partitions, control);
     },
-    handleBatch: (partition, records, heartbeat) => pipeline.handleBatch(partition, records, heartbeat),
+    fetched: (batch) => pipeline.fetched(batch),
   };
-}
-
-/** `edges` whose prices consumer publishes each assignment through `listener`. */
-export function edgesPublishingOwnership(edges: Edges, listener: AssignmentListener): Edges {
-  return { ...edges, consumePrices: (pipeline, onFatal) => edges.consumePrices(publishingOwnership(pipeline, listener), onFatal) };
 }

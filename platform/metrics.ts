@@ -54,7 +54,7 @@ export const ticksProcessed = new Counter({
 });
 export const tickProcessingSeconds = new Histogram({
   name: 'carbon_tick_processing_seconds',
-  help: 'Time from a tick being fetched from Kafka to its outputs being durable',
+  help: 'Time from a tick being fetched from Kafka to its commit: outputs in the stores, messages and offset committed',
   buckets: latencyBuckets,
 });
 export const partitionsOwned = new Gauge({
@@ -63,7 +63,7 @@ export const partitionsOwned = new Gauge({
 });
 export const consumerLag = new Gauge({
   name: 'carbon_consumer_lag_messages',
-  help: 'Messages between the high watermark and the last processed offset, per partition',
+  help: 'Messages between the high watermark and the committed offset, per partition this worker owns',
   labelNames: ['partition'] as const,
 });
 export const dlqTotal = new Counter({
@@ -85,6 +85,27 @@ export const alertsTotal = new Counter({
   name: 'carbon_alerts_total',
   help: 'Anomaly alerts raised, by kind',
   labelNames: ['kind'] as const,
+});
+export const dependencyFailures = new Counter({
+  name: 'carbon_dependency_failures_total',
+  help: 'Failed writes, commits and partition openings against a dependency (postgres, online-store, kafka), each retried with backoff',
+  labelNames: ['dependency'] as const,
+});
+export const dependencyWaiting = new Gauge({
+  name: 'carbon_dependency_waiting',
+  help: 'Whether the pipeline is waiting for a dependency to answer again (1) or not (0), per dependency',
+  labelNames: ['dependency'] as const,
+  aggregator: 'max',
+});
+export const partitionsLost = new Counter({
+  name: 'carbon_partitions_lost_total',
+  help: 'Assignments that ended with their uncommitted work dropped, unpublished, by reason (fenced: another worker owns the partition now; commit_failed: the broker refused or was gone; hand_off_timeout)',
+  labelNames: ['reason'] as const,
+});
+export const handOffSeconds = new Histogram({
+  name: 'carbon_hand_off_seconds',
+  help: 'Duration of the hand-off of a revoked partition (stop taking, drain, flush, commit, release)',
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
 });
 export const sinkFlushSeconds = new Histogram({
   name: 'carbon_sink_flush_seconds',

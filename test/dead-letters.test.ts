@@ -5,7 +5,7 @@ import { dlqOf } from '../connectors/kafka/topics.ts';
 import { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
 import { startCluster, testEnvironment, tickPublisher } from './cluster-harness.ts';
 import { eventually } from './eventually.ts';
-import { readTopic } from './ingest-kafka-helpers.ts';
+import { readTopic, type ReadMessage } from './ingest-kafka-helpers.ts';
 import { assertStoredFeaturesMatch, seriesTicks, streamTicks, waitForRows } from './pipeline-expectations.ts';
 import { KAFKA_BROKERS } from './services.ts';
 
@@ -29,7 +29,9 @@ test('malformed messages from any producer go to the DLQ with their reason befor
   await producer.send({ topic: env.topics.prices, messages: bad.map((b) => ({ key: b.key, value: b.value, headers: b.headers })) });
   await producer.send({ topic: env.topics.prices, messages: [{ key: 'GOLD', value: pb(good) }] });
   await waitForRows(env, 1);
-  const dlq = await readTopic(dlqOf(env.topics.prices));
+  // Dead letters are committed with their offsets, in the partition's transaction after the stores' write.
+  let dlq: ReadMessage[] = [];
+  await eventually(async () => (dlq = await readTopic(dlqOf(env.topics.prices))).length >= bad.length, { what: 'every dead letter committed', timeoutMs: 20_000, intervalMs: 250 });
   t.deepEqual(dlq.map((m) => m.headers['x-dlq-reason']).sort(), bad.map((b) => b.reason).sort());
   const oversized = dlq.find((m) => m.headers['x-dlq-reason'] === 'oversized');
   t.is(oversized?.headers['x-dlq-original-bytes'], String(200 * 1024), 'a cut value says how big the original was');
@@ -47,7 +49,8 @@ test('a poison tick is dead-lettered after K crashes and its commodity goes on w
   await streamTicks(publisher, seriesTicks('WTI', 'wti-daily.csv'), 2_000, 0);
   const survivors = series.filter((p) => p.tsMs !== poisonTs);
   await waitForRows(env, survivors.length);
-  const dlq = await readTopic(dlqOf(env.topics.prices));
+  let dlq: ReadMessage[] = [];
+  await eventually(async () => (dlq = await readTopic(dlqOf(env.topics.prices))).length >= 1, { what: 'the poison tick committed to the DLQ', timeoutMs: 20_000, intervalMs: 250 });
   t.is(dlq.length, 1);
   t.is(dlq[0]?.headers['x-dlq-reason'], 'poison');
   t.regex(dlq[0]?.headers['x-dlq-detail'] ?? '', /crashed its actor 3 times/);

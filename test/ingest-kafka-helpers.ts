@@ -34,34 +34,44 @@ function headerStrings(headers: IHeaders | undefined): Record<string, string> {
   return out;
 }
 
-/** Every message of the topic, by partition then offset. */
+/**
+ * Every message of the topic, by partition then offset, as a subscriber reading with isolation.level=read_committed
+ * sees it (kafkajs's default): read up to the end offsets found first. Offsets are not a count of messages on a
+ * topic written in transactions (each commit leaves a control record, aborted messages are skipped), so the end is
+ * reached when every partition's consumed offset reaches its end offset.
+ */
 export async function readTopic(topic: string, timeoutMs = 60_000): Promise<ReadMessage[]> {
   const kafka = createKafka(KAFKA_BROKERS, 'carbon-test');
   const admin = kafka.admin();
   await admin.connect();
-  let expected = 0;
+  const ends = new Map<number, number>();
   try {
-    for (const p of await admin.fetchTopicOffsets(topic)) expected += Number(p.high) - Number(p.low);
+    for (const p of await admin.fetchTopicOffsets(topic)) if (Number(p.high) > Number(p.low)) ends.set(p.partition, Number(p.high));
   } finally {
     await admin.disconnect();
   }
-  if (expected === 0) return [];
+  if (ends.size === 0) return [];
   const consumer = kafka.consumer({ groupId: uniqueName('ingest-test'), sessionTimeout: 6_000, heartbeatInterval: 500 });
   const got: ReadMessage[] = [];
+  const reached = new Set<number>();
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${got.length} of ${expected} messages of ${topic} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`read ${got.length} messages of ${topic}, ${reached.size} of ${ends.size} partitions to their end, within ${timeoutMs} ms`)), timeoutMs);
+      // Told of every batch, including those of control records alone, which never reach eachBatch.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        if (Number(payload.lastOffset) + 1 >= (ends.get(payload.partition) ?? 0)) reached.add(payload.partition);
+        if (reached.size === ends.size) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
       consumer
         .run({
           eachBatch: async ({ batch }) => {
             for (const m of batch.messages) {
               got.push({ partition: batch.partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value ?? Buffer.alloc(0), timestamp: m.timestamp, headers: headerStrings(m.headers) });
-            }
-            if (got.length >= expected) {
-              clearTimeout(timer);
-              resolve();
             }
           },
         })

@@ -1,8 +1,8 @@
 /**
- * The commodity actor: keeps the rolling window of one commodity and turns each tick of its ledger into features,
+ * The commodity actor: keeps the rolling window of one commodity and turns each tick delivered to it into features,
  * a forecast per served horizon from its champion, the challengers' shadow forecasts and scores, and maybe an
- * alert, and hands them to the sink. State changes come from pure functions (`applyTick`, the shadow scoring);
- * I/O leaves only through the ports (history store, sink, forecaster lookup, model decisions).
+ * alert, and settles the tick with them at its partition. State changes come from pure functions (`applyTick`, the
+ * shadow scoring); I/O leaves only through the ports (history store, outcomes, forecaster lookup, model decisions).
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../platform/logger.ts';
@@ -17,7 +17,6 @@ import {
   predictionsTotal,
   shadowIntervalScoreRatio,
   shadowOutcomes,
-  tickProcessingSeconds,
   ticksProcessed,
   ticksSkipped,
 } from '../../platform/metrics.ts';
@@ -28,13 +27,12 @@ import type { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
 import type { FeatureVector } from '../features/compute-features.ts';
 import { MODEL_INPUT_NAMES, modelInputs } from '../forecast/model-inputs.ts';
 import { SHIFT_ALARM_PSI } from '../forecast/distribution-shift.ts';
-import type { SinkPort } from '../sinks/tick-outputs.ts';
 import { ChaosError } from './chaos-error.ts';
 import type { HistoryStore } from './history-port.ts';
-import type { CommodityLedger, PendingTick } from './ledger.ts';
+import type { CommodityLedger } from './ledger.ts';
 import { awaitOutcome, realizeOutcomes } from './live-outcomes.ts';
 import { predictionOf } from './prediction-message.ts';
-import type { CommodityMsg, CommoditySnapshot, ForecasterLookup, ModelDecisions, PoisonRules, ServingSet } from './protocol.ts';
+import type { CommodityMsg, CommoditySnapshot, ForecasterLookup, ModelDecisions, PoisonRules, ServingSet, TickDelivery, TickOutcomes } from './protocol.ts';
 import type { ShadowBook } from './shadow-book.ts';
 import { awaitOutcomes, duePromotions, keepServed, settleOutcomes, type AwaitingOutcome, type ShadowScore } from './shadow-scoring.ts';
 import { applyTick, initialState, rebuiltState, type CommodityState } from './state.ts';
@@ -56,15 +54,11 @@ export interface CommodityActorDeps {
   readonly zScoreThreshold: number;
   readonly ledger: CommodityLedger;
   readonly book: ShadowBook;
-  readonly sink: SinkPort;
+  readonly outcomes: TickOutcomes;
   readonly history: HistoryStore;
   readonly forecasters: ForecasterLookup;
   readonly decisions: ModelDecisions;
   readonly poison: PoisonRules | undefined;
-  /** A tick left the ledger for good: its outputs are durable, or it had none to make. */
-  readonly finished: (entry: PendingTick) => void;
-  /** A tick cannot be processed: the partition dead-letters it, then finishes it. */
-  readonly rejected: (entry: PendingTick, reason: string, detail: string) => void;
   readonly log: Logger;
   /** Replies to a query. */
   readonly reply: (replyTo: TypedRef<CommoditySnapshot | undefined>, value: CommoditySnapshot) => void;
@@ -123,19 +117,21 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
   let warnedNoModel = false;
   let ticksSinceShiftCheck = 0;
 
+  /** The window from the ledger's memory, when it has one: after a restart, with no I/O on the recovery path. */
+  function rebuildFromMemory(state: CommodityState): CommodityState | undefined {
+    const recent = ledger.recent();
+    if (recent === undefined || !book.seeded) return undefined;
+    return rebuiltState(state, { ticks: recent, tickCount: recent[recent.length - 1]?.tickCount ?? 0 });
+  }
+
   /**
-   * The window before the first tick to process: from the ledger's memory after a restart (no I/O on the
-   * recovery path), from Postgres plus the ledger's undurable ticks the first time (a new assignment, a worker
-   * restart), which also seeds the ledger's memory and the shadow scores.
+   * The window before the first tick to process: from the ledger's memory after a restart, from Postgres the first
+   * time (a new assignment, a worker restart), which also seeds the ledger's memory and the shadow scores. Strictly
+   * before that tick: rows a previous owner wrote past its last committed offset are recomputed, not taken as history.
    */
   async function rebuild(state: CommodityState, firstTsMs: number): Promise<CommodityState> {
-    // Snapshot the ledger first: whatever becomes durable while Postgres is read is then in one of the two.
-    const undurable = ledger.undurable().filter((p) => p.tsMs < firstTsMs);
-    const cached = ledger.durableHistory();
-    if (cached && book.seeded) {
-      const ticks = [...cached.filter((p) => p.tsMs < firstTsMs), ...undurable];
-      return rebuiltState(state, { ticks, tickCount: ticks[ticks.length - 1]?.tickCount ?? 0 });
-    }
+    const fromMemory = rebuildFromMemory(state);
+    if (fromMemory !== undefined) return fromMemory;
     let stored;
     let scores: ShadowScore[];
     try {
@@ -148,10 +144,7 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
     } catch (err) {
       throw new RebuildError(`cannot rebuild the window of ${commodity}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
-    const newest = undurable[undurable.length - 1];
-    const storedNewest = stored.ticks[stored.ticks.length - 1];
-    const tickCount = newest && (!storedNewest || newest.tsMs >= storedNewest.tsMs) ? newest.tickCount : stored.tickCount;
-    const next = rebuiltState(state, { ticks: [...stored.ticks, ...undurable], tickCount });
+    const next = rebuiltState(state, stored);
     ledger.seedHistory(next.window.ticks, next.tickCount);
     book.seed(scores);
     return next;
@@ -213,25 +206,21 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
     if (shifted.length > 0) deps.decisions.retrain(commodity, `distribution shift above ${SHIFT_ALARM_PSI}: ${shifted.join(', ')}`);
   }
 
-  async function drain(state: CommodityState): Promise<CommodityState> {
-    const first = ledger.head();
-    // With nothing pending (a restart between two ticks), rebuild anyway: the actor is ready again before the
-    // next tick arrives, and the recovery time measures the rebuild, not the wait for that tick.
-    if (!first) return state.rebuilt ? state : rebuild(state, Number.MAX_SAFE_INTEGER);
-    let s = state.rebuilt ? state : await rebuild(state, first.tick.tsMs);
-    for (let entry = ledger.head(); entry; entry = ledger.head()) {
-      const { tick } = entry;
+  async function processTicks(state: CommodityState, ticks: readonly TickDelivery[]): Promise<CommodityState> {
+    let s = state;
+    for (const delivery of ticks) {
+      if (deps.outcomes.isSettled(delivery.offset)) continue;
+      const { tick } = delivery;
+      if (!s.rebuilt) s = await rebuild(s, tick.tsMs);
       if (deps.poison?.isPoison(tick)) throw new ChaosError(`poison tick ${commodity} at ${tick.tsMs}`);
       const result = applyTick(s, tick);
       if (result.kind === 'duplicate') {
-        ledger.shift();
         ticksSkipped.inc({ reason: 'duplicate' });
-        deps.finished(entry);
+        deps.outcomes.settle(delivery.offset, { kind: 'duplicate' });
         continue;
       }
       if (result.kind === 'outOfOrder') {
-        ledger.shift();
-        deps.rejected(entry, 'out_of_order', `tick at ${tick.tsMs} is older than the latest (${result.latestTsMs}) with another price`);
+        deps.outcomes.settle(delivery.offset, { kind: 'rejected', reason: 'out_of_order', detail: `tick at ${tick.tsMs} is older than the latest (${result.latestTsMs}) with another price` });
         continue;
       }
       const { features } = result;
@@ -246,8 +235,9 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
       const realized = realizeOutcomes(result.state.outcomes, features.tickCount, tick.price);
       let outcomes = realized;
       for (const p of forecasts.predictions) outcomes = awaitOutcome(outcomes, p, features.tickCount);
-      // Everything that can throw is done: the tick leaves the ledger's pending side only now.
-      ledger.shift();
+      // Everything that can throw is done: the tick is settled only now (a crash before this retries it).
+      deps.outcomes.settle(delivery.offset, { kind: 'outputs', outputs: { tick, features, predictions: forecasts.predictions, alert, shadowScores: settled.changed } });
+      ledger.processed({ tsMs: tick.tsMs, price: tick.price, tickCount: features.tickCount });
       book.state = promotions.state;
       for (const { score, test } of promotions.due) {
         deps.decisions.promote({
@@ -281,14 +271,7 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
       predicted.inc(forecasts.predictions.length);
       if (forecasts.noForecast.size > 0) skippedNoForecast.inc(forecasts.noForecast.size);
       afterCommit(serving, features, settled.championOutcomes, settled.changed);
-      ledger.processedAwaitingDurability({ tsMs: tick.tsMs, price: tick.price, tickCount: features.tickCount });
       processedHere.inc();
-      const done = entry;
-      deps.sink.submit({ tick, features, predictions: forecasts.predictions, alert, shadowScores: settled.changed }, () => {
-        tickProcessingSeconds.observe((performance.now() - done.fetchedAtMs) / 1000);
-        ledger.durable();
-        deps.finished(done);
-      });
     }
     return s;
   }
@@ -305,8 +288,8 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
     book.state = awaitOutcomes(book.state, forecasts.awaiting.filter((a) => !book.state.awaiting.some((b) => b.horizonTicks === a.horizonTicks && b.dueTickCount === a.dueTickCount)));
     predicted.inc(forecasts.predictions.length);
     if (forecasts.predictions.length > 0) {
-      // The tick and its features are durable already; writing them again with the new predictions changes nothing.
-      deps.sink.submit({ tick, features, predictions: forecasts.predictions, alert: undefined, shadowScores: [] }, () => undefined);
+      // The tick and its features were written already; writing them again with the new predictions changes nothing.
+      deps.outcomes.extra({ tick, features, predictions: forecasts.predictions, alert: undefined, shadowScores: [] });
     }
     return {
       ...state,
@@ -334,8 +317,10 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
     initialState: () => initialState(commodity, deps.windowSize),
     async handle(state, msg) {
       switch (msg.type) {
-        case 'drain':
-          return drain(state);
+        case 'ticks':
+          return processTicks(state, msg.ticks);
+        case 'rebuild':
+          return state.rebuilt ? state : rebuildFromMemory(state) ?? state;
         case 'getSnapshot':
           deps.reply(msg.replyTo, snapshot(state));
           return state;

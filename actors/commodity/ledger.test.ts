@@ -1,49 +1,32 @@
 import test from 'ava';
 import { CommodityLedger } from './ledger.ts';
 
-const tick = (tsMs: number) => ({ commodity: 'WTI', tsMs, price: tsMs / 10, unit: '', source: '' });
-
-function process(ledger: CommodityLedger, tsMs: number, tickCount: number): void {
-  ledger.append({ seq: tsMs, tick: tick(tsMs), fetchedAtMs: 0, crashes: 0 });
-  ledger.shift();
-  ledger.processedAwaitingDurability({ tsMs, price: tsMs / 10, tickCount });
-}
-
-test('pending ticks come out in order; processed ones wait for durability in order', (t) => {
+test('no history until seeded: a cold ledger knows nothing of the stores', (t) => {
   const l = new CommodityLedger('WTI', 3);
-  l.append({ seq: 1, tick: tick(10), fetchedAtMs: 0, crashes: 0 });
-  l.append({ seq: 2, tick: tick(20), fetchedAtMs: 0, crashes: 0 });
-  t.is(l.head()?.seq, 1);
-  t.is(l.shift().seq, 1);
-  t.is(l.pendingCount(), 1);
-  l.processedAwaitingDurability({ tsMs: 10, price: 1, tickCount: 1 });
-  t.deepEqual(l.undurable(), [{ tsMs: 10, price: 1, tickCount: 1 }]);
-  l.durable();
-  t.deepEqual(l.undurable(), []);
-  t.is(l.inFlightCount(), 1);
+  l.processed({ tsMs: 10, price: 1, tickCount: 1 });
+  t.is(l.recent(), undefined);
 });
 
-test('no durable history until seeded; once seeded, durable ticks join it and the last `keep` are kept', (t) => {
+test('seeded from the stores, with tick counts running back from the newest; processed ticks join it, and the last `keep` are kept', (t) => {
   const l = new CommodityLedger('WTI', 3);
-  process(l, 10, 1);
-  l.durable();
-  t.is(l.durableHistory(), undefined, 'a cold ledger knows nothing of the stores');
   l.seedHistory([{ tsMs: 5, price: 0.5 }, { tsMs: 10, price: 1 }], 2);
-  t.deepEqual(l.durableHistory(), [{ tsMs: 5, price: 0.5, tickCount: 1 }, { tsMs: 10, price: 1, tickCount: 2 }], 'counts run back from the newest');
-  for (const [ts, n] of [[20, 3], [30, 4], [40, 5]] as const) process(l, ts, n);
-  l.durable();
-  l.durable();
-  t.deepEqual(l.durableHistory()?.map((p) => p.tsMs), [10, 20, 30]);
-  t.deepEqual(l.undurable().map((p) => p.tsMs), [40]);
+  t.deepEqual(l.recent(), [{ tsMs: 5, price: 0.5, tickCount: 1 }, { tsMs: 10, price: 1, tickCount: 2 }]);
+  for (const [ts, n] of [[20, 3], [30, 4], [40, 5]] as const) l.processed({ tsMs: ts, price: ts / 10, tickCount: n });
+  t.deepEqual(l.recent()?.map((p) => [p.tsMs, p.tickCount]), [[20, 3], [30, 4], [40, 5]]);
 });
 
-test('seeding leaves out the ticks still awaiting durability: they join when they become durable, once', (t) => {
-  const l = new CommodityLedger('WTI', 10);
-  process(l, 10, 1);
-  process(l, 20, 2);
-  l.seedHistory([{ tsMs: 10, price: 1 }, { tsMs: 20, price: 2 }], 2);
-  t.deepEqual(l.durableHistory(), [], 'both are still in flight');
-  l.durable();
-  l.durable();
-  t.deepEqual(l.durableHistory()?.map((p) => [p.tsMs, p.tickCount]), [[10, 1], [20, 2]]);
+test('seeding keeps only the last `keep` stored ticks, and an empty store seeds an empty history', (t) => {
+  const l = new CommodityLedger('WTI', 2);
+  l.seedHistory([{ tsMs: 1, price: 1 }, { tsMs: 2, price: 2 }, { tsMs: 3, price: 3 }], 30);
+  t.deepEqual(l.recent(), [{ tsMs: 2, price: 2, tickCount: 29 }, { tsMs: 3, price: 3, tickCount: 30 }]);
+  const empty = new CommodityLedger('WTI', 2);
+  empty.seedHistory([], 0);
+  t.deepEqual(empty.recent(), []);
+});
+
+test('a long run is trimmed now and then but always shows the last `keep`', (t) => {
+  const l = new CommodityLedger('WTI', 4);
+  l.seedHistory([], 0);
+  for (let i = 1; i <= 1_000; i++) l.processed({ tsMs: i, price: i, tickCount: i });
+  t.deepEqual(l.recent()?.map((p) => p.tsMs), [997, 998, 999, 1_000]);
 });

@@ -8,6 +8,7 @@ import type { Prediction } from '../../proto/gen/carbon/v1/prediction.ts';
 import type { HorizonState } from '../../proto/gen/carbon/v1/internal.ts';
 import type { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
 import type { TypedRef } from '../../supervisors/typed-actors.ts';
+import type { TickOutputs } from '../sinks/tick-outputs.ts';
 
 /** What the gateway gets from the owner of a commodity. */
 export interface CommoditySnapshot {
@@ -19,9 +20,40 @@ export interface CommoditySnapshot {
   readonly horizons: readonly HorizonState[];
 }
 
+/** A fetched tick handed to its commodity's actor, with the offset it came from in its partition. */
+export interface TickDelivery {
+  readonly offset: number;
+  readonly tick: PriceTick;
+  /** When the message was fetched, performance.now() of the worker (for the latency metric). */
+  readonly fetchedAtMs: number;
+}
+
+/** What the actor made of one delivered tick. Every delivered tick gets exactly one. */
+export type TickOutcome =
+  /** Features, forecasts, maybe an alert: to the stores and topics with the tick's offset. */
+  | { readonly kind: 'outputs'; readonly outputs: TickOutputs }
+  /** The tick cannot be placed in the series (older than the newest with another price): to the DLQ. */
+  | { readonly kind: 'rejected'; readonly reason: string; readonly detail: string }
+  /** The same tick again (a producer's retry, a replayed file): nothing to write. */
+  | { readonly kind: 'duplicate' };
+
+/**
+ * Where an actor's results go: its partition, which commits them in offset order (stores, topics and the offset
+ * in one step). Data only flows this way; nothing comes back to the actor.
+ */
+export interface TickOutcomes {
+  settle(offset: number, outcome: TickOutcome): void;
+  /** A delivery can arrive twice (replayed after a restart): one whose tick is settled is passed over. */
+  isSettled(offset: number): boolean;
+  /** Outputs that are not a tick's own (a new champion forecasting the latest tick): committed with the next batch. */
+  extra(outputs: TickOutputs): void;
+}
+
 export type CommodityMsg =
-  /** From the partition supervisor after it appended ticks to the ledger; no reply. Processes every pending tick. */
-  | { readonly type: 'drain' }
+  /** From the partition supervisor: this commodity's ticks of a fetched batch, in offset order; no reply. */
+  | { readonly type: 'ticks'; readonly ticks: readonly TickDelivery[] }
+  /** From the partition supervisor after a restart with no tick to retry: rebuild the window now if it can be done without the stores. */
+  | { readonly type: 'rebuild' }
   /** From the gateway (with a timeout); replies with a CommoditySnapshot. */
   | { readonly type: 'getSnapshot'; readonly replyTo: TypedRef<CommoditySnapshot | undefined> }
   /** From the worker after the commodity's forecasters changed; no reply. Forecasts the latest tick at once. */

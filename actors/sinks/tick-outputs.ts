@@ -1,6 +1,6 @@
 /**
- * What a commodity actor produces for one tick, and the port through which it leaves the actor. Sinks make it
- * durable; `onDurable` fires once every store holds it, which is what lets the partition commit the offset.
+ * What a commodity actor produces for one tick, and the writers that put it in a store. The commit cycle writes a
+ * batch to every store (store-writes.ts) before it commits the batch's offsets.
  */
 import type { ShadowScore } from '../commodity/shadow-scoring.ts';
 import type { FeatureVector } from '../features/compute-features.ts';
@@ -28,15 +28,4 @@ export interface OutputWriter {
    */
   readonly concurrent?: boolean;
   write(batch: readonly TickOutputs[]): Promise<void>;
-}
-
-/** Where commodity actors hand their outputs. */
-export interface SinkPort {
-  /** Queues `outputs`; `onDurable` runs once they are durable in every store. Never blocks the actor. */
-  submit(outputs: TickOutputs, onDurable: () => void): void;
-  /** Resolves when everything submitted before the call is durable. */
-  flush(): Promise<void>;
-  /** Outputs submitted and not yet durable. */
-  pending(): number;
-  close(): Promise<void>;
 }

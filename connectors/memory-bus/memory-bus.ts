@@ -1,10 +1,11 @@
 /**
  * The in-process message bus of the embedded mode: the same topics, keys, partitions (same partitioner) and
  * commit semantics as Kafka, in memory. The prices topic is consumed partition by partition through the same
- * PartitionedPipeline as the Kafka consumer; committed records are dropped, so memory stays bounded by what is
- * in flight. Other topics keep their last `retain` records for inspection and fan out to subscribers.
+ * ConsumerListener as the Kafka consumer, and its partitions' writers publish and commit in one synchronous step
+ * (one process: nothing to fence). Committed records are dropped, so memory stays bounded by what is in flight.
+ * Other topics keep their last `retain` records for inspection and fan out to subscribers.
  */
-import type { IncomingRecord, PartitionedPipeline } from '../kafka/price-consumer.ts';
+import type { ConsumerListener, IncomingRecord } from '../kafka/price-consumer.ts';
 import type { MessageProducer, OutgoingMessage } from '../message-bus.ts';
 
 interface StoredRecord extends IncomingRecord {
@@ -27,7 +28,7 @@ class Partition {
     const headers = { ...(m.headers ?? {}) };
     this.records.push({
       offset,
-      key: Buffer.from(m.key),
+      key: m.key === null ? null : Buffer.from(m.key),
       value: Buffer.from(m.value),
       contentType: headers['content-type'],
       headers,
@@ -97,7 +98,7 @@ export class MemoryBus implements MessageProducer {
     const ps = this.partitions(topic);
     const listeners = this.listeners.get(topic);
     for (const m of messages) {
-      const p = ps[this.partitioner(m.key, this.partitionCount)] as Partition;
+      const p = ps[this.partitioner(m.key ?? '', this.partitionCount)] as Partition;
       const offset = p.append(m);
       if (listeners) {
         const record = p.slice(offset, 1)[0] as StoredRecord;
@@ -132,24 +133,35 @@ export class MemoryBus implements MessageProducer {
 
   private readonly consumed = new Set<string>();
 
-  /** Drives `pipeline` with every partition of `topic`, committing what it reports finished. */
-  consume(topic: string, pipeline: PartitionedPipeline, maxBatch: number, onError: (err: unknown) => void): PartitionedConsumer {
+  /**
+   * Drives `listener` with every partition of `topic` (this process is the only member): from each partition's
+   * committed offset, a batch of at most `maxBatch` after the other, as the listener takes them.
+   */
+  consume(topic: string, listener: ConsumerListener, maxBatch: number, onError: (err: unknown) => void): PartitionedConsumer {
     this.consumed.add(topic);
     const ps = this.partitions(topic);
+    const positions = ps.map((p) => p.committed);
+    const seeks = ps.map(() => 0);
     let stopped = false;
-    const loops = pipeline.assignmentChanged(ps.map((_, i) => i)).then(() =>
-      Promise.all(ps.map(async (p, partition) => {
-        while (!stopped) {
-          await p.waitBeyond(p.committed, () => stopped);
-          if (stopped) break;
-          const batch = p.slice(p.committed, maxBatch);
-          const commitAt = await pipeline.handleBatch(partition, batch, async () => undefined);
-          if (commitAt !== undefined) {
-            p.commit(commitAt);
-            p.trim(p.committed);
-          }
-        }
-      })));
+    listener.assigned(ps.map((_, i) => i), {
+      seek(partition, offset) {
+        positions[partition] = offset;
+        seeks[partition] = (seeks[partition] ?? 0) + 1;
+      },
+    });
+    const loops = Promise.all(ps.map(async (p, partition) => {
+      while (!stopped) {
+        await p.waitBeyond(positions[partition] as number, () => stopped);
+        if (stopped) break;
+        const from = positions[partition] as number;
+        const seeksBefore = seeks[partition];
+        const records = p.slice(from, maxBatch);
+        await listener.fetched({
+          partition, records, highWatermark: p.end, heartbeat: async () => undefined, isStale: () => seeks[partition] !== seeksBefore,
+        });
+        if (seeks[partition] === seeksBefore) positions[partition] = from + records.length;
+      }
+    }));
     loops.catch(onError);
     return {
       async stop() {
@@ -158,4 +170,35 @@ export class MemoryBus implements MessageProducer {
       },
     };
   }
+
+  /** The writers of `topic`'s partitions: each commit appends its messages and commits its offset at once. */
+  writers(topic: string): MemoryPartitionWriters {
+    return {
+      open: async (partition) => {
+        const p = this.partitions(topic)[partition] as Partition;
+        return {
+          startOffset: p.committed,
+          commit: async (messages, offset) => {
+            for (const t of messages) if (t.messages.length > 0) await this.send(t.topic, t.messages);
+            if (offset !== undefined) {
+              p.commit(offset);
+              p.trim(p.committed);
+            }
+          },
+          close: async () => undefined,
+        };
+      },
+      ownershipLost: () => false,
+    };
+  }
+}
+
+/** The partition writers of the in-process bus (the shape of the pipeline's PartitionWriters). */
+export interface MemoryPartitionWriters {
+  open(partition: number): Promise<{
+    readonly startOffset: number;
+    commit(messages: ReadonlyArray<{ readonly topic: string; readonly messages: readonly OutgoingMessage[] }>, offset: number | undefined): Promise<void>;
+    close(): Promise<void>;
+  }>;
+  ownershipLost(err: unknown): boolean;
 }

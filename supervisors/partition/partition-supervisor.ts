@@ -1,246 +1,124 @@
 /**
- * One assigned partition of the prices topic: its ledgers (one per commodity), its offset tracker, and the
- * partition supervisor actor that spawns a commodity actor per commodity on demand and restarts it under
- * `commodityActorPolicy`. The ledgers live outside the actors, so that restarts at either level lose nothing:
- * a restarted actor rebuilds its window and goes on from its ledger's head.
+ * The partition supervisor actor: hands each commodity its ticks (spawning its actor on the commodity's first tick)
+ * and restarts commodity actors under `commodityActorPolicy`. A restarted actor gets the ticks that its crash
+ * dropped again, at the front of its mailbox, unless the one at their head has now crashed it `poisonMaxTries`
+ * times: that one is dead-lettered and the commodity goes on. A restarted supervisor (its actors were stopped with
+ * it) hands out every tick that is not settled yet; a delivery that arrives twice is passed over by the actor.
  */
-import { performance } from 'node:perf_hooks';
 import { commodityBehaviour, RebuildError } from '../../actors/commodity/commodity-actor.ts';
-import { decodeTick } from '../../actors/commodity/decode-tick.ts';
-import { CommodityLedger, type PendingTick } from '../../actors/commodity/ledger.ts';
-import type { CommodityMsg, CommoditySnapshot, ForecasterLookup, ModelDecisions, PoisonRules } from '../../actors/commodity/protocol.ts';
-import { ShadowBook } from '../../actors/commodity/shadow-book.ts';
-import type { SinkPort } from '../../actors/sinks/tick-outputs.ts';
-import type { IncomingRecord } from '../../connectors/kafka/price-consumer.ts';
-import type { HistoryStore } from '../../actors/commodity/history-port.ts';
+import type { CommodityLedger } from '../../actors/commodity/ledger.ts';
+import type { CommodityMsg, TickDelivery, TickOutcomes } from '../../actors/commodity/protocol.ts';
+import type { ShadowBook } from '../../actors/commodity/shadow-book.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { mailboxDepth } from '../../platform/metrics.ts';
-import { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
+import { usageMeter } from '../../platform/usage-meter.ts';
 import { commodityActorPolicy, partitionSupervisorPolicy } from '../policies.ts';
 import type { CrashInfo } from '../supervise.ts';
-import { usageMeter } from '../../platform/usage-meter.ts';
-import { dispatchTo, liveChild, queryWithTimeout, spawnTyped, stopActor, type ParentRef, type TypedRef } from '../typed-actors.ts';
-import type { DeadLetterPort } from './dead-letters.ts';
-import { OffsetTracker } from './offset-tracker.ts';
+import { dispatchTo, spawnTyped, type DroppedMessage, type ParentRef, type TypedRef } from '../typed-actors.ts';
+import type { PartitionDeps } from './partition.ts';
+import type { PartitionMsg } from './partition-protocol.ts';
 
-export type PartitionMsg =
-  /** From the worker after ticks were appended to these commodities' ledgers; no reply. */
-  | { readonly type: 'ticksAppended'; readonly commodities: readonly string[] }
-  /** From the chaos control: crash the commodity's actor (a random one when undefined); no reply. */
-  | { readonly type: 'crashCommodity'; readonly commodity: string | undefined };
-
-export interface PartitionDeps {
-  readonly topic: string;
-  readonly windowSize: number;
-  readonly zScoreThreshold: number;
-  readonly maxMessageBytes: number;
-  readonly poisonMaxTries: number;
-  readonly sink: SinkPort;
-  readonly history: HistoryStore;
-  readonly forecasters: ForecasterLookup;
-  readonly decisions: ModelDecisions;
-  readonly poison: PoisonRules | undefined;
-  readonly deadLetters: DeadLetterPort;
+/** What the supervisor needs of its partition: the memory that outlives the actors, and where outcomes go. */
+export interface PartitionContext {
+  readonly partition: number;
+  readonly deps: PartitionDeps;
   readonly log: Logger;
+  readonly outcomes: TickOutcomes;
+  ledgerOf(commodity: string): CommodityLedger;
+  bookOf(commodity: string): ShadowBook;
+  /** The ticks handed out and not settled, by commodity in offset order. */
+  unsettledByCommodity(): Map<string, TickDelivery[]>;
+  /** Counts a crash of the tick's actor on it. */
+  blame(offset: number, err: unknown): void;
+  /** The crashes the tick has caused so far. */
+  crashesOf(offset: number): number;
+  /** Settles a tick that crashed its actor too often as a dead letter. */
+  poisoned(delivery: TickDelivery): void;
 }
 
-/** Lifecycle of an assignment: `running` while the group gives it to us, `draining` during a hand-off. */
-export type PartitionState = 'running' | 'draining' | 'stopped';
+/** The first tick of a `ticks` message that is not settled: the one the actor was working on when it crashed. */
+function culprit(msg: CommodityMsg | undefined, outcomes: TickOutcomes): TickDelivery | undefined {
+  if (msg?.type !== 'ticks') return undefined;
+  return msg.ticks.find((d) => !outcomes.isSettled(d.offset));
+}
 
-export class PartitionAssignment {
-  readonly ledgers = new Map<string, CommodityLedger>();
-  /** Each commodity's shadow scores, beside its ledger (they survive the actor's restarts the same way). */
-  private readonly books = new Map<string, ShadowBook>();
-  readonly tracker = new OffsetTracker();
-  readonly ref: TypedRef<PartitionMsg>;
-  state: PartitionState = 'running';
-  private failure: ((err: unknown) => void) | undefined;
-  private readonly log: Logger;
+function spawnCommodity(parent: TypedRef<PartitionMsg>, ctx: PartitionContext, commodity: string): TypedRef<CommodityMsg> {
+  const { deps } = ctx;
+  const behaviour = commodityBehaviour({
+    commodity,
+    partition: ctx.partition,
+    windowSize: deps.windowSize,
+    zScoreThreshold: deps.zScoreThreshold,
+    ledger: ctx.ledgerOf(commodity),
+    book: ctx.bookOf(commodity),
+    outcomes: ctx.outcomes,
+    history: deps.history,
+    forecasters: deps.forecasters,
+    decisions: deps.decisions,
+    poison: deps.poison,
+    log: ctx.log,
+    reply: (replyTo, value) => dispatchTo(replyTo, value),
+  });
+  return spawnTyped<ReturnType<typeof behaviour.initialState>, CommodityMsg>(parent, {
+    name: commodity,
+    level: 'commodity',
+    policy: commodityActorPolicy,
+    initialState: behaviour.initialState,
+    handle: (state, msg) => behaviour.handle(state, msg),
+    onBusy: (us) => usageMeter.commodity(commodity, { actorCpuUs: us }),
+    // A crash while processing ticks is the first unsettled tick's doing, unless reading the stores failed.
+    onCrashed: (info: CrashInfo) => {
+      if (info.phase !== 'message' || info.err instanceof RebuildError) return;
+      const tick = culprit(info.msg as CommodityMsg | undefined, ctx.outcomes);
+      if (tick !== undefined) ctx.blame(tick.offset, info.err);
+    },
+    // The dropped ticks again, ahead of the rest of the mailbox; or, with none, a rebuild at once, so that the actor
+    // is ready before its next tick (the recovery time, crash to this message, includes the rebuild).
+    replayAfterRestart: (dropped: DroppedMessage<CommodityMsg> | undefined): CommodityMsg[] => {
+      const msg = dropped?.msg;
+      if (msg?.type !== 'ticks') return [{ type: 'rebuild' }];
+      let remaining = msg.ticks.filter((d) => !ctx.outcomes.isSettled(d.offset));
+      const head = remaining[0];
+      if (head !== undefined && ctx.crashesOf(head.offset) >= deps.poisonMaxTries) {
+        ctx.poisoned(head);
+        remaining = remaining.slice(1);
+      }
+      return remaining.length > 0 ? [{ type: 'ticks', ticks: remaining }] : [{ type: 'rebuild' }];
+    },
+  });
+}
 
-  constructor(readonly partition: number, parent: ParentRef, private readonly deps: PartitionDeps) {
-    this.log = deps.log.child({ partition });
-    this.ref = spawnTyped<Map<string, TypedRef<CommodityMsg>>, PartitionMsg>(parent, {
-      name: `partition-${partition}`,
-      level: 'partition',
-      policy: partitionSupervisorPolicy,
-      initialState: () => new Map(),
-      handle: (children, msg, ctx) => this.handle(children, msg, ctx.self),
-      // Restarted (its children were stopped with it): respawn every commodity that still has work.
-      replayAfterRestart: () => [{ type: 'ticksAppended', commodities: this.commoditiesWithWork() }],
-    });
-  }
-
-  private commoditiesWithWork(): string[] {
-    return [...this.ledgers.values()].filter((l) => l.pendingCount() > 0).map((l) => l.commodity);
-  }
-
-  private ledgerOf(commodity: string): CommodityLedger {
-    let ledger = this.ledgers.get(commodity);
-    if (!ledger) {
-      ledger = new CommodityLedger(commodity, this.deps.windowSize);
-      this.ledgers.set(commodity, ledger);
-    }
-    return ledger;
-  }
-
-  private handle(children: Map<string, TypedRef<CommodityMsg>>, msg: PartitionMsg, self: TypedRef<PartitionMsg>): Map<string, TypedRef<CommodityMsg>> {
-    switch (msg.type) {
-      case 'ticksAppended':
-        for (const commodity of msg.commodities) {
-          let child = children.get(commodity);
-          if (!child) {
-            child = this.spawnCommodity(self, commodity);
-            children.set(commodity, child);
+export function spawnPartitionSupervisor(parent: ParentRef, name: string, ctx: PartitionContext): TypedRef<PartitionMsg> {
+  return spawnTyped<Map<string, TypedRef<CommodityMsg>>, PartitionMsg>(parent, {
+    name,
+    level: 'partition',
+    policy: partitionSupervisorPolicy,
+    initialState: () => new Map(),
+    handle: (children, msg, { self }) => {
+      switch (msg.type) {
+        case 'deliver':
+          for (const [commodity, ticks] of msg.byCommodity) {
+            let child = children.get(commodity);
+            if (!child) {
+              child = spawnCommodity(self, ctx, commodity);
+              children.set(commodity, child);
+            }
+            dispatchTo(child, { type: 'ticks', ticks });
           }
-          dispatchTo(child, { type: 'drain' });
+          return children;
+        case 'crashCommodity': {
+          const names = [...children.keys()];
+          const target = msg.commodity ?? names[Math.floor(Math.random() * names.length)];
+          const child = target === undefined ? undefined : children.get(target);
+          if (child) dispatchTo(child, { type: 'crash', reason: `chaos control crashed ${target}` });
+          return children;
         }
-        return children;
-      case 'crashCommodity': {
-        const names = [...children.keys()];
-        const target = msg.commodity ?? names[Math.floor(Math.random() * names.length)];
-        const child = target === undefined ? undefined : children.get(target);
-        if (child) dispatchTo(child, { type: 'crash', reason: `chaos control crashed ${target}` });
-        return children;
+        default: {
+          const unknown: never = msg;
+          throw new Error(`partition supervisor got an unknown message ${JSON.stringify(unknown)}`);
+        }
       }
-      default: {
-        const unknown: never = msg;
-        throw new Error(`partition supervisor got an unknown message ${JSON.stringify(unknown)}`);
-      }
-    }
-  }
-
-  private bookOf(commodity: string): ShadowBook {
-    let book = this.books.get(commodity);
-    if (!book) {
-      book = new ShadowBook();
-      this.books.set(commodity, book);
-    }
-    return book;
-  }
-
-  private spawnCommodity(parent: TypedRef<PartitionMsg>, commodity: string): TypedRef<CommodityMsg> {
-    const ledger = this.ledgerOf(commodity);
-    const behaviour = commodityBehaviour({
-      commodity,
-      partition: this.partition,
-      windowSize: this.deps.windowSize,
-      zScoreThreshold: this.deps.zScoreThreshold,
-      ledger,
-      book: this.bookOf(commodity),
-      sink: this.deps.sink,
-      history: this.deps.history,
-      forecasters: this.deps.forecasters,
-      decisions: this.deps.decisions,
-      poison: this.deps.poison,
-      log: this.log,
-      finished: (entry) => this.tracker.finish(entry.seq),
-      rejected: (entry, reason, detail) => this.deadLetter(entry, reason, detail),
-      reply: (replyTo, value) => dispatchTo(replyTo, value),
-    });
-    return spawnTyped<ReturnType<typeof behaviour.initialState>, CommodityMsg>(parent, {
-      name: commodity,
-      level: 'commodity',
-      policy: commodityActorPolicy,
-      initialState: behaviour.initialState,
-      handle: (state, msg) => behaviour.handle(state, msg),
-      onBusy: (us) => usageMeter.commodity(commodity, { actorCpuUs: us }),
-      onCrashed: (info) => this.blameTick(ledger, info),
-      // Whatever crashed, rebuild and go on from the ledger's head at once, ahead of the rest of the mailbox (the
-      // recovery time, crash to this drain processed, includes the window rebuild).
-      replayAfterRestart: () => [{ type: 'drain' }],
-    });
-  }
-
-  /**
-   * A crash while draining is the head tick's doing (unless reading the stores failed). After
-   * `poisonMaxTries` crashes the tick goes to the DLQ and the commodity goes on without it.
-   */
-  private blameTick(ledger: CommodityLedger, info: CrashInfo): void {
-    const msgType = (info.msg as { type?: unknown } | undefined)?.type;
-    if (info.phase !== 'message' || msgType !== 'drain' || info.err instanceof RebuildError) return;
-    const head = ledger.head();
-    if (!head) return;
-    head.crashes++;
-    head.lastError = info.err;
-    if (head.crashes < this.deps.poisonMaxTries) return;
-    ledger.shift();
-    const err = info.err instanceof Error ? `${info.err.name}: ${info.err.message}` : String(info.err);
-    this.deadLetter(head, 'poison', `crashed its actor ${head.crashes} times; last error ${err}`);
-  }
-
-  private deadLetter(entry: PendingTick, reason: string, detail: string): void {
-    this.sendToDlq(entry.seq, Buffer.from(entry.tick.commodity), Buffer.from(PriceTick.encode(entry.tick).finish()), reason, detail);
-  }
-
-  private sendToDlq(offset: number, key: Buffer | null, value: Buffer | null, reason: string, detail: string): void {
-    this.log.warn('message_dead_lettered', { offset, reason, detail });
-    this.deps.deadLetters
-      .send({ partition: this.partition, offset, key, value, reason, detail })
-      .then(() => this.tracker.finish(offset), (err: unknown) => this.failure?.(err));
-  }
-
-  /** Feeds a batch (in offset order) to the actors. */
-  accept(records: readonly IncomingRecord[]): void {
-    const touched = new Set<string>();
-    const fetchedAt = performance.now();
-    for (const r of records) {
-      this.tracker.begin(r.offset);
-      const decoded = decodeTick(r, this.deps.maxMessageBytes);
-      if (!decoded.ok) {
-        this.sendToDlq(r.offset, r.key, r.value, decoded.reason, decoded.detail);
-        continue;
-      }
-      this.ledgerOf(decoded.tick.commodity).append({ seq: r.offset, tick: decoded.tick, fetchedAtMs: fetchedAt, crashes: 0 });
-      touched.add(decoded.tick.commodity);
-    }
-    if (touched.size > 0) dispatchTo(this.ref, { type: 'ticksAppended', commodities: [...touched] });
-  }
-
-  /** Ticks handed to the actors and not yet finished (the backpressure measure). */
-  inFlight(): number {
-    return this.tracker.outstanding();
-  }
-
-  /** Resolves when everything accepted so far is finished; rejects if a DLQ write failed. */
-  finished(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.failure = reject;
-      this.tracker.idle().then(resolve, reject);
-    });
-  }
-
-  /**
-   * The commodity actor's snapshot, or undefined when no actor of this partition runs for it (no tick since the
-   * partition came here, or stopped). Asked of the actor directly: through the partition supervisor, every
-   * question took one more message and one more turn of the event loop.
-   */
-  snapshot(commodity: string, timeoutMs: number): Promise<CommoditySnapshot | undefined> {
-    const actor = liveChild<CommodityMsg>(this.ref, commodity);
-    if (actor === undefined) return Promise.resolve(undefined);
-    return queryWithTimeout(actor, (replyTo) => ({ type: 'getSnapshot' as const, replyTo }), timeoutMs);
-  }
-
-  /** The commodity's forecasters changed: its actor (if one runs here) forecasts its latest tick with them. */
-  forecastersChanged(commodity: string): void {
-    const actor = liveChild<CommodityMsg>(this.ref, commodity);
-    if (actor !== undefined) dispatchTo(actor, { type: 'forecastersChanged' });
-  }
-
-  /** Chaos control; false when the partition has no actor for it. */
-  crashCommodity(commodity: string | undefined): boolean {
-    if (commodity !== undefined && !this.ledgers.has(commodity)) return false;
-    return dispatchTo(this.ref, { type: 'crashCommodity', commodity });
-  }
-
-  pendingInLedgers(): number {
-    let n = 0;
-    for (const l of this.ledgers.values()) n += l.inFlightCount();
-    return n;
-  }
-
-  stop(): void {
-    this.state = 'stopped';
-    stopActor(this.ref);
-    mailboxDepth.set(0);
-  }
+    },
+    // Restarted (its actors were stopped with it, their mailboxes gone): every unsettled tick again.
+    replayAfterRestart: () => [{ type: 'deliver', byCommodity: ctx.unsettledByCommodity() }],
+  });
 }

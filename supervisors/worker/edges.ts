@@ -5,13 +5,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PartitionedPipeline } from '../../connectors/kafka/price-consumer.ts';
 import { createKafka, prepareTopics } from '../../connectors/kafka/client.ts';
-import { dlqDeadLetterPort } from '../../connectors/kafka/dead-letter-port.ts';
-import { DlqWriter, dlqMessage } from '../../connectors/kafka/dlq.ts';
 import { kafkaProducer } from '../../connectors/kafka/kafka-producer.ts';
 import { startModelUpdatesConsumer } from '../../connectors/kafka/model-updates-consumer.ts';
-import { startPriceConsumer } from '../../connectors/kafka/price-consumer.ts';
+import { plainWriters, transactionalWriters } from '../../connectors/kafka/partition-writers.ts';
+import { startPriceConsumer, type ConsumerListener, type PriceConsumer } from '../../connectors/kafka/price-consumer.ts';
 import { partitionOf } from '../../connectors/kafka/tick-publisher.ts';
 import { topicNames, type Topics } from '../../connectors/kafka/topics.ts';
 import { MemoryBus } from '../../connectors/memory-bus/memory-bus.ts';
@@ -24,12 +22,17 @@ import { memoryOwnershipRegistry, memoryOwnershipState, redisOwnershipRegistry, 
 import { LocalQuotas, type QuotaPort } from '../../gateway/quota.ts';
 import { clusterServices, type Config } from '../../platform/config.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { dlqTotal } from '../../platform/metrics.ts';
 import { ModelUpdate } from '../../proto/gen/carbon/v1/model_update.ts';
-import type { DeadLetterPort } from '../partition/dead-letters.ts';
+import type { PartitionWriters } from '../partition/partition-writer.ts';
 
 export interface Stoppable {
   stop(): Promise<void>;
+}
+
+/** The prices topic being consumed. */
+export interface PricesFeed extends Stoppable {
+  /** Stops fetching; the membership stays until stop (a stopping worker hands its partitions off in between). */
+  pause(): void;
 }
 
 export interface Edges {
@@ -39,11 +42,15 @@ export interface Edges {
   readonly partitionCount: number;
   readonly store: SqlStore;
   readonly online: OnlineStore;
-  /** Outputs, model updates, and the embedded source's ticks. */
+  /** Model updates, and the embedded source's ticks. */
   readonly producer: MessageProducer;
-  readonly deadLetters: DeadLetterPort;
-  /** Starts feeding the prices topic's partitions (all of them, or the group's share) to the pipeline. */
-  consumePrices(pipeline: PartitionedPipeline, onFatal: (err: unknown) => void): Promise<Stoppable>;
+  /** Where each partition's outputs and offset leave in one commit. */
+  readonly writers: PartitionWriters;
+  /**
+   * Starts feeding the prices topic's partitions (all of them, or the group's share) to `listener`; `onJoined` is
+   * told the member id at each join of the group.
+   */
+  consumePrices(listener: ConsumerListener, onFatal: (err: unknown) => void, onJoined?: (memberId: string) => void): Promise<PricesFeed>;
   /** True when the consumer has committed everything published to the prices topic so far. */
   pricesDrained(): Promise<boolean>;
   /** The shared table of who owns which partition (Redis), or a table of this process alone (memory). */
@@ -53,20 +60,6 @@ export interface Edges {
   /** Every promotion and rollback, as it is announced. */
   onModelUpdate(apply: (update: ModelUpdate) => Promise<void>): Promise<Stoppable>;
   close(): Promise<void>;
-}
-
-/** The embedded DLQ: the same topic name, bytes and headers as in Kafka, held by the in-process bus. */
-function busDeadLetterPort(bus: MemoryBus, sourceTopic: string, maxValueBytes: number): DeadLetterPort {
-  return {
-    async send(r) {
-      const m = dlqMessage({
-        sourceTopic, value: r.value ?? Buffer.alloc(0), reason: r.reason, detail: r.detail,
-        key: r.key?.toString('utf8'), partition: r.partition, offset: String(r.offset),
-      }, maxValueBytes);
-      await bus.send(m.topic, [{ key: m.key ?? '', value: m.value, headers: m.headers }]);
-      dlqTotal.inc({ topic: m.topic, reason: r.reason });
-    },
-  };
 }
 
 async function openStore(config: Config, log: Logger): Promise<SqlStore> {
@@ -120,11 +113,13 @@ export async function openEdges(config: Config, log: Logger, mode: 'cluster' | '
       store,
       online,
       producer: bus,
+      writers: bus.writers(topics.prices),
       ownership: state.ownership,
       quotas: state.quotas,
-      deadLetters: busDeadLetterPort(bus, topics.prices, config.pipeline.maxMessageBytes),
-      async consumePrices(pipeline, onFatal) {
-        return bus.consume(topics.prices, pipeline, 2_000, onFatal);
+      async consumePrices(listener, onFatal) {
+        const consumer = bus.consume(topics.prices, listener, 2_000, onFatal);
+        // One process consumes every partition: nothing to stop fetching for a hand-off to another member.
+        return { pause: () => undefined, stop: () => consumer.stop() };
       },
       pricesDrained: async () => bus.drained(topics.prices),
       async onModelUpdate(apply) {
@@ -141,8 +136,17 @@ export async function openEdges(config: Config, log: Logger, mode: 'cluster' | '
   const kafka = createKafka(config.kafkaBrokers, `${config.kafka.clientId}-${process.pid}`);
   const partitionCount = await prepareTopics(kafka, topics, config.kafka.topicPartitions);
   const producer = await kafkaProducer(kafka);
-  const dlqProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-  await dlqProducer.connect();
+  // Without transactions, outputs go through one idempotent producer and offsets through the consumer, started later.
+  let consumer: PriceConsumer | undefined;
+  const writers = config.kafka.transactions
+    ? transactionalWriters({ kafka, groupId: config.kafka.groupId, topic: topics.prices, transactionTimeoutMs: config.kafka.transactionTimeoutMs, log })
+    : plainWriters({
+        kafka, groupId: config.kafka.groupId, topic: topics.prices,
+        commitOffset: async (partition, offset) => {
+          if (consumer === undefined) throw new Error('no consumer to commit through yet');
+          await consumer.commitOffset(partition, offset);
+        },
+      });
   return {
     describe: { bus: 'kafka', ...describeStores },
     topics,
@@ -150,11 +154,11 @@ export async function openEdges(config: Config, log: Logger, mode: 'cluster' | '
     store,
     online,
     producer,
+    writers,
     ownership: state.ownership,
     quotas: state.quotas,
-    deadLetters: dlqDeadLetterPort(new DlqWriter(dlqProducer, { maxValueBytes: config.pipeline.maxMessageBytes }), topics.prices),
-    async consumePrices(pipeline, onFatal) {
-      const consumer = await startPriceConsumer({
+    async consumePrices(listener, onFatal, onJoined) {
+      consumer = await startPriceConsumer({
         kafka,
         topic: topics.prices,
         groupId: config.kafka.groupId,
@@ -163,7 +167,8 @@ export async function openEdges(config: Config, log: Logger, mode: 'cluster' | '
         partitionsConcurrently: Math.max(1, Math.min(partitionCount, 6)),
         maxBytesPerPartition: 128 * 1024,
         log,
-      }, pipeline);
+        onJoined,
+      }, listener);
       consumer.crashed.catch(onFatal);
       return consumer;
     },
@@ -185,7 +190,7 @@ export async function openEdges(config: Config, log: Logger, mode: 'cluster' | '
       return startModelUpdatesConsumer(kafka, topics.modelUpdates, config.kafka.groupId, apply, log);
     },
     async close() {
-      await Promise.allSettled([producer.close(), dlqProducer.disconnect()]);
+      await Promise.allSettled([producer.close(), writers.close()]);
       await closeStores();
     },
   };

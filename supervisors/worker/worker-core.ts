@@ -1,17 +1,16 @@
 /**
  * What every worker runs, whatever its edges: the actor system with the worker root, the model replicas, the
- * batching sink over the stores, the partitions pipeline fed by the prices consumer. The cluster worker and the
- * embedded `npm start` differ only in the edges they pass in (see edges.ts).
+ * pipeline of partitions fed by the prices consumer and committed through the partition writers, after the outputs
+ * are written to the stores. The cluster worker and the embedded `npm start` differ only in the edges they pass in
+ * (see edges.ts).
  */
 import type { PoisonRules } from '../../actors/commodity/protocol.ts';
 import { ModelRegistry } from '../../actors/model/registry.ts';
 import { ForecasterCache } from '../../actors/model/forecaster-cache.ts';
 import { modelUpdatePublisher } from '../../actors/training/model-update-publisher.ts';
-import { batchingSink } from '../../actors/sinks/batching-sink.ts';
-import { busSink } from '../../actors/sinks/kafka-sink.ts';
 import { postgresSink } from '../../actors/sinks/postgres-sink.ts';
 import { onlineStoreSink } from '../../actors/sinks/redis-sink.ts';
-import type { SinkPort } from '../../actors/sinks/tick-outputs.ts';
+import { StoreWrites } from '../../actors/sinks/store-writes.ts';
 import { sqlHistoryStore } from '../../connectors/postgres/history-store.ts';
 import { sqlModelStore } from '../../connectors/postgres/model-store.ts';
 import type { Config } from '../../platform/config.ts';
@@ -33,14 +32,16 @@ import { WorkerPipeline } from './worker-pipeline.ts';
 export interface WorkerCore {
   readonly pipeline: WorkerPipeline;
   readonly gateway: Gateway;
-  readonly sink: SinkPort;
   readonly models: ForecasterCache;
   /**
-   * Stops taking gRPC calls, stops fetching, finishes what is in flight, flushes the sink, stops the actors and
-   * the gateway (the edges stay open).
+   * Stops taking gRPC calls, stops fetching, hands every partition off (drain, flush, commit, release), leaves the
+   * group, stops the actors and the gateway (the edges stay open).
    */
   stop(): Promise<void>;
 }
+
+/** How long a store may stay down before the worker gives up and exits (its supervisor restarts it). */
+const STORE_GIVE_UP_MS = 60_000;
 
 /** Exit status of a worker whose actor tree gave up (EX_SOFTWARE): the cluster primary restarts it. */
 export const EXIT_ESCALATED = 70;
@@ -52,6 +53,7 @@ export async function startWorkerCore(
   poison: PoisonRules | undefined,
   log: Logger,
   onFatal: (reason: string, err: unknown) => void,
+  onJoined?: (memberId: string) => void,
 ): Promise<WorkerCore> {
   const models = new ForecasterCache(new ModelRegistry(sqlModelStore(edges.store), undefined), log);
   // Decisions taken here (a challenger's promotion, a retrain) are announced like an operator's.
@@ -62,14 +64,10 @@ export async function startWorkerCore(
     log: log.child({ component: 'model-decisions' }),
   });
   const modelUpdates = await edges.onModelUpdate((u) => models.apply(u));
-  const sink = batchingSink({
-    writers: [meteredWriter(postgresSink(edges.store), usageMeter), onlineStoreSink(edges.online), busSink(edges.producer, edges.topics)],
-    maxRows: config.pipeline.flushMaxRows,
-    intervalMs: config.pipeline.flushIntervalMs,
-    maxConcurrentBatches: config.pipeline.flushConcurrency,
-    giveUpAfterMs: 60_000,
+  const stores = new StoreWrites({
+    writers: [meteredWriter(postgresSink(edges.store), usageMeter), onlineStoreSink(edges.online)],
+    giveUpAfterMs: STORE_GIVE_UP_MS,
     log,
-    onFatal: (err) => onFatal('sink_unavailable', err),
   });
   const system: SystemRef = start({ name: `worker-${process.pid}` });
   const root = spawnTyped<null, never>(system, {
@@ -82,19 +80,24 @@ export async function startWorkerCore(
   }) as AnyRef;
   const pipeline = new WorkerPipeline({
     root,
+    writers: edges.writers,
+    stores,
+    topics: edges.topics,
     maxInFlightPerPartition: config.pipeline.maxInFlightPerPartition,
+    handOffTimeoutMs: config.pipeline.handOffTimeoutMs,
+    flush: { intervalMs: config.pipeline.flushIntervalMs, maxRows: config.pipeline.flushMaxRows, maxConcurrent: config.pipeline.flushConcurrency },
+    maxDlqValueBytes: config.pipeline.maxMessageBytes,
+    onFatal: (err) => onFatal('stores_unavailable', err),
     deps: {
       topic: edges.topics.prices,
       windowSize: config.pipeline.windowSize,
       zScoreThreshold: config.pipeline.zScoreThreshold,
       maxMessageBytes: config.pipeline.maxMessageBytes,
       poisonMaxTries: config.pipeline.poisonMaxTries,
-      sink,
       history: sqlHistoryStore(edges.store),
       forecasters: models,
       decisions,
       poison,
-      deadLetters: edges.deadLetters,
       log,
     },
   });
@@ -102,7 +105,8 @@ export async function startWorkerCore(
   // The gateway needs the pipeline and the pipeline's first assignment may come before the gateway is up: the
   // relay keeps it until the gateway attaches.
   const assignments = new AssignmentRelay();
-  const consumer = await edges.consumePrices(publishingOwnership(pipeline, assignments), (err) => onFatal('consumer_crashed', err));
+  const listener = publishingOwnership(pipeline, assignments, (err) => log.error('ownership_publish_failed', { err }));
+  const consumer = await edges.consumePrices(listener, (err) => onFatal('consumer_crashed', err), onJoined);
   const gateway = await startGateway({
     config: gatewayConfig,
     partitionCount: edges.partitionCount,
@@ -125,16 +129,16 @@ export async function startWorkerCore(
   return {
     pipeline,
     gateway,
-    sink,
     models,
     async stop() {
       gateway.drain();
-      // The consumer stops after its running batches, which commit once their outputs are durable.
+      // Fetching stops first and the membership stays while the partitions are handed off: their next owners start
+      // from what this worker committed, not from what it was still working on.
+      consumer.pause();
+      await pipeline.stop();
       await consumer.stop();
       await modelUpdates.stop();
-      await pipeline.stop();
       await decisions.settle();
-      await sink.close();
       stopSystem(system);
       await gateway.stop();
       await usage.stop();
