@@ -15,7 +15,9 @@ import { HttpSource, type HttpFormat } from '../../actors/ingest/sources/http-so
 import { SyntheticSource } from '../../actors/ingest/sources/synthetic-source.ts';
 import { describeTableMismatch, EXAMPLES_PER_REASON, type RejectExample } from '../../actors/ingest/reject-report.ts';
 import { parseDateMs, rejectReasonHelp, validationContext } from '../../actors/ingest/validate.ts';
+import type { Kafka } from 'kafkajs';
 import { kafkaFromConfig, prepareTopics } from '../../connectors/kafka/client.ts';
+import { groupLag } from '../../connectors/kafka/group-lag.ts';
 import { connectKafkaTickPublisher, DEFAULT_TICK_BATCH_SIZE, PublishError, type TickPublisher } from '../../connectors/kafka/tick-publisher.ts';
 import { topicNames } from '../../connectors/kafka/topics.ts';
 import { loadConfig, parseDurationMs } from '../../platform/config.ts';
@@ -32,6 +34,8 @@ interface CommonOptions {
   dryRun?: boolean;
   batchSize: number;
   json?: boolean;
+  /** Wait until the workers' consumer group has processed everything published, at most this long (ms). */
+  wait?: number;
 }
 
 /** `YYYY-MM-DD` or `YYYY-MM`: the first millisecond of that day or month. */
@@ -95,7 +99,46 @@ function withCommonOptions(cmd: Command): Command {
     .option('--to <date>', 'only ticks up to the end of this day (YYYY-MM-DD, UTC); later rows are counted as filtered', parseDayEnd)
     .option('--dry-run', 'validate and count, publish nothing (no Kafka needed)')
     .option('--batch-size <n>', 'ticks per produce request', parsePositiveInt, DEFAULT_TICK_BATCH_SIZE)
-    .option('--json', 'print the summary as one JSON line on stdout');
+    .option('--json', 'print the summary as one JSON line on stdout')
+    .addOption(
+      new Option('--wait [seconds]', 'then wait until the workers (CARBON_CONSUMER_GROUP) have processed everything published, at most this long')
+        .preset('600')
+        .argParser(parseWaitMs),
+    );
+}
+
+// commander hands the preset through the parser too, so a bare --wait is 600 s.
+function parseWaitMs(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds > 0');
+  return n * 1000;
+}
+
+/**
+ * Waits until the consumer group's committed offsets reach the end of the prices topic (every tick published so
+ * far is durable in the platform's stores, or dead-lettered), printing the lag as it falls. Throws after `ms`.
+ */
+async function waitForWorkers(kafka: Kafka, topic: string, groupId: string, ms: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + ms;
+    let told = 0;
+    for (;;) {
+      const lag = (await groupLag(admin, topic, groupId)).reduce((n, p) => n + p.lag, 0);
+      if (lag === 0) return;
+      if (Date.now() > deadline) {
+        throw new PublishError(`the consumer group ${groupId} still had ${lag} ticks of ${topic} to process after ${ms / 1000} s: is \`carbon start\` running with the same KAFKA_BROKERS and CARBON_CONSUMER_GROUP?`);
+      }
+      if (Date.now() - told >= 5_000) {
+        log.info('ingest_waiting_for_workers', { group: groupId, ticksLeft: lag });
+        told = Date.now();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 const formatInt = (n: number): string => n.toLocaleString('en-US');
@@ -180,6 +223,10 @@ async function ingest(makeSource: () => RowSource, options: CommonOptions & { un
     progress.stop({ published: summary.published, rejected: summary.rejectedTotal });
     log.info('ingest_summary', { ...summary });
     printSummary(summary, options.json === true);
+    if (options.wait !== undefined && !options.dryRun && config.kafkaBrokers) {
+      await waitForWorkers(kafkaFromConfig(config), topicNames(config.kafka.topicPrefix).prices, config.kafka.groupId, options.wait);
+      if (options.json !== true) process.stdout.write('  processed  every tick published is in the platform\'s stores\n');
+    }
     await pushRunMetrics(pushTo, 'carbon-ingest', [ingestTotal]);
   } catch (err) {
     progress?.stop({ failed: true });
