@@ -10,6 +10,7 @@ import test from 'ava';
 import { status } from '@grpc/grpc-js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pastTickReasons } from '../actors/commodity/past-ticks.ts';
 import { rejectReasons } from '../actors/ingest/validate.ts';
 import { dlqHeaders } from '../connectors/kafka/dlq.ts';
 import { allTopicNames, contentTypes, topicNames } from '../connectors/kafka/topics.ts';
@@ -150,13 +151,14 @@ test('the error table is the gateway\'s catalogue: each code with its status and
   t.deepEqual(documented, catalogue);
 });
 
-test('every topic, DLQ header, content type and ingest reject reason is named', (t) => {
+test('every topic, DLQ header, content type, ingest reject reason and past-tick reason is named', (t) => {
   const named = (s: string) => doc.includes(`\`${s}\``);
   const missing = [
     ...allTopicNames(topicNames('')),
     ...Object.values(dlqHeaders),
     ...Object.values(contentTypes),
     ...rejectReasons,
+    ...pastTickReasons,
   ].filter((s) => !named(s));
   t.deepEqual(missing, []);
 });

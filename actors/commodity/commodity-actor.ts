@@ -33,11 +33,12 @@ import type { CommodityLedger } from './ledger.ts';
 import { awaitOutcome, realizeOutcomes } from './live-outcomes.ts';
 import { predictionOf } from './prediction-message.ts';
 import type { CommodityMsg, CommoditySnapshot, ForecasterLookup, ModelDecisions, PoisonRules, ServingSet, TickDelivery, TickOutcomes } from './protocol.ts';
+import { judgePastTick, StoredPrices } from './past-ticks.ts';
 import type { ShadowBook } from './shadow-book.ts';
 import { awaitOutcomes, duePromotions, keepServed, settleOutcomes, type AwaitingOutcome, type ShadowScore } from './shadow-scoring.ts';
 import { applyTick, initialState, rebuiltState, type CommodityState } from './state.ts';
 
-/** Reading the stores failed: the actor restarts and retries, but the tick at the head is not to blame. */
+/** Reading the stores failed (a rebuild, a replay's stored prices): the actor restarts and retries, but the tick at the head is not to blame. */
 export class RebuildError extends Error {
   override readonly name = 'RebuildError';
   readonly code = 'rebuild_failed';
@@ -116,6 +117,7 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
   const skippedNoForecast = predictionsSkipped.labels({ commodity, reason: 'no_forecast' });
   let warnedNoModel = false;
   let ticksSinceShiftCheck = 0;
+  const storedPrices = new StoredPrices(deps.history, commodity);
 
   /** The window from the ledger's memory, when it has one: after a restart, with no I/O on the recovery path. */
   function rebuildFromMemory(state: CommodityState): CommodityState | undefined {
@@ -206,6 +208,15 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
     if (shifted.length > 0) deps.decisions.retrain(commodity, `distribution shift above ${SHIFT_ALARM_PSI}: ${shifted.join(', ')}`);
   }
 
+  /** The price stored at a time older than the window; failing to read it is the stores' fault, not the tick's. */
+  async function storedPriceAt(tsMs: number): Promise<number | undefined> {
+    try {
+      return await storedPrices.priceAt(tsMs);
+    } catch (err) {
+      throw new RebuildError(`cannot read the stored ticks of ${commodity} from ${tsMs}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+
   async function processTicks(state: CommodityState, ticks: readonly TickDelivery[]): Promise<CommodityState> {
     let s = state;
     for (const delivery of ticks) {
@@ -214,13 +225,11 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
       if (!s.rebuilt) s = await rebuild(s, tick.tsMs);
       if (deps.poison?.isPoison(tick)) throw new ChaosError(`poison tick ${commodity} at ${tick.tsMs}`);
       const result = applyTick(s, tick);
-      if (result.kind === 'duplicate') {
-        ticksSkipped.inc({ reason: 'duplicate' });
-        deps.outcomes.settle(delivery.offset, { kind: 'duplicate' });
-        continue;
-      }
-      if (result.kind === 'outOfOrder') {
-        deps.outcomes.settle(delivery.offset, { kind: 'rejected', reason: 'out_of_order', detail: `tick at ${tick.tsMs} is older than the latest (${result.latestTsMs}) with another price` });
+      if (result.kind === 'past') {
+        const stored = result.beforeWindow ? await storedPriceAt(tick.tsMs) : result.windowPrice;
+        const verdict = judgePastTick(tick, stored, result.latestTsMs);
+        if (verdict.kind === 'duplicate') ticksSkipped.inc({ reason: 'duplicate' });
+        deps.outcomes.settle(delivery.offset, verdict);
         continue;
       }
       const { features } = result;

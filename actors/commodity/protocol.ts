@@ -32,9 +32,9 @@ export interface TickDelivery {
 export type TickOutcome =
   /** Features, forecasts, maybe an alert: to the stores and topics with the tick's offset. */
   | { readonly kind: 'outputs'; readonly outputs: TickOutputs }
-  /** The tick cannot be placed in the series (older than the newest with another price): to the DLQ. */
+  /** A past tick with another price than the stored one, or at a time with none stored (past-ticks.ts): to the DLQ. */
   | { readonly kind: 'rejected'; readonly reason: string; readonly detail: string }
-  /** The same tick again (a producer's retry, a replayed file): nothing to write. */
+  /** The same tick again, however old (a producer's retry, a replayed file): nothing to write. */
   | { readonly kind: 'duplicate' };
 
 /**

@@ -55,17 +55,19 @@ export function rebuiltState(state: CommodityState, history: History): Commodity
 
 export type TickResult =
   | { readonly kind: 'applied'; readonly state: CommodityState; readonly features: FeatureVector }
-  /** The same tick again (a producer retry or a replay): no new output. */
-  | { readonly kind: 'duplicate' }
-  /** Older than the newest tick with another price: it cannot be placed in the series. */
-  | { readonly kind: 'outOfOrder'; readonly latestTsMs: number };
+  /**
+   * At or before the newest tick, so not a new one (past-ticks.ts judges it): `beforeWindow` when it is older than
+   * every tick of the window, where only the stores know what is stored at its time; else `windowPrice`, the price
+   * of the window's tick at its time, undefined when there is none.
+   */
+  | { readonly kind: 'past'; readonly latestTsMs: number; readonly beforeWindow: boolean; readonly windowPrice: number | undefined };
 
 export function applyTick(state: CommodityState, tick: PricePoint): TickResult {
   const ticks = state.window.ticks;
   const last = ticks[ticks.length - 1];
   if (last && tick.tsMs <= last.tsMs) {
-    const same = ticks.find((t) => t.tsMs === tick.tsMs);
-    return same && Object.is(same.price, tick.price) ? { kind: 'duplicate' } : { kind: 'outOfOrder', latestTsMs: last.tsMs };
+    const beforeWindow = tick.tsMs < (ticks[0] as PricePoint).tsMs;
+    return { kind: 'past', latestTsMs: last.tsMs, beforeWindow, windowPrice: ticks.find((t) => t.tsMs === tick.tsMs)?.price };
   }
   const window = appendTick(state.window, tick);
   const tickCount = state.tickCount + 1;

@@ -1,6 +1,7 @@
 /**
  * The commodity actors' history port over Postgres or PGlite: the last stored ticks before a time (with the tick
- * count of the newest stored feature row among them), and the challengers' stored shadow scores.
+ * count of the newest stored feature row among them), the stored ticks from a time on, and the challengers'
+ * stored shadow scores.
  */
 import type { HistoryStore } from '../../actors/commodity/history-port.ts';
 import type { ShadowScore } from '../../actors/commodity/shadow-scoring.ts';
@@ -23,6 +24,14 @@ export function sqlHistoryStore(db: SqlQuery): HistoryStore {
         ticks: rows.map((r) => ({ tsMs: Number(r.ts_ms), price: Number(r.price) })),
         tickCount: newest?.tick_count == null ? 0 : Number(newest.tick_count),
       };
+    },
+
+    async loadFrom(commodity, fromTsMs, limit) {
+      const { rows } = await db.query<{ ts_ms: number; price: number }>(
+        'SELECT ts_ms, price FROM ticks WHERE commodity = $1 AND ts_ms >= $2 ORDER BY ts_ms LIMIT $3',
+        [commodity, fromTsMs, limit],
+      );
+      return rows.map((r) => ({ tsMs: Number(r.ts_ms), price: Number(r.price) }));
     },
 
     async loadShadowScores(commodity) {

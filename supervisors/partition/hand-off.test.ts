@@ -8,7 +8,7 @@ import type { PartitionWriter } from './partition-writer.ts';
 const quiet = createLogger({}, () => undefined);
 const deps: PartitionDeps = {
   topic: 'prices', windowSize: 50, zScoreThreshold: 4, maxMessageBytes: 1024, poisonMaxTries: 3, log: quiet, poison: undefined,
-  history: { loadBefore: async () => ({ ticks: [], tickCount: 0 }), loadShadowScores: async () => [] },
+  history: { loadBefore: async () => ({ ticks: [], tickCount: 0 }), loadFrom: async () => [], loadShadowScores: async () => [] },
   forecasters: { servingFor: () => undefined, ensureLoaded: async () => undefined, release: () => undefined },
   decisions: { promote: () => undefined, retrain: () => undefined },
 };
