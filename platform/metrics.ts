@@ -8,7 +8,7 @@ import client from 'prom-client';
 const { Counter, Gauge, Histogram } = client;
 
 /** Sub-millisecond to a few seconds: actor work, inference, gRPC calls. */
-const latencyBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+export const latencyBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 // Supervision
 export const actorRestarts = new Counter({

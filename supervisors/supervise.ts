@@ -174,7 +174,7 @@ export function findLiveActor(ref: object): NactActorInternals | undefined {
   return actor.reference === ref && !actor.stopped ? actor : undefined;
 }
 
-const defaultDeps: SupervisionDeps = {
+let defaultDeps: SupervisionDeps = {
   nowMs: () => performance.now(),
   random: Math.random,
   sleep: (ms) => new Promise((resolve) => { setTimeout(resolve, ms); }),
@@ -182,6 +182,15 @@ const defaultDeps: SupervisionDeps = {
   metrics: platformSupervisionMetrics,
   isLive: (ref) => findLiveActor(ref) !== undefined,
 };
+
+/**
+ * The metrics every actor spawned from now on reports to, unless its spawn names others: a cluster worker also
+ * tells its primary, which keeps the counts of a worker that dies (supervisors/cluster/supervision-reports.ts).
+ * Once, at the start of the process.
+ */
+export function useSupervisionMetrics(metrics: SupervisionMetrics): void {
+  defaultDeps = { ...defaultDeps, metrics };
+}
 
 export function resolveDeps(overrides: Partial<SupervisionDeps> = {}): SupervisionDeps {
   return { ...defaultDeps, ...overrides };

@@ -67,7 +67,8 @@ export interface RunningCluster {
   metrics(): Promise<string>;
   /** The value of one sample in /metrics (summed over label sets matching `labels`), 0 when absent. */
   metric(name: string, labels?: Record<string, string>): Promise<number>;
-  chaos(query: string): Promise<void>;
+  /** Sends a chaos command; resolves with how many workers acted on it (a crash acted on is a crash that happened). */
+  chaos(query: string): Promise<number>;
   /** Sends `signal` to the primary and resolves with its exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -107,6 +108,7 @@ export async function startCluster(t: ExecutionContext, env: TestEnvironment, ex
     async chaos(query) {
       const res = await fetch(`${metricsUrl}/chaos/crash?${query}`, { method: 'POST' });
       if (res.status !== 202) throw new Error(`chaos ${query}: HTTP ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { applied: number }).applied;
     },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

@@ -8,6 +8,8 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { performance } from 'node:perf_hooks';
+import { createKafka } from '../../connectors/kafka/client.ts';
+import { groupMembers } from '../../connectors/kafka/group-members.ts';
 import { ensureReachable, kafkaCheck, postgresCheck, redisCheck } from '../../connectors/reachability.ts';
 import { EXIT_CONFIG, type ClusterServices, type Config } from '../../platform/config.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -15,8 +17,11 @@ import { workerRestarts } from '../../platform/metrics.ts';
 import { workerProcessPolicy } from '../policies.ts';
 import { recordRestart } from '../restart-policy.ts';
 import { startStatusLine } from '../status-line.ts';
+import { isChaosApplied, type ChaosCommand } from './chaos-command.ts';
+import { isGroupMemberReport } from './group-member-report.ts';
 import { clusterMetrics } from './metrics-aggregation.ts';
 import { startOpsServer } from './ops-http.ts';
+import { CarriedSupervisionCounts, isSupervisionReport } from './supervision-reports.ts';
 import { withRestart, type PrimaryState, type PrimaryStatus, type RestartRecord, type WorkerStatus } from './primary-status.ts';
 
 /**
@@ -42,6 +47,27 @@ const PRIMARY_METRICS = ['carbon_worker_restarts_total'];
 /** The status line's period. */
 const STATUS_PERIOD_MS = 5_000;
 
+/** How long the chaos control waits for each worker to say whether it acted. */
+const CHAOS_ANSWER_MS = 2_000;
+
+/** Sends a chaos command to one worker; resolves with whether it acted (false when it does not answer in time). */
+function askChaos(w: Worker, command: ChaosCommand): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const done = (applied: boolean): void => {
+      clearTimeout(timer);
+      w.off('message', onMessage);
+      resolve(applied);
+    };
+    const timer = setTimeout(() => done(false), CHAOS_ANSWER_MS);
+    function onMessage(m: unknown): void {
+      if (isChaosApplied(m) && m.id === command.id) done(m.applied);
+    }
+    w.on('message', onMessage);
+    if (w.isDead() || !w.isConnected()) done(false);
+    else w.send(command, undefined, {}, (err) => { if (err) done(false); });
+  });
+}
+
 export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
   const { config, services, log } = opts;
   const checks = [kafkaCheck(services.kafkaBrokers), postgresCheck(services.databaseUrl), redisCheck(services.redisUrl)];
@@ -59,6 +85,10 @@ export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
   let recentRestarts: readonly RestartRecord[] = [];
   const slots = new Map<number, Worker>();
   const slotInfo = new Map<number, { startedAtMs: number; restarts: number }>();
+  /** Each slot's worker's member id in the consumer group, as it last reported it. */
+  const memberOf = new Map<number, string>();
+  const carried = new CarriedSupervisionCounts();
+  const members = groupMembers(createKafka(services.kafkaBrokers, `${config.kafka.clientId}-primary-${process.pid}`), config.kafka.groupId);
 
   // CARBON_WORKER_NODE_ARGS adds node flags to the workers only (e.g. --cpu-prof for profiling a worker); they
   // come after WORKER_V8_FLAGS, so a flag given there wins.
@@ -71,6 +101,10 @@ export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
     const previous = slotInfo.get(slot);
     slotInfo.set(slot, { startedAtMs: Date.now(), restarts: previous === undefined ? 0 : previous.restarts + 1 });
     log.info('worker_forked', { slot, workerPid: worker.process.pid });
+    worker.on('message', (m: unknown) => {
+      if (isGroupMemberReport(m)) memberOf.set(slot, m.memberId);
+      else if (isSupervisionReport(m)) carried.record(slot, m);
+    });
     worker.on('exit', (code, signal) => onExit(slot, worker, code, signal));
     // An IPC write to a worker that is dying fails asynchronously; the exit handler above deals with the worker.
     worker.on('error', (err) => log.warn('worker_channel_error', { slot, err }));
@@ -81,8 +115,27 @@ export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
     resolveDone = resolve;
   });
 
+  /**
+   * A worker that exited without leaving the group (killed, crashed, or escalated) would keep its partitions until
+   * its session times out: it is removed now, so that the others take its partitions at their next heartbeat.
+   */
+  const removeMember = (slot: number): void => {
+    const memberId = memberOf.get(slot);
+    if (memberId === undefined) return;
+    memberOf.delete(slot);
+    const started = performance.now();
+    members.remove(memberId).then(
+      (outcome) => log.info('group_member_removed', { slot, memberId, outcome, ms: Math.round(performance.now() - started) }),
+      (err: unknown) => log.warn('group_member_remove_failed', { slot, memberId, err, effect: 'its partitions move when its session times out' }),
+    );
+  };
+
   const onExit = (slot: number, worker: Worker, code: number | null, signal: string | null): void => {
     if (slots.get(slot) === worker) slots.delete(slot);
+    carried.retire(slot);
+    // A clean exit left the group itself (it handed its partitions off first).
+    if (code !== 0 || signal !== null) removeMember(slot);
+    else memberOf.delete(slot);
     if (state !== 'running') {
       if (slots.size === 0) resolveDone(exitCode);
       return;
@@ -127,7 +180,7 @@ export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
 
   const status = startStatusLine({
     periodMs: STATUS_PERIOD_MS,
-    read: async () => (await clusterMetrics(slots, PRIMARY_METRICS)).getMetricsAsJSON(),
+    read: async () => (await clusterMetrics(slots, PRIMARY_METRICS, [carried.registry])).getMetricsAsJSON(),
     extra: () => ({ workers: { live: slots.size, expected: config.cluster.workers }, state }),
   });
   const primaryStatus = (): PrimaryStatus => ({
@@ -142,16 +195,16 @@ export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
   });
 
   const server = await startOpsServer(config.cluster.metricsHost, config.cluster.metricsPort, {
-    metricsText: async () => (await clusterMetrics(slots, PRIMARY_METRICS)).metrics(),
+    metricsText: async () => (await clusterMetrics(slots, PRIMARY_METRICS, [carried.registry])).metrics(),
     status: primaryStatus,
     health: () => ({
       healthy: state === 'running',
       body: { state, workers: slots.size, expected: config.cluster.workers, pids: [...slots.values()].map((w) => w.process.pid) },
     }),
     chaos: config.chaosEnabled
-      ? (command) => {
-          for (const w of slots.values()) w.send(command);
-          return slots.size;
+      ? async (command) => {
+          const answers = await Promise.all([...slots.values()].map((w) => askChaos(w, command)));
+          return { sent: answers.length, applied: answers.filter(Boolean).length };
         }
       : undefined,
   }, log);
@@ -167,10 +220,12 @@ export async function runClusterPrimary(opts: PrimaryOptions): Promise<number> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 
+  members.connect().catch((err: unknown) => log.warn('group_member_client_unavailable', { err, effect: 'the first removal of a dead worker connects first' }));
   for (let slot = 0; slot < config.cluster.workers; slot++) fork(slot);
   const code = await done;
   status.stop();
   await server.close();
+  await members.close();
   log.info('primary_stopped', { code });
   return code;
 }

@@ -66,11 +66,14 @@ function askWorker(w: Worker, id: number, timeoutMs: number): Promise<MetricsJso
  * In the primary: the registry of the whole cluster (its `metrics()` is the Prometheus text, its
  * `getMetricsAsJSON()` feeds the status line). Each worker's samples carry worker="<slot>" (the slot survives
  * the worker's restarts): summed over live workers instead, a worker's death would make every counter drop,
- * which Prometheus takes for a reset and counts the survivors' totals again.
+ * which Prometheus takes for a reset and counts the survivors' totals again. `carried` adds, per slot, what the
+ * slot's earlier workers counted (supervision-reports.ts).
  */
-export async function clusterMetrics(workers: ReadonlyMap<number, Worker>, primaryMetrics: readonly string[], timeoutMs = 2_000): Promise<client.Registry> {
+export async function clusterMetrics(workers: ReadonlyMap<number, Worker>, primaryMetrics: readonly string[], carried: readonly client.Registry[] = [], timeoutMs = 2_000): Promise<client.Registry> {
   const id = nextId++;
   const answers = await Promise.all([...workers].map(async ([slot, w]) => labelled(await askWorker(w, id, timeoutMs), String(slot))));
   const own = ((await registry.getMetricsAsJSON()) as MetricsJson).filter((m) => primaryMetrics.includes(m.name));
-  return client.AggregatorRegistry.aggregate([own, ...answers]);
+  // What earlier workers of a slot counted (labelled worker="<slot>" already): summed with the slot's live worker.
+  const kept = await Promise.all(carried.map(async (r) => (await r.getMetricsAsJSON()) as MetricsJson));
+  return client.AggregatorRegistry.aggregate([own, ...kept, ...answers]);
 }

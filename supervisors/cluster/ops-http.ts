@@ -1,7 +1,7 @@
 /**
  * The operators' HTTP endpoint (the metrics port): GET /metrics, GET /healthz, GET /status (the cluster primary:
  * its workers and restarts, for `carbon status`), and, with CARBON_CHAOS=true, POST /chaos/crash?commodity=WTI
- * (or no commodity: a random actor; `&poisonTsMs=...` to poison one tick).
+ * (or no commodity: a random actor; `&poisonTsMs=...` to poison one tick), answering how many workers acted.
  * Served by the cluster primary (metrics aggregated over the workers) and by the embedded platform.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -15,8 +15,8 @@ export interface OpsHandlers {
   health(): { readonly healthy: boolean; readonly body: object };
   /** The cluster primary's view of itself (primary-status.ts); undefined where there is none (embedded). */
   readonly status?: () => object;
-  /** Undefined when the chaos control is off; returns how many workers the command went to. */
-  readonly chaos: ((command: ChaosCommand) => number) | undefined;
+  /** Undefined when the chaos control is off; resolves with how many workers the command went to, and how many acted. */
+  readonly chaos: ((command: ChaosCommand) => Promise<{ readonly sent: number; readonly applied: number }>) | undefined;
 }
 
 export interface OpsServer {
@@ -28,6 +28,8 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
   res.writeHead(status, { 'content-type': contentType });
   res.end(body);
 }
+
+let nextChaosId = 1;
 
 export async function startOpsServer(host: string, port: number, handlers: OpsHandlers, log: Logger): Promise<OpsServer> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -57,12 +59,13 @@ export async function startOpsServer(host: string, port: number, handlers: OpsHa
       }
       const command: ChaosCommand = {
         type: 'carbon:chaos',
+        id: nextChaosId++,
         action: poisonTs === null ? 'crash' : 'poison',
         commodity: url.searchParams.get('commodity') ?? undefined,
         poisonTsMs: poisonTs === null ? undefined : Number(poisonTs),
       };
-      const sent = handlers.chaos(command);
-      send(res, 202, 'application/json', JSON.stringify({ sent, command }));
+      const { sent, applied } = await handlers.chaos(command);
+      send(res, 202, 'application/json', JSON.stringify({ sent, applied, command }));
       return;
     }
     send(res, 404, 'text/plain', `not found: try GET /metrics, GET /healthz${handlers.status ? ', GET /status' : ''}, POST /chaos/crash?commodity=WTI\n`);

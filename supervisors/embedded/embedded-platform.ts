@@ -134,10 +134,7 @@ export async function runEmbedded(config: Config, options: EmbeddedOptions, log:
     metricsText: () => metricsRegistry.metrics(),
     health: () => ({ healthy: state === 'running' || state === 'bootstrapping', body: { state, edges: edges.describe } }),
     chaos: poison
-      ? (command) => {
-          applyChaos(command, core?.pipeline, poison, (c) => partitionOf(c, edges.partitionCount), log);
-          return 1;
-        }
+      ? async (command) => ({ sent: 1, applied: applyChaos(command, core?.pipeline, poison, (c) => partitionOf(c, edges.partitionCount), log) ? 1 : 0 })
       : undefined,
   }, log);
   core = await startWorkerCore(config, gatewayConfig, edges, poison, log, fatal);

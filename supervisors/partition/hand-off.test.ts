@@ -6,6 +6,8 @@ import { Partition, type PartitionDeps } from './partition.ts';
 import type { PartitionWriter } from './partition-writer.ts';
 
 const quiet = createLogger({}, () => undefined);
+/** A store with nothing stored (a variable, not a literal: it may offer more than the port asks). */
+const noHistory = { loadBefore: async () => ({ ticks: [], tickCount: 0 }), loadFrom: async () => [], loadShadowScores: async () => [] };
 const deps: PartitionDeps = {
   topic: 'prices', windowSize: 50, zScoreThreshold: 4, maxMessageBytes: 1024, poisonMaxTries: 3, log: quiet, poison: undefined,
   history: { loadBefore: async () => ({ ticks: [], tickCount: 0 }), loadFrom: async () => [], loadShadowScores: async () => [] },

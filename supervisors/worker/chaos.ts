@@ -20,20 +20,22 @@ export class PoisonTicks implements PoisonRules {
   }
 }
 
-export function applyChaos(cmd: ChaosCommand, pipeline: WorkerPipeline | undefined, poison: PoisonTicks, partitionOf: (c: string) => number, log: Logger): void {
+/** Applies the command; true when this worker acted on it. */
+export function applyChaos(cmd: ChaosCommand, pipeline: WorkerPipeline | undefined, poison: PoisonTicks, partitionOf: (c: string) => number, log: Logger): boolean {
   if (cmd.action === 'poison') {
     if (cmd.commodity === undefined || cmd.poisonTsMs === undefined) {
       log.warn('chaos_command_invalid', { cmd, why: 'poison needs a commodity and poisonTsMs' });
-      return;
+      return false;
     }
     poison.add(cmd.commodity, cmd.poisonTsMs);
     log.warn('chaos_poison_set', { commodity: cmd.commodity, tsMs: cmd.poisonTsMs });
-    return;
+    return true;
   }
   if (!pipeline) {
     log.warn('chaos_command_ignored', { cmd, why: 'the worker is still starting' });
-    return;
+    return false;
   }
   const crashed = pipeline.crash(cmd.commodity, partitionOf);
   if (crashed) log.warn('chaos_crash_sent', { commodity: cmd.commodity ?? 'random' });
+  return crashed;
 }

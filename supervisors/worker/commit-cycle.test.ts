@@ -10,6 +10,8 @@ import { start, stopSystem } from '../typed-actors.ts';
 import { CommitCycle, takeMessages } from './commit-cycle.ts';
 
 const quiet = createLogger({}, () => undefined);
+/** A store with nothing stored (a variable, not a literal: it may offer more than the port asks). */
+const noHistory = { loadBefore: async () => ({ ticks: [], tickCount: 0 }), loadFrom: async () => [], loadShadowScores: async () => [] };
 const topics = topicNames('t');
 
 const deps = (): PartitionDeps => ({
