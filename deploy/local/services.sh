@@ -2,7 +2,11 @@
 # Starts, stops and reports the real services that the platform and its integration tests talk to on one
 # machine: a single-node Kafka broker (jars fetched once from Maven Central), Postgres, Redis, and a single-node
 # Trino for the analytics schema (its server fetched once from Maven Central too).
-# Usage: services.sh up | down | status | reset      (see deploy/local/README.md)
+# Usage: services.sh up | down | status | reset | restart kafka|postgres|redis [seconds down]
+#        (see deploy/local/README.md)
+# SERVICES_INSTANCE=<name> SERVICES_PORT_BASE=<n> runs a separate set for tests that stop and restart services,
+# out of the way of everything else: Kafka on n (its controller on n+1), a Postgres cluster of its own on n+2,
+# Redis on n+3, their state under $CACHE_ROOT/instances/<name> (no Trino); `down` stops all three.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -12,7 +16,15 @@ CACHE_ROOT="${CARBON_CACHE:-${HOME:-/tmp}/.cache/254carbon}"
 KAFKA_DIR="$CACHE_ROOT/kafka-$KAFKA_VERSION"
 LIBS_DIR="$KAFKA_DIR/libs"
 LIBS_MARKER="$LIBS_DIR/.complete"
-RUN_DIR="$KAFKA_DIR/run"
+INSTANCE="${SERVICES_INSTANCE:-}"
+if [[ -n "$INSTANCE" ]]; then
+  [[ "$INSTANCE" =~ ^[a-z0-9_]+$ ]] || { echo "SERVICES_INSTANCE must be lowercase letters, digits or _" >&2; exit 2; }
+  [[ "${SERVICES_PORT_BASE:-}" =~ ^[0-9]+$ ]] || { echo "SERVICES_INSTANCE needs SERVICES_PORT_BASE (a free port, and the next three)" >&2; exit 2; }
+  INSTANCE_DIR="$CACHE_ROOT/instances/$INSTANCE"
+  RUN_DIR="$INSTANCE_DIR/kafka"
+else
+  RUN_DIR="$KAFKA_DIR/run"
+fi
 DATA_DIR="$RUN_DIR/data"
 LOG_DIR="$RUN_DIR/logs"
 PID_FILE="$RUN_DIR/kafka.pid"
@@ -43,12 +55,14 @@ TRINO_CATALOG_FILE="$HERE/../k8s/base/analytics/catalog/postgresql.properties"
 TRINO_PLUGINS=(postgresql geospatial)
 
 KAFKA_HOST=127.0.0.1
-KAFKA_PORT=9092
-KAFKA_CONTROLLER_PORT=9093
+KAFKA_PORT="${SERVICES_PORT_BASE:-9092}"
+KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1))
 PG_HOST=127.0.0.1
-PG_PORT=5432
+PG_PORT=$([[ -n "$INSTANCE" ]] && echo $((KAFKA_PORT + 2)) || echo 5432)
+# The Postgres cluster: the system's own, or one created for the instance.
+PG_CLUSTER=$([[ -n "$INSTANCE" ]] && echo "carbon_$INSTANCE" || echo main)
 REDIS_HOST=127.0.0.1
-REDIS_PORT=6379
+REDIS_PORT=$([[ -n "$INSTANCE" ]] && echo $((KAFKA_PORT + 3)) || echo 6379)
 TRINO_HOST=127.0.0.1
 TRINO_PORT="${TRINO_PORT:-8080}"
 
@@ -200,12 +214,17 @@ ensure_postgres() {
   if [[ -z "$version" ]] || ! command -v pg_ctlcluster >/dev/null; then
     die "postgresql server is not installed (no cluster under /etc/postgresql): apt-get install postgresql"
   fi
-  say "Postgres down; starting cluster $version/main"
-  pg_ctlcluster --skip-systemctl-redirect "$version" main start 9>&- ||
-    die "pg_ctlcluster could not start Postgres $version/main (see /var/log/postgresql/)"
+  if [[ ! -d "/etc/postgresql/$version/$PG_CLUSTER" ]]; then
+    say "creating Postgres cluster $version/$PG_CLUSTER on port $PG_PORT (trust auth, like the test machines')"
+    pg_createcluster --port "$PG_PORT" "$version" "$PG_CLUSTER" -- --auth=trust >/dev/null 9>&- ||
+      die "pg_createcluster could not create $version/$PG_CLUSTER"
+  fi
+  say "Postgres down; starting cluster $version/$PG_CLUSTER"
+  pg_ctlcluster --skip-systemctl-redirect "$version" "$PG_CLUSTER" start 9>&- ||
+    die "pg_ctlcluster could not start Postgres $version/$PG_CLUSTER (see /var/log/postgresql/)"
   local deadline=$((SECONDS + 30))
   until postgres_answers; do
-    ((SECONDS < deadline)) || die "Postgres $version/main started but does not answer on $PG_HOST:$PG_PORT after 30 s"
+    ((SECONDS < deadline)) || die "Postgres $version/$PG_CLUSTER started but does not answer on $PG_HOST:$PG_PORT after 30 s"
     sleep 1
   done
   say "Postgres up on $PG_HOST:$PG_PORT"
@@ -218,9 +237,10 @@ ensure_redis() {
   fi
   command -v redis-server >/dev/null || die "redis is not installed: apt-get install redis-server"
   mkdir -p "$CACHE_ROOT"
-  say "Redis down; starting redis-server (no persistence, log $CACHE_ROOT/redis.log)"
+  local redis_log="$CACHE_ROOT/redis-$REDIS_PORT.log"
+  say "Redis down; starting redis-server (no persistence, log $redis_log)"
   redis-server --daemonize yes --bind "$REDIS_HOST" --port "$REDIS_PORT" --save "" --appendonly no \
-    --logfile "$CACHE_ROOT/redis.log" 9>&- || die "redis-server failed to start (see $CACHE_ROOT/redis.log)"
+    --logfile "$redis_log" 9>&- || die "redis-server failed to start (see $redis_log)"
   local deadline=$((SECONDS + 15))
   until redis_answers; do
     ((SECONDS < deadline)) || die "redis-server started but does not answer PING on $REDIS_HOST:$REDIS_PORT after 15 s"
@@ -261,8 +281,15 @@ kafka_java_cmd() {
 
 write_config() {
   mkdir -p "$DATA_DIR" "$LOG_DIR"
-  # Regenerated at every start so that edits to the committed file take effect on restart.
-  { cat "$HERE/kafka/server.properties"; printf '\nlog.dirs=%s\n' "$DATA_DIR"; } >"$CONFIG_FILE"
+  # Regenerated at every start so that edits to the committed file take effect on restart. The listeners are
+  # written again after it (the last value of a key wins): an instance has ports of its own.
+  {
+    cat "$HERE/kafka/server.properties"
+    printf '\nlog.dirs=%s\n' "$DATA_DIR"
+    printf 'listeners=PLAINTEXT://%s:%s,CONTROLLER://%s:%s\n' "$KAFKA_HOST" "$KAFKA_PORT" "$KAFKA_HOST" "$KAFKA_CONTROLLER_PORT"
+    printf 'advertised.listeners=PLAINTEXT://%s:%s\n' "$KAFKA_HOST" "$KAFKA_PORT"
+    printf 'controller.quorum.voters=1@%s:%s\n' "$KAFKA_HOST" "$KAFKA_CONTROLLER_PORT"
+  } >"$CONFIG_FILE"
 }
 
 format_storage() {
@@ -346,6 +373,45 @@ ensure_kafka() {
 }
 
 stop_kafka() { stop_started Kafka broker_pid "$PID_FILE" "$KAFKA_HOST" "$KAFKA_PORT"; }
+
+stop_postgres() {
+  local version
+  version="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)"
+  if ! postgres_answers; then
+    say "Postgres is not running on $PG_HOST:$PG_PORT"
+    return
+  fi
+  say "stopping Postgres cluster $version/$PG_CLUSTER (fast: open connections are cut)"
+  pg_ctlcluster --skip-systemctl-redirect "$version" "$PG_CLUSTER" stop -m fast 9>&- || die "pg_ctlcluster could not stop $version/$PG_CLUSTER"
+}
+
+stop_redis() {
+  if ! redis_answers; then
+    say "Redis is not running on $REDIS_HOST:$REDIS_PORT"
+    return
+  fi
+  say "stopping Redis on $REDIS_HOST:$REDIS_PORT"
+  # SHUTDOWN closes the connection as the server exits: the error redis-cli reports is the expected one.
+  redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+  local deadline=$((SECONDS + 15))
+  while redis_answers; do
+    ((SECONDS < deadline)) || die "Redis on $REDIS_HOST:$REDIS_PORT still answers 15 s after SHUTDOWN"
+    sleep 0.2
+  done
+}
+
+# Stops one service, leaves it down for the given seconds and starts it again: what the tests of dependencies that
+# restart need. On the shared services it interrupts whoever uses them: tests use an instance of their own.
+restart_service() {
+  local service="$1" down_s="${2:-0}"
+  [[ "$down_s" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "restart: the seconds down must be a number, got '$down_s'"
+  case "$service" in
+    kafka) stop_kafka; sleep "$down_s"; ensure_kafka ;;
+    postgres) stop_postgres; sleep "$down_s"; ensure_postgres ;;
+    redis) stop_redis; sleep "$down_s"; ensure_redis ;;
+    *) die "restart: kafka, postgres or redis, got '${service:-nothing}'" ;;
+  esac
+}
 
 # --- Trino ------------------------------------------------------------------------------------------------------
 
@@ -534,11 +600,11 @@ status() {
 
 # Serializes up/down/reset: several test runs may call 'up' at the same moment.
 take_lock() {
-  mkdir -p "$KAFKA_DIR"
-  exec 9>"$KAFKA_DIR/.lock"
+  mkdir -p "$RUN_DIR"
+  exec 9>"$RUN_DIR/.lock"
   if ! flock -n 9; then
-    say "another services.sh holds $KAFKA_DIR/.lock; waiting for it"
-    flock -w 600 9 || die "gave up waiting for $KAFKA_DIR/.lock"
+    say "another services.sh holds $RUN_DIR/.lock; waiting for it"
+    flock -w 600 9 || die "gave up waiting for $RUN_DIR/.lock"
   fi
 }
 
@@ -548,15 +614,25 @@ case "${1:-}" in
     take_lock
     ensure_postgres
     ensure_redis
-    launch_trino
+    # An instance is for tests of restarts: no Trino there.
+    [[ -n "$INSTANCE" ]] || launch_trino
     ensure_kafka
-    wait_for_trino
+    [[ -n "$INSTANCE" ]] || wait_for_trino
     ;;
   down)
     take_lock
     stop_kafka
-    stop_trino
-    say "Postgres and Redis are left alone"
+    if [[ -n "$INSTANCE" ]]; then
+      stop_postgres
+      stop_redis
+    else
+      stop_trino
+      say "Postgres and Redis are left alone"
+    fi
+    ;;
+  restart)
+    take_lock
+    restart_service "${2:-}" "${3:-0}"
     ;;
   status)
     status
@@ -577,7 +653,7 @@ case "${1:-}" in
     wait_for_trino
     ;;
   *)
-    echo "usage: $0 up|down|status|reset" >&2
+    echo "usage: $0 up|down|status|reset|restart kafka|postgres|redis [seconds down]" >&2
     exit 2
     ;;
 esac
