@@ -40,7 +40,10 @@ function formatFromEnv(): LogFormat {
  * Where log lines go: stderr, unless something that owns the terminal line takes them over for a while (a
  * progress bar clears itself, writes the line, and draws itself again below it: platform/progress.ts).
  */
-let sink: (line: string) => void = (line) => process.stderr.write(line);
+const toStderr = (line: string): void => {
+  process.stderr.write(line);
+};
+let sink: (line: string) => void = toStderr;
 
 /** Routes every default logger's lines through `to` until the returned function is called. */
 export function divertLogLines(to: (line: string) => void): () => void {
@@ -49,6 +52,15 @@ export function divertLogLines(to: (line: string) => void): () => void {
   return () => {
     sink = previous;
   };
+}
+
+/**
+ * A line for the person at the terminal on stdout (the status line). On a terminal, stdout and stderr are the same
+ * screen, so while something owns the bottom line (a progress bar) this line goes the way log lines go, above it.
+ */
+export function writeTerminalLine(line: string): void {
+  if (sink !== toStderr && process.stdout.isTTY === true) sink(line);
+  else process.stdout.write(line);
 }
 
 /** Errors do not survive JSON.stringify; keep what an operator needs. */

@@ -60,7 +60,8 @@ export function createProgress(options: ProgressOptions): Progress {
     const barFormat = `${options.label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate}/s | ETA {eta_formatted}`;
     const countFormat = `${options.label} {value} ${unit} | {rate}/s | {duration_formatted}`;
     const bar = new cliProgress.SingleBar({
-      format: total === undefined ? countFormat : barFormat,
+      // Chosen at each draw: a total learnt after the start (setTotal) turns the count into a bar with an ETA.
+      format: (opts, params, payload) => cliProgress.Format.Formatter({ ...opts, format: total === undefined ? countFormat : barFormat }, params, payload),
       stream: process.stderr,
       hideCursor: true,
       // Redraw even when the text did not change: a log line may have just cleared it.

@@ -8,6 +8,7 @@
  * yet processed, summed over partitions; restarts count actors and worker processes since the start.
  */
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import { writeTerminalLine } from '../platform/logger.ts';
 
 /** One sample; a histogram's say which series they are (`..._bucket`, `..._sum`, `..._count`). */
 type Sample = MetricValue<string> & { readonly metricName?: string };
@@ -154,7 +155,7 @@ export interface StatusLine {
 }
 
 export function startStatusLine(options: StatusLineOptions): StatusLine {
-  const write = options.write ?? ((line: string) => process.stdout.write(line));
+  const write = options.write ?? writeTerminalLine;
   const now = options.now ?? Date.now;
   let previous: StatusSample | undefined;
   let latest: string | undefined;

@@ -36,7 +36,9 @@ const transientPatterns: ReadonlyArray<readonly [TransientCondition, RegExp]> = 
   ['not_leader', /not the leader for that topic-partition/i],
   ['leader_election', /no leader for this topic-partition|leadership election/i],
   ['unknown_topic_partition', /does not host this topic-partition/i],
-  ['topic_already_exists', /topic with this name already exists/i],
+  // Two workers creating the same topics: the connection logs the broker's answer as "Topic creation errors" before
+  // admin.createTopics looks inside it, ignores TOPIC_ALREADY_EXISTS and throws any other error to its caller.
+  ['topic_already_exists', /topic with this name already exists|CreateTopics.*topic creation errors/i],
   ['group_rebalancing', /group is rebalancing/i],
   ['member_id_required', /needs to have a valid member id/i],
   ['coordinator_loading', /coordinator is loading/i],
