@@ -2,7 +2,6 @@
  * `carbon train`, `carbon models` and `carbon backtest` as an operator runs them: real Postgres, real Kafka,
  * the promotion announced on model-updates as a ModelUpdate protobuf keyed by commodity.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,25 +12,9 @@ import { createKafka } from '../connectors/kafka/client.ts';
 import { migrate } from '../connectors/postgres/migrate.ts';
 import { postgresStore } from '../connectors/postgres/sql-store.ts';
 import { ModelUpdate, ModelUpdateAction } from '../proto/gen/carbon/v1/model_update.ts';
+import { runCarbon as carbon } from './carbon-cli.ts';
 import { eventually } from './eventually.ts';
 import { freshDatabase, freshTopics, KAFKA_BROKERS, uniqueName } from './services.ts';
-
-const bin = new URL('../cli/bin.js', import.meta.url).pathname;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function carbon(args: readonly string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env: { ...process.env, CARBON_LOG_LEVEL: 'warn', ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const small = ['--trees', '15', '--depth', '5', '--threads', '0'];
 
@@ -110,4 +93,15 @@ test('without DATABASE_URL the commands stop with a configuration error naming i
   const both = await carbon(['train', '--commodity', 'WTI', '--all'], { DATABASE_URL: '' });
   t.is(both.code, 2);
   t.regex(both.stderr, /either --commodity <id> or --all/);
+});
+
+test('a bad variable stops the commands that read the configuration, and only them', async (t) => {
+  const bad = { CARBON_HORIZONS: 'abc' };
+  const version = await carbon(['--version'], bad);
+  t.is(version.code, 0, version.stderr);
+  const help = await carbon(['tenants', '--help'], bad);
+  t.is(help.code, 0, help.stderr);
+  const models = await carbon(['models', 'list'], bad);
+  t.is(models.code, 2);
+  t.regex(models.stderr, /^carbon: configuration error: CARBON_HORIZONS: /m);
 });

@@ -89,7 +89,6 @@ function printToken(token: string, note: string): void {
 }
 
 export function registerTenantsCommand(program: Command): void {
-  const defaultOverlap = loadConfig().tenants.rotationOverlapMs;
   const tenants = program
     .command('tenants')
     .description('the API tenants: tokens, entitlements and quotas (DATABASE_URL, or the embedded store)')
@@ -145,12 +144,14 @@ Examples:
     .command('rotate-token')
     .description('a new token; the current ones keep working for the overlap, then are refused')
     .argument('<name>', 'tenant name', parseName)
-    .option('--overlap <duration>', 'how long the current tokens stay valid beside the new one (0: refused at once)', parseOverlap, defaultOverlap)
+    .option('--overlap <duration>', 'how long the current tokens stay valid beside the new one (0: refused at once; default CARBON_TOKEN_ROTATION_OVERLAP)', parseOverlap)
     .requiredOption('--reason <text>', 'why, for the audit log')
     .option('--by <name>', 'who, for the audit log (default: $USER)')
-    .action(async (name: string, opts: AuthorOptions & { overlap: number }) => {
+    .action(async (name: string, opts: AuthorOptions & { overlap?: number }) => {
+      // Read here, not when the command is registered: a bad variable must not break every other carbon command.
+      const overlap = opts.overlap ?? loadConfig().tenants.rotationOverlapMs;
       const token = newToken();
-      const { oldTokensUntilMs } = await withTenants((admin) => admin.rotateToken(name, sha256Hex(token), opts.overlap, authorOf(opts)));
+      const { oldTokensUntilMs } = await withTenants((admin) => admin.rotateToken(name, sha256Hex(token), overlap, authorOf(opts)));
       printToken(token, `tenant ${name}: new token; ${oldTokensUntilMs === null ? 'access restored (it was revoked)' : `the previous ones are valid until ${time(oldTokensUntilMs)}`}.`);
     });
 
