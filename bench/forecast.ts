@@ -30,7 +30,7 @@ export const options = {
   threads: { default: availableParallelism(), help: 'worker threads for the forests' },
 } as const satisfies OptionSpecs;
 
-const DATA = process.env.CARBON_BENCH_DATA ?? join(import.meta.dirname, '..', '..', 'shared', 'data');
+const DATA = process.env.CARBON_BENCH_DATA ?? join(import.meta.dirname, '..', 'data');
 const DAILY = [
   ['WTI', 'wti-daily.csv'],
   ['BRENT', 'brent-daily.csv'],

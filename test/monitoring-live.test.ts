@@ -24,7 +24,7 @@ import { seriesTicks, waitForRows } from './pipeline-expectations.ts';
 import { KAFKA_BROKERS } from './services.ts';
 
 const root = join(import.meta.dirname, '..');
-const dataDir = join(root, '..', 'shared', 'data');
+const dataDir = join(root, 'data');
 const PARTITIONS = 4;
 /** BRENT rows that `carbon ingest` publishes before training; the rest stream live after the promotion. */
 const BRENT_LIVE = 400;

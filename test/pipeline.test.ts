@@ -12,7 +12,7 @@ test('carbon ingest of the WTI, Brent and Henry Hub files through a running clus
   const cluster = await startCluster(t, env);
   let expected = 0;
   for (const s of REAL_SERIES) {
-    await run(process.execPath, ['cli/bin.js', 'ingest', 'csv', `../shared/data/${s.file}`], { env: { ...process.env, ...env.env } });
+    await run(process.execPath, ['cli/bin.js', 'ingest', 'csv', `data/${s.file}`], { env: { ...process.env, ...env.env } });
     expected += readDailyPrices(s.file).length;
   }
   await waitForRows(env, expected);

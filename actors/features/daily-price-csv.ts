@@ -1,11 +1,11 @@
 /**
- * Test support (no production code imports this): reads the real daily series in ../shared/data (relative to
- * the project root; never copied into the repo) as ticks.
+ * Test support (no production code imports this): reads the real daily series that ship in the repository's
+ * data/ folder as ticks.
  */
 import { readFileSync } from 'node:fs';
 import type { PricePoint } from './window.ts';
 
-const dataDir = new URL('../../../shared/data/', import.meta.url);
+const dataDir = new URL('../../data/', import.meta.url);
 
 /**
  * The `Date,Price` rows of `fileName` as ticks at UTC midnight, oldest first. Rows with an empty price (Henry Hub,

@@ -1,5 +1,5 @@
 /**
- * Reads a `Date,Price` CSV (the layout of ../shared/data and of EIA downloads) into ticks: daily dates
+ * Reads a `Date,Price` CSV (the layout of the repository's data/ and of EIA downloads) into ticks: daily dates
  * (YYYY-MM-DD) at 00:00 UTC, monthly dates (YYYY-MM) at 00:00 UTC on the first of the month. Rows with an
  * empty price are skipped and counted (a missing observation, not a zero); anything else unreadable throws,
  * naming the line.
