@@ -15,7 +15,7 @@ import type { Topics } from '../connectors/kafka/topics.ts';
 import { eventually } from './eventually.ts';
 import { freePort } from './free-port.ts';
 import { sampleValues } from './prometheus-text.ts';
-import { KAFKA_BROKERS, REDIS_URL, freshDatabase, freshTopics, uniqueName } from './services.ts';
+import { SHARED_SERVICES, freshDatabase, freshTopics, uniqueName, type ServiceEndpoints } from './services.ts';
 
 
 export interface TestEnvironment {
@@ -28,10 +28,10 @@ export interface TestEnvironment {
   readonly env: Record<string, string>;
 }
 
-/** A fresh database, topic namespace and consumer group on the real services. */
-export async function testEnvironment(t: ExecutionContext, partitions = 6): Promise<TestEnvironment> {
-  const databaseUrl = await freshDatabase(t);
-  const { prefix, topics } = await freshTopics(t, partitions);
+/** A fresh database, topic namespace and consumer group on the real services (the shared ones unless told). */
+export async function testEnvironment(t: ExecutionContext, partitions = 6, services: ServiceEndpoints = SHARED_SERVICES): Promise<TestEnvironment> {
+  const databaseUrl = await freshDatabase(t, services.pgAdminUrl);
+  const { prefix, topics } = await freshTopics(t, partitions, services.kafkaBrokers);
   const groupId = uniqueName('carbon_test_group');
   const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   t.teardown(() => db.end());
@@ -42,9 +42,9 @@ export async function testEnvironment(t: ExecutionContext, partitions = 6): Prom
     groupId,
     db,
     env: {
-      KAFKA_BROKERS: KAFKA_BROKERS.join(','),
+      KAFKA_BROKERS: services.kafkaBrokers.join(','),
       DATABASE_URL: databaseUrl,
-      REDIS_URL,
+      REDIS_URL: services.redisUrl,
       CARBON_TOPIC_PREFIX: prefix,
       CARBON_REDIS_PREFIX: `${prefix}:`,
       CARBON_CONSUMER_GROUP: groupId,
@@ -140,7 +140,7 @@ export async function startCluster(t: ExecutionContext, env: TestEnvironment, ex
 }
 
 export async function tickPublisher(t: ExecutionContext, env: TestEnvironment): Promise<KafkaTickPublisher> {
-  const publisher = await connectKafkaTickPublisher(createKafka(KAFKA_BROKERS, 'carbon-test-publisher'), {
+  const publisher = await connectKafkaTickPublisher(createKafka((env.env.KAFKA_BROKERS ?? '').split(','), 'carbon-test-publisher'), {
     topic: env.topics.prices,
     maxMessageBytes: 64 * 1024,
     batchSize: 500,

@@ -40,8 +40,8 @@ function headerStrings(headers: IHeaders | undefined): Record<string, string> {
  * topic written in transactions (each commit leaves a control record, aborted messages are skipped), so the end is
  * reached when every partition's consumed offset reaches its end offset.
  */
-export async function readTopic(topic: string, timeoutMs = 60_000): Promise<ReadMessage[]> {
-  const kafka = createKafka(KAFKA_BROKERS, 'carbon-test');
+export async function readTopic(topic: string, timeoutMs = 60_000, brokers: readonly string[] = KAFKA_BROKERS): Promise<ReadMessage[]> {
+  const kafka = createKafka(brokers, 'carbon-test');
   const admin = kafka.admin();
   await admin.connect();
   const ends = new Map<number, number>();

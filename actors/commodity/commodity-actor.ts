@@ -28,6 +28,7 @@ import type { FeatureVector } from '../features/compute-features.ts';
 import { MODEL_INPUT_NAMES, modelInputs } from '../forecast/model-inputs.ts';
 import { SHIFT_ALARM_PSI } from '../forecast/distribution-shift.ts';
 import { ChaosError } from './chaos-error.ts';
+import { readStores } from './store-reads.ts';
 import type { HistoryStore } from './history-port.ts';
 import type { CommodityLedger } from './ledger.ts';
 import { awaitOutcome, realizeOutcomes } from './live-outcomes.ts';
@@ -138,11 +139,11 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
     let scores: ShadowScore[];
     try {
       // The forecasters in service are part of what an actor rebuilds: a restart must not skip predictions.
-      [stored, scores] = await Promise.all([
+      [stored, scores] = await readStores(`the history of ${commodity}`, () => Promise.all([
         deps.history.loadBefore(commodity, firstTsMs, deps.windowSize),
         deps.history.loadShadowScores(commodity),
         deps.forecasters.ensureLoaded(commodity),
-      ]);
+      ]), deps.log);
     } catch (err) {
       throw new RebuildError(`cannot rebuild the window of ${commodity}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
@@ -211,7 +212,7 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
   /** The price stored at a time older than the window; failing to read it is the stores' fault, not the tick's. */
   async function storedPriceAt(tsMs: number): Promise<number | undefined> {
     try {
-      return await storedPrices.priceAt(tsMs);
+      return await readStores(`the stored prices of ${commodity}`, () => storedPrices.priceAt(tsMs), deps.log);
     } catch (err) {
       throw new RebuildError(`cannot read the stored ticks of ${commodity} from ${tsMs}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }

@@ -16,6 +16,9 @@ export interface StoreWritesOptions {
   readonly log: Logger;
 }
 
+/** How long a store may stay down before the worker gives up (it exits, and its supervisor restarts it). */
+export const STORE_GIVE_UP_MS = 60_000;
+
 /** Backoff before the nth retry: 25 ms doubling, at most 2 s. */
 export function retryDelayMs(attempt: number): number {
   return Math.min(2_000, 25 * 2 ** Math.min(attempt - 1, 7));

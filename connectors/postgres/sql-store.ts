@@ -39,6 +39,13 @@ export function postgresStore(connectionString: string, maxConnections = 8): Sql
     query: (sql, params) => run(pool, sql, params),
     async transaction(fn) {
       const client = await pool.connect();
+      // A server that goes away between two statements (a restart) makes the checked-out client emit 'error', which
+      // would crash the process unheard; the next statement fails instead, and the broken client is not pooled again.
+      let broken: unknown;
+      const onError = (err: unknown): void => {
+        broken = err;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const out = await fn({ query: (sql, params) => run(client, sql, params) });
@@ -48,7 +55,8 @@ export function postgresStore(connectionString: string, maxConnections = 8): Sql
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(broken instanceof Error ? broken : undefined);
       }
     },
     async exec(sql) {

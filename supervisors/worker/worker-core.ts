@@ -10,7 +10,7 @@ import { ForecasterCache } from '../../actors/model/forecaster-cache.ts';
 import { modelUpdatePublisher } from '../../actors/training/model-update-publisher.ts';
 import { postgresSink } from '../../actors/sinks/postgres-sink.ts';
 import { onlineStoreSink } from '../../actors/sinks/redis-sink.ts';
-import { StoreWrites } from '../../actors/sinks/store-writes.ts';
+import { STORE_GIVE_UP_MS, StoreWrites } from '../../actors/sinks/store-writes.ts';
 import { sqlHistoryStore } from '../../connectors/postgres/history-store.ts';
 import { sqlModelStore } from '../../connectors/postgres/model-store.ts';
 import type { Config } from '../../platform/config.ts';
@@ -40,8 +40,6 @@ export interface WorkerCore {
   stop(): Promise<void>;
 }
 
-/** How long a store may stay down before the worker gives up and exits (its supervisor restarts it). */
-const STORE_GIVE_UP_MS = 60_000;
 
 /** Exit status of a worker whose actor tree gave up (EX_SOFTWARE): the cluster primary restarts it. */
 export const EXIT_ESCALATED = 70;
