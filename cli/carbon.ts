@@ -5,12 +5,16 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT_SERVICES_UNREACHABLE, ServicesUnreachableError } from '../connectors/services-unreachable.ts';
+import { StoreInUseError } from '../connectors/postgres/sql-store.ts';
 import { ConfigError, EXIT_CONFIG } from '../platform/config.ts';
 import { logger } from '../platform/logger.ts';
 import type { RegisterCommand } from './commands/index.ts';
 
 /** The version of the package this command belongs to (package.json, beside cli/). */
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** EX_TEMPFAIL: the embedded store is another process's for now; the same command works once it stops. */
+const EXIT_STORE_IN_USE = 75;
 
 const program = new Command('carbon')
   .description('254Carbon: real-time commodity analytics and price predictions on supervised actors')
@@ -34,6 +38,10 @@ try {
   if (err instanceof ConfigError) {
     process.stderr.write(`carbon: configuration error: ${err.message}\n`);
     process.exit(EXIT_CONFIG);
+  }
+  if (err instanceof StoreInUseError) {
+    process.stderr.write(`carbon: ${err.message}\n`);
+    process.exit(EXIT_STORE_IN_USE);
   }
   if (err instanceof ServicesUnreachableError) {
     process.stderr.write(`carbon: ${err.message}\n`);

@@ -55,7 +55,7 @@ export function formatEvaluation(m: StoredMetrics, horizonTicks: number): string
     '',
     '',
     '',
-    '(no change +- the calibration rows\' conformal |return|: blind to volatility)',
+    '',
   ]);
   const lines = [
     `walk-forward, horizon ${horizonTicks} tick${horizonTicks === 1 ? '' : 's'}: ${wf.folds.length} folds, ${int(reference.rows)} scored rows` +
@@ -63,6 +63,7 @@ export function formatEvaluation(m: StoredMetrics, horizonTicks: number): string
       `, ${int(wf.labelledRows)} labelled rows`,
     `  left out: ${int(m.excludedRows.warmUp)} warm-up, ${int(m.excludedRows.noLabelYet)} without a label yet, ${int(m.excludedRows.nonPositivePrice)} at a non-positive price (no log return)`,
     ...textTable(rows).map((l) => `  ${l}`),
+    `  fixed-width interval: no change +- the calibration rows' conformal |return|, the same width on calm and wild days.`,
     `  champion: ${m.champion.champion} (* above). Lower is better for pinball, interval score, MASE and Brier (0.25 is a coin flip's);`,
     `  a ratio is against ${REFERENCE_FAMILY} on the same rows; PT p is the Pesaran-Timmermann test of the direction calls.`,
     ...m.champion.verdicts.map((v) => `  ${v.family}: ${v.detail}`),

@@ -11,7 +11,8 @@ import { backtestCommodity, storedMetrics } from '../../actors/training/train-jo
 import { loadConfig } from '../../platform/config.ts';
 import { logger } from '../../platform/logger.ts';
 import { createProgress } from '../../platform/progress.ts';
-import { fail, forestTrainer, openDatabase, parseCommodityId, trainParamsFrom, withModelOptions, type ModelOptions } from './train.ts';
+import { fail, forestTrainer, parseCommodityId, trainParamsFrom, withModelOptions, type ModelOptions } from './train.ts';
+import { openPlatformDatabase } from './database.ts';
 
 export function registerBacktestCommand(program: Command): void {
   withModelOptions(
@@ -37,7 +38,7 @@ Examples:
     .action(async (opts: ModelOptions & { commodity: string; report?: string }) => {
       const config = loadConfig();
       const params = trainParamsFrom(opts, config);
-      const sql = await openDatabase(config);
+      const sql = await openPlatformDatabase(config, 4);
       const progress = createProgress({ label: 'backtest', unit: 'forests' });
       let seenTotal = false;
       try {

@@ -12,7 +12,8 @@ import type { StoredMetrics } from '../../actors/training/train-job.ts';
 import { sqlModelStore } from '../../connectors/postgres/model-store.ts';
 import type { SqlStore } from '../../connectors/postgres/sql-store.ts';
 import { loadConfig } from '../../platform/config.ts';
-import { fail, openDatabase, openPublisher, operatorName, parseCommodityId } from './train.ts';
+import { fail, openPublisher, operatorName, parseCommodityId } from './train.ts';
+import { openPlatformDatabase } from './database.ts';
 
 function parseVersion(value: string): number {
   const n = Number(value.replace(/^v/i, ''));
@@ -32,7 +33,7 @@ const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(
 /** Runs `fn` with a registry (and a publisher when `announce`); registry refusals become exit status 3. */
 async function withRegistry<T>(announce: boolean, fn: (registry: ModelRegistry, sql: SqlStore, announcing: boolean) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const sql = await openDatabase(config);
+  const sql = await openPlatformDatabase(config);
   let bus: Awaited<ReturnType<typeof openPublisher>>;
   try {
     bus = announce ? await openPublisher(config) : undefined;

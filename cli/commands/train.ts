@@ -24,10 +24,9 @@ import { kafkaFromConfig, prepareTopics } from '../../connectors/kafka/client.ts
 import { kafkaProducer } from '../../connectors/kafka/kafka-producer.ts';
 import { topicNames } from '../../connectors/kafka/topics.ts';
 import type { MessageProducer } from '../../connectors/message-bus.ts';
-import { migrate } from '../../connectors/postgres/migrate.ts';
 import { sqlModelStore } from '../../connectors/postgres/model-store.ts';
-import { postgresStore, type SqlStore } from '../../connectors/postgres/sql-store.ts';
 import { ConfigError, loadConfig, type Config } from '../../platform/config.ts';
+import { openPlatformDatabase } from './database.ts';
 import { logger } from '../../platform/logger.ts';
 import { createProgress } from '../../platform/progress.ts';
 
@@ -111,21 +110,6 @@ export function trainParamsFrom(o: ModelOptions, config: Config): TrainParams {
 
 export function forestTrainer(params: TrainParams, threads: number | undefined): TrainRegressors<CompactForest> {
   return threads === 0 ? sequentialForestTrainer(params.forest) : threadedForestTrainer(params.forest, threads);
-}
-
-/** The registry database, migrated; DATABASE_URL is required. */
-export async function openDatabase(config: Config): Promise<SqlStore> {
-  if (config.databaseUrl === undefined) {
-    throw new ConfigError('DATABASE_URL', 'a postgres:// URL (this command reads the feature store and the model registry)', '');
-  }
-  const sql = postgresStore(config.databaseUrl, 4);
-  try {
-    await migrate(sql);
-  } catch (err) {
-    await sql.close();
-    throw err;
-  }
-  return sql;
 }
 
 /** The model-updates publisher over Kafka when KAFKA_BROKERS is set; undefined (not announced) otherwise. */
@@ -227,7 +211,7 @@ Examples:
       const config = loadConfig();
       const params = trainParamsFrom(opts, config);
       const pushTo = pushgatewayUrl();
-      const sql = await openDatabase(config);
+      const sql = await openPlatformDatabase(config, 4);
       let bus: Awaited<ReturnType<typeof openPublisher>>;
       try {
         bus = await openPublisher(config);

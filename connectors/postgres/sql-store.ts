@@ -2,6 +2,8 @@
  * One interface over the two SQL stores: a real Postgres server (pg pool) and the embedded PGlite (Postgres in
  * WASM). Both run the same SQL and migrations; callers never know which one they hold.
  */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import pg from 'pg';
 
 export interface SqlQuery {
@@ -117,10 +119,52 @@ async function listenOnOwnConnection(connectionString: string, channel: string, 
   };
 }
 
+/** The embedded store's files are held by another live process. */
+export class StoreInUseError extends Error {
+  constructor(readonly dataDir: string, readonly pid: number) {
+    super(`the embedded store ${dataDir} is in use by process ${pid} (a running \`npm start\`?): its files are one process's at a time. Stop that process first, or set DATABASE_URL to a Postgres server`);
+    this.name = 'StoreInUseError';
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * PGlite's files are one process's: a second process opening them corrupts them. So the opener writes its pid
+ * beside them and refuses a live other holder; a holder that died (SIGKILL) leaves a stale file, which is taken
+ * over. Returns the release.
+ */
+function holdDataDir(dataDir: string): () => void {
+  const file = `${dataDir}.pid`;
+  mkdirSync(dirname(file), { recursive: true });
+  for (;;) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number(readFileSync(file, 'utf8'));
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) throw new StoreInUseError(dataDir, holder);
+    rmSync(file, { force: true });
+  }
+}
+
 /** The embedded store of `npm start`: PGlite with its files under `dataDir` (or in memory when undefined). */
 export async function pgliteStore(dataDir: string | undefined): Promise<SqlStore> {
   const { PGlite } = await import('@electric-sql/pglite');
-  const db = await PGlite.create(dataDir, { parsers: { [INT8_OID]: (v: string) => Number(v) } });
+  const release = dataDir === undefined ? () => undefined : holdDataDir(dataDir);
+  const db = await PGlite.create(dataDir, { parsers: { [INT8_OID]: (v: string) => Number(v) } }).catch((err: unknown) => {
+    release();
+    throw err;
+  });
   const wrap = (q: { query: (sql: string, params?: unknown[]) => Promise<{ rows: unknown[] }> }): SqlQuery => ({
     query: async <R extends object>(sql: string, params?: readonly unknown[]) => {
       const res = await q.query(sql, params as unknown[] | undefined);
@@ -136,6 +180,12 @@ export async function pgliteStore(dataDir: string | undefined): Promise<SqlStore
     },
     // One process holds the PGlite files: its own NOTIFYs are the only ones, and they cannot be lost.
     listen: (channel, onNotify) => db.listen(channel, onNotify),
-    close: () => db.close(),
+    close: async () => {
+      try {
+        await db.close();
+      } finally {
+        release();
+      }
+    },
   };
 }
