@@ -86,11 +86,16 @@ test('train serves a champion per commodity and announces it; models and backtes
   t.regex(await readFile(report, 'utf8'), /<h1>AR: walk-forward backtest<\/h1>/);
 });
 
-test('without DATABASE_URL the commands stop with a configuration error naming it', async (t) => {
-  const r = await carbon(['train', '--commodity', 'WTI'], { DATABASE_URL: '' });
-  t.is(r.code, 2);
-  t.regex(r.stderr, /DATABASE_URL: expected a postgres:\/\/ URL/);
-  const both = await carbon(['train', '--commodity', 'WTI', '--all'], { DATABASE_URL: '' });
+test('without DATABASE_URL the commands use the embedded store, and say what it lacks', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'carbon-embedded-'));
+  const embedded = { DATABASE_URL: '', CARBON_DATA_DIR: dataDir };
+  const r = await carbon(['train', '--commodity', 'WTI'], embedded);
+  t.is(r.code, 1);
+  t.regex(r.stdout, /WTI +1 +none .*FAILED: the feature store holds no rows for it/);
+  const list = await carbon(['models', 'list'], embedded);
+  t.is(list.code, 0, list.stderr);
+  t.regex(list.stdout, /\(no models\)/);
+  const both = await carbon(['train', '--commodity', 'WTI', '--all'], embedded);
   t.is(both.code, 2);
   t.regex(both.stderr, /either --commodity <id> or --all/);
 });
