@@ -86,6 +86,27 @@ test('opening a second writer of a partition fences the first: its commit fails 
   await Promise.all([zombie.close(), owner.close()]);
 });
 
+test('commits back to back, offsets alone between batches as a worker makes them, all land: a coordinator still writing the previous transaction\'s markers is waited for, not taken for a lost partition', async (t) => {
+  const { topics } = await freshTopics(t, 1);
+  const groupId = uniqueName('busy');
+  const writers = transactionalWriters({ kafka: kafka(), groupId, topic: topics.prices, transactionTimeoutMs: 10_000, log: quiet });
+  t.teardown(() => writers.close());
+  const writer = await writers.open(0);
+  const rounds = 60;
+  for (let i = 1; i <= rounds; i++) {
+    const messages = i % 2 === 0 ? [] : [{ topic: topics.predictions, messages: [{ key: 'WTI', value: Buffer.from(String(i)) }] }];
+    await writer.commit(messages, i);
+  }
+  await writer.close();
+  const seen = await readTopic(topics.predictions);
+  t.deepEqual(seen.map((m) => Number(m.value.toString())), Array.from({ length: rounds / 2 }, (_, i) => 2 * i + 1));
+  const admin = kafka().admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  const [offsets] = await admin.fetchOffsets({ groupId, topics: [topics.prices] });
+  t.is(offsets?.partitions.find((p) => p.partition === 0)?.offset, String(rounds));
+});
+
 interface Member {
   readonly assignments: number[][];
   readonly memberIds: string[];

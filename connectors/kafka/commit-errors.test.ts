@@ -18,6 +18,7 @@ test('each protocol error is classified by what it means for the partition', (t)
     ['PRODUCER_FENCED', 'ownership_lost'],
     ['INVALID_PRODUCER_ID_MAPPING', 'ownership_lost'],
     ['REBALANCE_IN_PROGRESS', 'rebalancing'],
+    ['CONCURRENT_TRANSACTIONS', 'coordinator_busy'],
     ['NOT_COORDINATOR', 'unavailable'],
     ['COORDINATOR_NOT_AVAILABLE', 'unavailable'],
     ['REQUEST_TIMED_OUT', 'unavailable'],

@@ -12,6 +12,11 @@ export type CommitFailure =
   | 'rebalancing'
   /** The broker could not be reached or did not answer in time. */
   | 'unavailable'
+  /**
+   * The transaction coordinator is still writing the markers of this writer's previous transaction (its commit
+   * or abort returns before they are written): the same transaction succeeds when begun again a moment later.
+   */
+  | 'coordinator_busy'
   | 'unknown';
 
 const byType: Readonly<Record<string, CommitFailure>> = {
@@ -24,6 +29,7 @@ const byType: Readonly<Record<string, CommitFailure>> = {
   // The transaction outlived transaction.timeout.ms and the coordinator aborted it (it bumped the epoch).
   INVALID_PRODUCER_ID_MAPPING: 'ownership_lost',
   REBALANCE_IN_PROGRESS: 'rebalancing',
+  CONCURRENT_TRANSACTIONS: 'coordinator_busy',
   NOT_COORDINATOR: 'unavailable',
   COORDINATOR_NOT_AVAILABLE: 'unavailable',
   COORDINATOR_LOAD_IN_PROGRESS: 'unavailable',

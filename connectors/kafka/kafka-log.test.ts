@@ -23,6 +23,7 @@ test('the conditions of start-up and rebalancing are recognised from the message
   t.like(classifyKafkaLog('The group is rebalancing, re-joining', undefined), { kind: 'transient', condition: 'group_rebalancing' });
   t.like(classifyKafkaLog('Response JoinGroup(key: 11, version: 5)', 'The group member needs to have a valid member id before actually entering a consumer group'), { kind: 'transient', condition: 'member_id_required' });
   t.like(classifyKafkaLog('Response FindCoordinator(key: 10, version: 2)', "The coordinator is loading and hence can't process requests"), { kind: 'transient', condition: 'coordinator_loading' });
+  t.like(classifyKafkaLog('Response AddOffsetsToTxn(key: 25, version: 1)', 'The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing'), { kind: 'transient', condition: 'transaction_in_progress' });
   t.like(classifyKafkaLog('Could not create topics', 'Topic with this name already exists'), { kind: 'transient', condition: 'topic_already_exists' });
   t.like(classifyKafkaLog('Response CreateTopics(key: 19, version: 3)', 'Topic creation errors'), { kind: 'transient', condition: 'topic_already_exists' });
   t.like(classifyKafkaLog('Failed to send messages: There is no leader for this topic-partition as we are in the middle of a leadership election', undefined), { kind: 'transient', condition: 'leader_election' });

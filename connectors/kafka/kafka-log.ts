@@ -29,6 +29,7 @@ export type TransientCondition =
   | 'member_id_required'
   | 'coordinator_loading'
   | 'coordinator_unavailable'
+  | 'transaction_in_progress'
   | 'stale_metadata';
 
 /** Matched against kafkajs's message and its `error` field (the broker's error text). */
@@ -43,6 +44,8 @@ const transientPatterns: ReadonlyArray<readonly [TransientCondition, RegExp]> = 
   ['member_id_required', /needs to have a valid member id/i],
   ['coordinator_loading', /coordinator is loading/i],
   ['coordinator_unavailable', /coordinator is not available|not the correct coordinator/i],
+  // The coordinator still writes the previous transaction's markers; kafkajs or the partition writer begins again.
+  ['transaction_in_progress', /another concurrent operation on the same transaction/i],
   ['stale_metadata', /not aware of all assigned partitions|has been updated.*resync group/i],
 ];
 

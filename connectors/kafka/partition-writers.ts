@@ -15,10 +15,19 @@
  * Plain (CARBON_KAFKA_TRANSACTIONS=false, for measuring what transactions cost): the messages through the worker's
  * idempotent producer, then the offset through the consumer. At least once on the topics; nothing is fenced.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { Partitioners, type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Logger } from '../../platform/logger.ts';
 import type { OutgoingMessage } from '../message-bus.ts';
 import { classifyCommitError, PartitionCommitError } from './commit-errors.ts';
+
+/**
+ * A transaction begun while the coordinator still completes the previous one is refused (CONCURRENT_TRANSACTIONS)
+ * for as long as the markers take to write: milliseconds, seconds on a loaded broker. 12 attempts wait up to ~6 s in all.
+ */
+const BUSY_COORDINATOR_ATTEMPTS = 12;
+const BUSY_COORDINATOR_FIRST_BACKOFF_MS = 20;
+const BUSY_COORDINATOR_MAX_BACKOFF_MS = 1_000;
 
 /** Messages for one topic (the shape of the partition writer's port). */
 interface TopicMessages {
@@ -134,16 +143,32 @@ function transactionalWriter(
     async commit(messages, offset) {
       const topicMessages = nonEmpty(messages);
       if (topicMessages.length === 0 && offset === undefined) return;
-      const txn = await producer.transaction();
-      try {
-        if (topicMessages.length > 0) await txn.sendBatch({ topicMessages, acks: -1 });
-        if (offset !== undefined) await txn.sendOffsets(offsetsOf(partition, offset));
-        await txn.commit();
-      } catch (err) {
-        // Aborting tells the coordinator at once; if it fails too (fenced, broker gone) the coordinator aborts the
-        // transaction itself when the next writer opens or the transaction times out.
-        await txn.abort().catch((abortErr: unknown) => log.debug('transaction_abort_failed', { partition, failure: classifyCommitError(abortErr), err: abortErr }));
-        throw new PartitionCommitError(partition, err);
+      for (let attempt = 1; ; attempt++) {
+        const txn = await producer.transaction();
+        try {
+          if (topicMessages.length > 0) await txn.sendBatch({ topicMessages, acks: -1 });
+          if (offset !== undefined) await txn.sendOffsets(offsetsOf(partition, offset));
+          await txn.commit();
+          return;
+        } catch (err) {
+          // Aborting tells the coordinator at once; if it fails too (fenced, broker gone) the coordinator aborts the
+          // transaction itself when the next writer opens or the transaction times out.
+          const aborted = await txn.abort().then(
+            () => true,
+            (abortErr: unknown) => {
+              log.debug('transaction_abort_failed', { partition, failure: classifyCommitError(abortErr), err: abortErr });
+              return false;
+            },
+          );
+          // kafkajs retries a busy coordinator on AddPartitionsToTxn but not on AddOffsetsToTxn; the Java client
+          // retries both. The aborted attempt's messages are invisible to read_committed subscribers.
+          if (aborted && attempt < BUSY_COORDINATOR_ATTEMPTS && classifyCommitError(err) === 'coordinator_busy') {
+            log.debug('transaction_retried', { partition, attempt, reason: 'coordinator_busy' });
+            await delay(Math.min(BUSY_COORDINATOR_MAX_BACKOFF_MS, BUSY_COORDINATOR_FIRST_BACKOFF_MS * 2 ** (attempt - 1)));
+            continue;
+          }
+          throw new PartitionCommitError(partition, err);
+        }
       }
     },
     close: () => producer.disconnect(),
