@@ -34,6 +34,8 @@ export async function testEnvironment(t: ExecutionContext, partitions = 6, servi
   const { prefix, topics } = await freshTopics(t, partitions, services.kafkaBrokers);
   const groupId = uniqueName('carbon_test_group');
   const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  // An idle connection cut by a Postgres restart (the tests that restart it) is replaced at the next query.
+  db.on('error', () => undefined);
   t.teardown(() => db.end());
   return {
     databaseUrl,

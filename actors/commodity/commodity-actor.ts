@@ -25,16 +25,17 @@ import type { HorizonState } from '../../proto/gen/carbon/v1/internal.ts';
 import type { Prediction } from '../../proto/gen/carbon/v1/prediction.ts';
 import type { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
 import type { FeatureVector } from '../features/compute-features.ts';
+import type { PricePoint } from '../features/window.ts';
 import { MODEL_INPUT_NAMES, modelInputs } from '../forecast/model-inputs.ts';
 import { SHIFT_ALARM_PSI } from '../forecast/distribution-shift.ts';
 import { ChaosError } from './chaos-error.ts';
 import { readStores } from './store-reads.ts';
-import type { HistoryStore } from './history-port.ts';
+import type { HistoryStore, StoredHistory } from './history-port.ts';
 import type { CommodityLedger } from './ledger.ts';
 import { awaitOutcome, realizeOutcomes } from './live-outcomes.ts';
 import { predictionOf } from './prediction-message.ts';
 import type { CommodityMsg, CommoditySnapshot, ForecasterLookup, ModelDecisions, PoisonRules, ServingSet, TickDelivery, TickOutcomes } from './protocol.ts';
-import { judgePastTick, StoredPrices } from './past-ticks.ts';
+import { catchUp, judgePastTick, StoredPrices, type PastTickVerdict } from './past-ticks.ts';
 import type { ShadowBook } from './shadow-book.ts';
 import { awaitOutcomes, duePromotions, keepServed, settleOutcomes, type AwaitingOutcome, type ShadowScore } from './shadow-scoring.ts';
 import { applyTick, initialState, rebuiltState, type CommodityState } from './state.ts';
@@ -116,9 +117,13 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
   const predicted = predictionsTotal.labels({ commodity });
   const skippedNoModel = predictionsSkipped.labels({ commodity, reason: 'no_model' });
   const skippedNoForecast = predictionsSkipped.labels({ commodity, reason: 'no_forecast' });
+  // At 0 from the actor's start: a series that appeared with its first event at 1 would show no increase.
+  for (const series of [processedHere, predicted, skippedNoModel, skippedNoForecast]) series.inc(0);
   let warnedNoModel = false;
   let ticksSinceShiftCheck = 0;
   const storedPrices = new StoredPrices(deps.history, commodity);
+  /** The window was rebuilt before ticks that are stored already, and has not reached the newest of them. */
+  let catchingUp = false;
 
   /** The window from the ledger's memory, when it has one: after a restart, with no I/O on the recovery path. */
   function rebuildFromMemory(state: CommodityState): CommodityState | undefined {
@@ -127,30 +132,65 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
     return rebuiltState(state, { ticks: recent, tickCount: recent[recent.length - 1]?.tickCount ?? 0 });
   }
 
+  /** Reads the stores for the actor; failing is the stores' fault, not the tick's (RebuildError). */
+  async function readForRebuild<T>(what: string, read: () => Promise<T>): Promise<T> {
+    try {
+      return await readStores(what, read, deps.log);
+    } catch (err) {
+      throw new RebuildError(`cannot read ${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+
+  /** The window of `stored` (the last stored ticks before a time), which also seeds the ledger's memory. */
+  function windowFrom(state: CommodityState, stored: StoredHistory): CommodityState {
+    const next = rebuiltState(state, stored);
+    ledger.seedHistory(next.window.ticks, next.tickCount);
+    return next;
+  }
+
   /**
    * The window before the first tick to process: from the ledger's memory after a restart, from Postgres the first
    * time (a new assignment, a worker restart), which also seeds the ledger's memory and the shadow scores. Strictly
-   * before that tick: rows a previous owner wrote past its last committed offset are recomputed, not taken as history.
+   * before that tick: rows a previous owner wrote past its last committed offset are recomputed, not taken as history
+   * (the window then catches up with them, see catchUp). But a first tick not stored with its price while newer ones
+   * are stored is no redelivery (a late tick, or a correction): the window is then the newest, which judges it.
    */
-  async function rebuild(state: CommodityState, firstTsMs: number): Promise<CommodityState> {
+  async function rebuild(state: CommodityState, first: PricePoint): Promise<CommodityState> {
     const fromMemory = rebuildFromMemory(state);
     if (fromMemory !== undefined) return fromMemory;
-    let stored;
-    let scores: ShadowScore[];
-    try {
+    const [stored, scores] = await readForRebuild(`the history of ${commodity}`, async () => {
+      const around = await storedPrices.around(first.tsMs);
+      const redelivered = around.nextTsMs === undefined || around.price === first.price;
+      catchingUp = redelivered && around.nextTsMs !== undefined;
       // The forecasters in service are part of what an actor rebuilds: a restart must not skip predictions.
-      [stored, scores] = await readStores(`the history of ${commodity}`, () => Promise.all([
-        deps.history.loadBefore(commodity, firstTsMs, deps.windowSize),
+      return Promise.all([
+        deps.history.loadBefore(commodity, redelivered ? first.tsMs : Number.MAX_SAFE_INTEGER, deps.windowSize),
         deps.history.loadShadowScores(commodity),
         deps.forecasters.ensureLoaded(commodity),
-      ]), deps.log);
-    } catch (err) {
-      throw new RebuildError(`cannot rebuild the window of ${commodity}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    }
-    const next = rebuiltState(state, stored);
-    ledger.seedHistory(next.window.ticks, next.tickCount);
+      ]);
+    });
     book.seed(scores);
-    return next;
+    return windowFrom(state, stored);
+  }
+
+  /**
+   * While catching up, a tick newer than the window: applied in order, judged late, or applied after the window is
+   * rebuilt up to it from the stores (what came after a replayed tick was committed, not redelivered).
+   */
+  async function catchUpTo(state: CommodityState, tick: PricePoint): Promise<{ state: CommodityState; late?: PastTickVerdict }> {
+    const last = state.window.ticks[state.window.ticks.length - 1];
+    if (last === undefined || tick.tsMs <= last.tsMs) return { state };
+    const { nextTsMs } = await readForRebuild(`the stored ticks of ${commodity} after ${last.tsMs}`, () => storedPrices.around(last.tsMs));
+    catchingUp = nextTsMs !== undefined;
+    switch (catchUp(tick.tsMs, nextTsMs)) {
+      case 'apply':
+        return { state };
+      case 'late':
+        return { state, late: judgePastTick(tick, undefined, nextTsMs as number) };
+      case 'rebuild':
+        catchingUp = false;
+        return { state: windowFrom(state, await readForRebuild(`the history of ${commodity}`, () => deps.history.loadBefore(commodity, tick.tsMs, deps.windowSize))) };
+    }
   }
 
   function noteMissingModel(serving: ServingSet | undefined): void {
@@ -209,25 +249,24 @@ export function commodityBehaviour(deps: CommodityActorDeps): CommodityBehaviour
     if (shifted.length > 0) deps.decisions.retrain(commodity, `distribution shift above ${SHIFT_ALARM_PSI}: ${shifted.join(', ')}`);
   }
 
-  /** The price stored at a time older than the window; failing to read it is the stores' fault, not the tick's. */
-  async function storedPriceAt(tsMs: number): Promise<number | undefined> {
-    try {
-      return await readStores(`the stored prices of ${commodity}`, () => storedPrices.priceAt(tsMs), deps.log);
-    } catch (err) {
-      throw new RebuildError(`cannot read the stored ticks of ${commodity} from ${tsMs}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    }
-  }
-
   async function processTicks(state: CommodityState, ticks: readonly TickDelivery[]): Promise<CommodityState> {
     let s = state;
     for (const delivery of ticks) {
       if (deps.outcomes.isSettled(delivery.offset)) continue;
       const { tick } = delivery;
-      if (!s.rebuilt) s = await rebuild(s, tick.tsMs);
+      if (!s.rebuilt) s = await rebuild(s, tick);
+      if (catchingUp) {
+        const caught = await catchUpTo(s, tick);
+        s = caught.state;
+        if (caught.late !== undefined) {
+          deps.outcomes.settle(delivery.offset, caught.late);
+          continue;
+        }
+      }
       if (deps.poison?.isPoison(tick)) throw new ChaosError(`poison tick ${commodity} at ${tick.tsMs}`);
       const result = applyTick(s, tick);
       if (result.kind === 'past') {
-        const stored = result.beforeWindow ? await storedPriceAt(tick.tsMs) : result.windowPrice;
+        const stored = result.beforeWindow ? (await readForRebuild(`the stored price of ${commodity} at ${tick.tsMs}`, () => storedPrices.priceAt(tick.tsMs))) : result.windowPrice;
         const verdict = judgePastTick(tick, stored, result.latestTsMs);
         if (verdict.kind === 'duplicate') ticksSkipped.inc({ reason: 'duplicate' });
         deps.outcomes.settle(delivery.offset, verdict);

@@ -3,16 +3,28 @@
  * rejection with a stable reason for the DLQ. Nothing that fails here ever reaches an actor.
  */
 import { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
+import { MAX_ABS_PRICE } from '../features/window.ts';
 
-export type RejectReason =
-  | 'oversized'
-  | 'unknown_content_type'
-  | 'bad_protobuf'
-  | 'bad_json'
-  | 'missing_field'
-  | 'non_finite'
-  | 'malformed_commodity'
-  | 'key_mismatch';
+export const tickRejectReasons = [
+  'oversized',
+  'unknown_content_type',
+  'bad_protobuf',
+  'bad_json',
+  'missing_field',
+  'non_finite',
+  'out_of_range',
+  'malformed_commodity',
+  'key_mismatch',
+] as const;
+export type RejectReason = (typeof tickRejectReasons)[number];
+
+/**
+ * The times a tick may have: those both a JavaScript Date (up to +-8.64e15 ms) and a Postgres timestamptz (from
+ * 4714-11-24 BC) hold. A time outside either cannot be shown, or stored: a row Postgres refuses would hold up its
+ * whole batch of stored outputs for ever.
+ */
+export const MIN_TS_MS = Date.UTC(-4713, 10, 24);
+export const MAX_TS_MS = 8.64e15;
 
 export type DecodeResult =
   | { readonly ok: true; readonly tick: PriceTick }
@@ -66,9 +78,16 @@ export function decodeTick(msg: IncomingMessage, maxBytes: number): DecodeResult
   if (!COMMODITY_ID.test(tick.commodity)) return reject('malformed_commodity', `commodity ${JSON.stringify(tick.commodity.slice(0, 40))} does not match ${COMMODITY_ID}`);
   // 0 is 1970-01-01, a date like any other (gold's 1970-01); a JSON tick without one was refused above.
   if (!Number.isSafeInteger(tick.tsMs)) return reject('missing_field', `tsMs must be an integer (UTC epoch milliseconds), got ${tick.tsMs}`);
+  if (!(tick.tsMs >= MIN_TS_MS && tick.tsMs <= MAX_TS_MS)) {
+    return reject('out_of_range', `tsMs ${tick.tsMs} is outside ${MIN_TS_MS}..${MAX_TS_MS} (4714-11-24 BC to 275760-09-13, the times both a Date and Postgres hold)`);
+  }
   if (!Number.isFinite(tick.price)) return reject('non_finite', `price is ${tick.price}`);
-  if (msg.key && msg.key.length > 0 && msg.key.toString('utf8') !== tick.commodity) {
-    // The key decides the partition and so the owner; a mismatch would feed the commodity to the wrong actor.
+  // The features' sums and differences of prices stay finite only within this bound (window.ts).
+  if (!(Math.abs(tick.price) <= MAX_ABS_PRICE)) return reject('out_of_range', `price ${tick.price} is beyond +-${MAX_ABS_PRICE}`);
+  // The key decides the partition and so the owner: a keyless tick lands on any partition, a mismatched one on
+  // another commodity's, and either would feed the commodity to an actor that does not own it.
+  if (msg.key === null || msg.key.length === 0) return reject('key_mismatch', `no key: the key must be the commodity (${tick.commodity}), it decides the partition`);
+  if (msg.key.toString('utf8') !== tick.commodity) {
     return reject('key_mismatch', `key ${JSON.stringify(msg.key.toString('utf8').slice(0, 40))} but commodity ${tick.commodity}`);
   }
   return { ok: true, tick };

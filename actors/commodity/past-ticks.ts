@@ -27,22 +27,49 @@ export function judgePastTick(tick: PricePoint, storedPrice: number | undefined,
 }
 
 /**
+ * What to do with a tick newer than the window while the window is catching up with ticks already stored (after a
+ * rebuild for a first tick older than the newest stored one: a redelivery after a crash, or a replay). `next` is
+ * the first stored time after the window's last tick, undefined when none is (caught up).
+ * - `apply`: the next stored tick itself (a redelivery, recomputed in order), or caught up;
+ * - `late`: between the window and the next stored tick, with nothing stored at its time: it cannot be placed;
+ * - `rebuild`: beyond the next stored tick, so the window is behind what is stored before it (the ticks after a
+ *   replayed one were committed, not redelivered): rebuilt up to the tick first.
+ */
+export function catchUp(tickTsMs: number, nextStoredTsMs: number | undefined): 'apply' | 'late' | 'rebuild' {
+  if (nextStoredTsMs === undefined || tickTsMs === nextStoredTsMs) return 'apply';
+  return tickTsMs < nextStoredTsMs ? 'late' : 'rebuild';
+}
+
+/** The stored tick at a time, and the first stored time after it. */
+export interface StoredAround {
+  readonly price: number | undefined;
+  readonly nextTsMs: number | undefined;
+}
+
+/**
  * The stored prices of one commodity at times older than its window, read a page at a time: a replay arrives in
  * time order, so one read answers the next `pageSize` of its ticks. A page covers the times from the one asked to
  * its last row: the owning actor writes only ticks newer than every stored one, so what is stored within that span
  * stays as read for the actor's life.
  */
 export class StoredPrices {
-  private page: { readonly fromTsMs: number; readonly toTsMs: number; readonly prices: ReadonlyMap<number, number> } | undefined;
+  private page: { readonly fromTsMs: number; readonly times: readonly number[]; readonly prices: ReadonlyMap<number, number> } | undefined;
 
   constructor(private readonly history: Pick<HistoryStore, 'loadFrom'>, private readonly commodity: string, private readonly pageSize = 1_000) {}
 
   async priceAt(tsMs: number): Promise<number | undefined> {
+    return (await this.around(tsMs)).price;
+  }
+
+  async around(tsMs: number): Promise<StoredAround> {
     let page = this.page;
-    if (page === undefined || tsMs < page.fromTsMs || tsMs > page.toTsMs) {
+    // Read again unless the page covers tsMs and knows what follows it (its rows after tsMs, or none at all when
+    // the read came back short: nothing stored after its last row then).
+    const last = page?.times[page.times.length - 1];
+    if (page === undefined || last === undefined || tsMs < page.fromTsMs || tsMs >= last) {
       const ticks = await this.history.loadFrom(this.commodity, tsMs, this.pageSize);
-      page = this.page = { fromTsMs: tsMs, toTsMs: ticks[ticks.length - 1]?.tsMs ?? tsMs, prices: new Map(ticks.map((t) => [t.tsMs, t.price])) };
+      page = this.page = { fromTsMs: tsMs, times: ticks.map((t) => t.tsMs), prices: new Map(ticks.map((t) => [t.tsMs, t.price])) };
     }
-    return page.prices.get(tsMs);
+    return { price: page.prices.get(tsMs), nextTsMs: page.times.find((t) => t > tsMs) };
   }
 }

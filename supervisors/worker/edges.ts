@@ -14,6 +14,7 @@ import { partitionOf } from '../../connectors/kafka/tick-publisher.ts';
 import { topicNames, type Topics } from '../../connectors/kafka/topics.ts';
 import { MemoryBus } from '../../connectors/memory-bus/memory-bus.ts';
 import type { MessageProducer } from '../../connectors/message-bus.ts';
+import { modelUpdateGate } from '../../connectors/model-update-gate.ts';
 import { migrate } from '../../connectors/postgres/migrate.ts';
 import { pgliteStore, postgresStore, type SqlStore } from '../../connectors/postgres/sql-store.ts';
 import { memoryOnlineStore, redisClient, redisOnlineStore, type OnlineStore } from '../../connectors/redis/online-store.ts';
@@ -22,7 +23,7 @@ import { memoryOwnershipRegistry, memoryOwnershipState, redisOwnershipRegistry, 
 import { LocalQuotas, type QuotaPort } from '../../gateway/quota.ts';
 import { clusterServices, type Config } from '../../platform/config.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { ModelUpdate } from '../../proto/gen/carbon/v1/model_update.ts';
+import type { ModelUpdate } from '../../proto/gen/carbon/v1/model_update.ts';
 import type { PartitionWriters } from '../partition/partition-writer.ts';
 
 export interface Stoppable {
@@ -57,7 +58,7 @@ export interface Edges {
   ownership(self: OwnerIdentity): OwnershipRegistry;
   /** Tenants' rate limits: shared by the cluster through Redis, or this process's own buckets (embedded). */
   quotas(): QuotaPort;
-  /** Every promotion and rollback, as it is announced. */
+  /** Every promotion and rollback, as it is announced; a record that is no valid ModelUpdate goes to its DLQ instead. */
   onModelUpdate(apply: (update: ModelUpdate) => Promise<void>): Promise<Stoppable>;
   close(): Promise<void>;
 }
@@ -123,9 +124,9 @@ export async function openEdges(config: Config, log: Logger, mode: 'cluster' | '
       },
       pricesDrained: async () => bus.drained(topics.prices),
       async onModelUpdate(apply) {
+        const gate = modelUpdateGate({ producer: bus, topic: topics.modelUpdates, maxValueBytes: config.pipeline.maxMessageBytes, worker: String(process.pid), apply, log });
         const unsubscribe = bus.subscribe(topics.modelUpdates, (r) => {
-          if (!r.value) return;
-          apply(ModelUpdate.decode(r.value)).catch((err: unknown) => log.error('model_update_failed', { err }));
+          gate({ ...r, partition: undefined, offset: String(r.offset) }).catch((err: unknown) => log.error('model_update_failed', { err }));
         });
         return { stop: async () => unsubscribe() };
       },
@@ -187,7 +188,8 @@ export async function openEdges(config: Config, log: Logger, mode: 'cluster' | '
       }
     },
     async onModelUpdate(apply) {
-      return startModelUpdatesConsumer(kafka, topics.modelUpdates, config.kafka.groupId, apply, log);
+      const gate = modelUpdateGate({ producer, topic: topics.modelUpdates, maxValueBytes: config.pipeline.maxMessageBytes, worker: String(process.pid), apply, log });
+      return startModelUpdatesConsumer(kafka, topics.modelUpdates, config.kafka.groupId, gate);
     },
     async close() {
       await Promise.allSettled([producer.close(), writers.close()]);
