@@ -14,9 +14,14 @@ export type ServingPathName = 'local' | 'forwarded' | 'degraded';
 /**
  * Why the owner's answer could not be had: `owner_unknown`, no worker holds the partition now (a rebalance is
  * under way); `local_failed`, this worker owns it and its actor did not answer; `owner_<failure>`, the forward
- * to the owning peer failed (owner-client.ts). Also the `cause` label of carbon_grpc_degraded_answers_total.
+ * to the owning peer failed (owner-client.ts); `caller_deadline`, the owner was given less than TIGHT_BUDGET_MS
+ * by the call's own deadline and did not answer within it. Also the `cause` label of
+ * carbon_grpc_degraded_answers_total.
  */
-export type DegradedCause = 'owner_unknown' | 'local_failed' | `owner_${ForwardFailure}`;
+export const degradedCauses = ['owner_unknown', 'local_failed', 'caller_deadline', 'owner_silent', 'owner_unresponsive', 'owner_declined', 'owner_failed'] as const satisfies readonly (
+  'owner_unknown' | 'local_failed' | 'caller_deadline' | `owner_${ForwardFailure}`
+)[];
+export type DegradedCause = (typeof degradedCauses)[number];
 
 export interface Degradation {
   readonly cause: DegradedCause;
@@ -39,6 +44,13 @@ export interface OwnerAnswer {
   /** Set on the degraded path only. */
   readonly degradation?: Degradation;
 }
+
+/**
+ * A budget below which running out of time is the caller's doing, not the server's: a live owner answers in a few
+ * milliseconds and the online store in about one, so a question left unanswered within less says more about the
+ * deadline its caller chose than about the owner (a forward, the owner client's suspicion, the fault of a call).
+ */
+export const TIGHT_BUDGET_MS = 50;
 
 /** The call's time budget: an absolute deadline on this worker's wall clock (epoch ms). */
 export interface Budget {

@@ -16,6 +16,7 @@
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { OwnerSnapshotOutcome, OwnerSnapshotRequest, OwnerSnapshotResponse } from '../proto/gen/carbon/v1/internal.ts';
 import { grpcFrame, GrpcMessageReader, grpcStatusOf, OWNER_SNAPSHOTS_PATH } from './grpc-wire.ts';
+import { TIGHT_BUDGET_MS } from './owner-answer.ts';
 import { SingleFlight } from './single-flight.ts';
 import type { PeerTransport } from './transport-credentials.ts';
 
@@ -32,12 +33,6 @@ export type ForwardResult =
 
 /** How long a suspect peer has to answer a PING before its session is given up. */
 const PING_TIMEOUT_MS = 2_000;
-/**
- * Only a question with at least this budget makes its peer suspect when unanswered: a live peer answers in well
- * under it, and a shorter budget (a caller's tight deadline) says more about the caller than about the peer, so
- * one tenant's short deadlines do not send everyone's calls to that peer down the degraded path.
- */
-const SUSPECT_AFTER_BUDGET_MS = 50;
 
 /** Largest answer accepted from a peer (an answer is a few hundred bytes). */
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -199,7 +194,9 @@ class Peer {
         if (this.questions === questions) this.questions = undefined;
       },
       (budgetMs) => {
-        if (budgetMs >= SUSPECT_AFTER_BUDGET_MS) this.suspect();
+        // A question with a tight budget left unanswered says nothing of the peer: one tenant's short deadlines must
+        // not send everyone's calls to it down the degraded path.
+        if (budgetMs >= TIGHT_BUDGET_MS) this.suspect();
       },
     );
     this.questions = questions;

@@ -17,7 +17,7 @@ import type { HorizonState } from '../proto/gen/carbon/v1/internal.ts';
 import type { Prediction } from '../proto/gen/carbon/v1/prediction.ts';
 import { GatewayError } from './errors.ts';
 import { localState, type LocalPipeline, type LocalState } from './local-owner.ts';
-import { remainingMs, type Budget, type Degradation, type OwnerAnswer } from './owner-answer.ts';
+import { degradedCauses, remainingMs, TIGHT_BUDGET_MS, type Budget, type Degradation, type OwnerAnswer } from './owner-answer.ts';
 import type { OwnerClients } from './owner-client.ts';
 import type { OwnershipView } from './ownership-view.ts';
 import { SingleFlight } from './single-flight.ts';
@@ -43,7 +43,10 @@ export class Router {
   private readonly partitions = new Map<string, number>();
   private readonly localReads = new SingleFlight<LocalState>();
 
-  constructor(private readonly deps: RouterDeps) {}
+  constructor(private readonly deps: RouterDeps) {
+    // Every cause at 0 from the start, so that a panel shows none rather than nothing, and rate() its first.
+    for (const cause of degradedCauses) degradedAnswers.inc({ cause }, 0);
+  }
 
   /** Cached: the partitioner hashes the key, and the same few commodities are asked again and again. */
   partitionOf(commodity: string): number {
@@ -91,6 +94,10 @@ export class Router {
     const forwarded = await this.deps.peers.forward(owner.endpoint, commodity, partition, ownerBudgetMs);
     if (!forwarded.ok) {
       this.deps.log.debug('gateway_forward_failed', { commodity, partition, cause: forwarded.cause, reason: forwarded.reason });
+      // Silence within a budget that the call's own deadline made tight is no sign of a failing owner.
+      if (forwarded.cause === 'silent' && ownerBudgetMs < TIGHT_BUDGET_MS) {
+        return this.degraded(commodity, partition, budget, { cause: 'caller_deadline', reason: `the call's deadline left owner ${owner.workerId} ${Math.floor(ownerBudgetMs)} ms, and it did not answer within them` });
+      }
       this.deps.view.refresh();
       return this.degraded(commodity, partition, budget, { cause: `owner_${forwarded.cause}`, reason: `owner ${owner.workerId} at ${forwarded.reason}` });
     }

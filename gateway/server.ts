@@ -21,9 +21,10 @@ import type { OwnerIdentity, OwnershipRegistry } from '../connectors/redis/owner
 import type { Logger } from '../platform/logger.ts';
 import type { UsageMeter } from '../platform/usage-meter.ts';
 import { OwnerSnapshotOutcome } from '../proto/gen/carbon/v1/internal.ts';
-import { PredictionServiceService, type PredictionServiceServer } from '../proto/gen/carbon/v1/prediction_service.ts';
+import { PredictionServiceService } from '../proto/gen/carbon/v1/prediction_service.ts';
 import { AuditLog } from './audit-log.ts';
 import { Authenticator } from './authenticator.ts';
+import { callAccounting } from './call-accounting.ts';
 import { serverStream, unary, type WrapperDeps } from './call-wrapper.ts';
 import { CommodityCatalog } from './commodity-catalog.ts';
 import type { GatewayConfig } from './gateway-config.ts';
@@ -42,6 +43,7 @@ import { OwnershipView } from './ownership-view.ts';
 import { PredictionFeed } from './prediction-feed.ts';
 import { Router } from './router.ts';
 import { meteredService } from './metered-service.ts';
+import { rawRequests } from './raw-requests.ts';
 import { LocalQuotas, type QuotaPort } from './quota.ts';
 import { LiveTenantDirectory } from './tenant-directory.ts';
 import { loadTenantsFile, localTenant, type TenantDirectory } from './tenants.ts';
@@ -191,16 +193,20 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const feed = new PredictionFeed(router, catalog, config.streamPollMs, log);
   let metering = deps.meter !== undefined;
   const wrap: WrapperDeps = { auth, defaultDeadlineMs: config.defaultDeadlineMs, draining: () => state !== 'serving', log, meter: () => (metering ? deps.meter : undefined) };
-  const handlers: PredictionServiceServer = {
-    predict: unary(wrap, 'Predict', predictHandler({ router, auth, ages, maxStalenessMs: config.maxStalenessMs, horizons: deps.horizons, registry: deps.sql })),
-    getFeatures: unary(wrap, 'GetFeatures', getFeaturesHandler({ router, auth, ages })),
-    streamPredictions: serverStream(wrap, 'StreamPredictions', streamPredictionsHandler({ feed, auth, ages, maxStalenessMs: config.maxStalenessMs, drained: drainedPromise, horizons: deps.horizons })),
-    listCommodities: unary(wrap, 'ListCommodities', listCommoditiesHandler({ catalog, online: deps.online, router })),
-    listModels: unary(wrap, 'ListModels', listModelsHandler({ models: deps.models ?? sqlModelStore(deps.sql), auth })),
-  };
+  const rpc = PredictionServiceService;
+  const handlers = {
+    predict: unary(wrap, rpc.predict, predictHandler({ router, auth, ages, maxStalenessMs: config.maxStalenessMs, horizons: deps.horizons, registry: deps.sql })),
+    getFeatures: unary(wrap, rpc.getFeatures, getFeaturesHandler({ router, auth, ages })),
+    streamPredictions: serverStream(wrap, rpc.streamPredictions, streamPredictionsHandler({ feed, auth, ages, maxStalenessMs: config.maxStalenessMs, drained: drainedPromise, horizons: deps.horizons })),
+    listCommodities: unary(wrap, rpc.listCommodities, listCommoditiesHandler({ catalog, online: deps.online, router })),
+    listModels: unary(wrap, rpc.listModels, listModelsHandler({ models: deps.models ?? sqlModelStore(deps.sql), auth })),
+  } satisfies Record<keyof typeof rpc, unknown>;
 
-  const server = new Server({ ...serverOptions, ...connectionOptions(config), 'grpc.max_receive_message_length': config.maxRequestBytes });
-  server.addService(deps.meter === undefined ? PredictionServiceService : meteredService(PredictionServiceService), handlers);
+  // Call accounting first: it must be handed grpc-js's own call object (call-accounting.ts says why).
+  const server = new Server({
+    ...serverOptions, ...connectionOptions(config), 'grpc.max_receive_message_length': config.maxRequestBytes, interceptors: [callAccounting(rpc, config.defaultDeadlineMs)],
+  });
+  server.addService(rawRequests(deps.meter === undefined ? rpc : meteredService(rpc)), handlers);
   const health = addHealthAndReflection(server);
   const port = await bind(server, config.host, config.port, serverCredentials(config, tlsFiles));
   // Health only, in plaintext, for probes that cannot speak TLS (the kubelet's); shared by the cluster's workers.

@@ -10,7 +10,9 @@ import test from 'ava';
 import { status } from '@grpc/grpc-js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tickRejectReasons } from '../actors/commodity/decode-tick.ts';
 import { pastTickReasons } from '../actors/commodity/past-ticks.ts';
+import { modelUpdateRejectReasons } from '../actors/model/decode-model-update.ts';
 import { rejectReasons } from '../actors/ingest/validate.ts';
 import { dlqHeaders } from '../connectors/kafka/dlq.ts';
 import { allTopicNames, contentTypes, topicNames } from '../connectors/kafka/topics.ts';
@@ -143,22 +145,25 @@ test('the comparison catches a missing field, a wrong number, an invented RPC an
   ]);
 });
 
-test('the error table is the gateway\'s catalogue: each code with its status and whether it is retriable', (t) => {
+test('the error table is the gateway\'s catalogue: each code with its status, whether it is retriable and whose fault it is', (t) => {
   const section = doc.slice(doc.indexOf('\n## Errors'), doc.indexOf('\n## ', doc.indexOf('\n## Errors') + 1));
   const rows = section.split('\n').filter((l) => l.startsWith('| `')).map(cells);
-  const documented = Object.fromEntries(rows.map((r) => [unquote(r[0] as string), { status: unquote(r[1] as string), retriable: r[2] }]));
-  const catalogue = Object.fromEntries(Object.entries(statusOfCode).map(([code, m]) => [code, { status: status[m.status], retriable: String(m.retriable) }]));
+  const documented = Object.fromEntries(rows.map((r) => [unquote(r[0] as string), { status: unquote(r[1] as string), retriable: r[2], fault: r[3] }]));
+  const catalogue = Object.fromEntries(Object.entries(statusOfCode).map(([code, m]) => [code, { status: status[m.status], retriable: String(m.retriable), fault: m.fault }]));
   t.deepEqual(documented, catalogue);
 });
 
-test('every topic, DLQ header, content type, ingest reject reason and past-tick reason is named', (t) => {
+test('every topic, DLQ header, content type and dead-letter reason (ingest, workers, model updates) is named', (t) => {
   const named = (s: string) => doc.includes(`\`${s}\``);
   const missing = [
     ...allTopicNames(topicNames('')),
     ...Object.values(dlqHeaders),
     ...Object.values(contentTypes),
     ...rejectReasons,
+    ...tickRejectReasons,
     ...pastTickReasons,
+    ...modelUpdateRejectReasons,
+    'poison',
   ].filter((s) => !named(s));
   t.deepEqual(missing, []);
 });

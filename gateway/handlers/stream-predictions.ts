@@ -28,9 +28,9 @@ export interface StreamDeps {
 }
 
 export function streamPredictionsHandler(deps: StreamDeps) {
-  return async (call: ServerWritableStream<StreamPredictionsRequest, StreamPredictionsResponse>, ctx: CallContext): Promise<void> => {
-    const listed = streamQuery(call.request);
-    const horizonTicks = servedHorizon(call.request.horizonTicks, deps.horizons);
+  return async (call: ServerWritableStream<unknown, StreamPredictionsResponse>, request: StreamPredictionsRequest, ctx: CallContext): Promise<void> => {
+    const listed = streamQuery(request);
+    const horizonTicks = servedHorizon(request.horizonTicks, deps.horizons);
     for (const c of listed) deps.auth.authorize(ctx.tenant, c, ctx.method);
     ctx.path = 'local';
     let unsubscribe: () => void = () => undefined;
