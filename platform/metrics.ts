@@ -189,12 +189,12 @@ export const retrains = new Counter({
 // gRPC
 export const grpcCalls = new Counter({
   name: 'carbon_grpc_calls_total',
-  help: 'gRPC calls handled, by method, status code and routing path (local, forwarded, degraded)',
-  labelNames: ['method', 'code', 'path'] as const,
+  help: 'gRPC calls of the public server, by method, the status code they ended with, routing path (local, forwarded, degraded, none) and whose fault a failure was (none, client, server)',
+  labelNames: ['method', 'code', 'path', 'fault'] as const,
 });
 export const degradedAnswers = new Counter({
   name: 'carbon_grpc_degraded_answers_total',
-  help: 'Answers served degraded (online store and local model replica), by why the owner could not answer (owner_unknown, local_failed, owner_silent, owner_unresponsive, owner_declined, owner_failed)',
+  help: 'Answers served degraded (online store and local model replica), by why the owner could not answer (owner_unknown, local_failed, owner_silent, owner_unresponsive, owner_declined, owner_failed, caller_deadline)',
   labelNames: ['cause'] as const,
 });
 export const tlsReloads = new Counter({
@@ -288,7 +288,10 @@ export const unitPrice = new Gauge({
 for (const level of ['commodity', 'partition', 'root'] as const) {
   actorCrashes.inc({ level }, 0);
   escalations.inc({ level }, 0);
+  // Reasons are open-ended (an error's code or class); the plain error's stands for them at 0.
+  actorRestarts.inc({ level, reason: 'Error' }, 0);
 }
+alertsTotal.inc({ kind: 'return_zscore' }, 0);
 for (const outcome of ['promoted', 'refused'] as const) shadowPromotions.inc({ outcome }, 0);
 for (const outcome of ['done', 'failed', 'skipped'] as const) retrains.inc({ outcome }, 0);
 

@@ -318,14 +318,14 @@ export const dashboards: readonly DashboardSpec[] = [
       },
       {
         title: 'Errors by status code',
-        description: 'Calls that did not end in OK. Caller errors (INVALID_ARGUMENT, NOT_FOUND, UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED) are expected; the alert counts server-side codes only.',
+        description: 'Calls that did not end in OK, by code and whose fault (the fault label): the client\'s (a bad request, credentials or quota, a deadline too tight, a commodity with no prediction to give) are the API answering as specified; the alert counts the server\'s only.',
         kind: 'timeseries',
         unit: 'reqps',
-        targets: [{ expr: `sum by (code) (${rate('carbon_grpc_calls_total', ', code!="OK"')})`, legend: '{{code}}' }],
+        targets: [{ expr: `sum by (code, fault) (${rate('carbon_grpc_calls_total', ', code!="OK"')})`, legend: '{{code}} ({{fault}})' }],
       },
       {
         title: 'Degraded answers',
-        description: 'Answers served from the online store (Redis features and the local model replica), by method and by why the owner could not answer: owner_unknown (rebalance under way), owner_silent (no answer within the budget), owner_unresponsive (not asked: it left a question unanswered and has not answered a ping since), owner_declined, owner_failed, local_failed.',
+        description: 'Answers served from the online store (Redis features and the local model replica), by method and by why the owner could not answer: owner_unknown (rebalance under way), owner_silent (no answer within the budget), owner_unresponsive (not asked: it left a question unanswered and has not answered a ping since), owner_declined, owner_failed, local_failed, caller_deadline (the call\'s own deadline left the owner under 50 ms).',
         kind: 'timeseries',
         unit: 'reqps',
         targets: [
@@ -342,14 +342,12 @@ export const dashboards: readonly DashboardSpec[] = [
       },
       {
         title: 'Share of calls failing server-side',
-        description: 'Same ratio as the CarbonGrpcErrorRate alert (fires above 5 % for 5 min).',
+        description: 'Calls whose failure was the server\'s (fault="server"): the same ratio as the CarbonGrpcErrorRate alert (fires above 5 % for 5 min).',
         kind: 'stat',
         unit: 'percentunit',
         targets: [
           {
-            expr:
-              `sum(${rate('carbon_grpc_calls_total', ', code=~"INTERNAL|UNKNOWN|UNAVAILABLE|DEADLINE_EXCEEDED|DATA_LOSS|UNIMPLEMENTED"')})` +
-              ` / sum(${rate('carbon_grpc_calls_total')})`,
+            expr: `sum(${rate('carbon_grpc_calls_total', ', fault="server"')}) / sum(${rate('carbon_grpc_calls_total')})`,
             legend: 'server-side errors',
           },
         ],

@@ -29,9 +29,9 @@ export interface RunningServer {
 export const scrapeIntervalS = 2;
 
 /**
- * prometheus.yml for the live check. The job names are the ones the rules and dashboards expect: carbon-metrics
- * (CarbonWorkerDown selects it) and carbon-pushgateway, whose samples keep the job label they were pushed with
- * (honor_labels), as the ServiceMonitor of deploy/k8s does.
+ * prometheus.yml for the live check: the job names of deploy/k8s's ServiceMonitor (no rule depends on them), and
+ * carbon-pushgateway, whose samples keep the job label they were pushed with (honor_labels), as the ServiceMonitor
+ * of deploy/k8s does.
  */
 export function prometheusConfig(targets: ScrapeTargets, rulesFile: string): string {
   const metrics = new URL(targets.metricsUrl);
