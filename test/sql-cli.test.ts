@@ -35,7 +35,7 @@ function carbon(args: readonly string[], env: Record<string, string>, stdin = ''
   });
 }
 
-test('an analyst refreshes the schema, then queries it as a table, CSV or JSON, and is told what went wrong', async (t) => {
+test('an analyst refreshes the schema, then queries it as a table, CSV or JSON', async (t) => {
   const databaseUrl = await freshDatabase(t);
   const store = postgresStore(databaseUrl, 2);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
@@ -68,8 +68,16 @@ test('an analyst refreshes the schema, then queries it as a table, CSV or JSON, 
   const json = await carbon(['sql', ...at, '--format', 'json', '--file', file], {});
   t.is(json.code, 0, json.stderr);
   t.deepEqual(JSON.parse(json.stdout), { n: loaded.predictions, known: true });
+});
 
-  const wrong = await carbon(['sql', ...at, 'SELECT hit_rat FROM monthly_prediction_quality'], {});
+test('an analyst is told what went wrong, with the exit status of its kind', async (t) => {
+  const databaseUrl = await freshDatabase(t);
+  const store = postgresStore(databaseUrl, 1);
+  t.teardown(() => store.close());
+  await migrate(store);
+  const { catalog } = await freshTrinoCatalog(t, databaseUrl);
+
+  const wrong = await carbon(['sql', '--catalog', catalog ?? '', 'SELECT hit_rat FROM monthly_prediction_quality'], {});
   t.is(wrong.code, 1);
   t.regex(wrong.stderr, /^carbon sql: .*Column 'hit_rat' cannot be resolved \(line 1, column 8\)/);
 
@@ -77,7 +85,7 @@ test('an analyst refreshes the schema, then queries it as a table, CSV or JSON, 
   t.is(unreachable.code, 3);
   t.regex(unreachable.stderr, /^carbon sql: Trino does not answer at http:\/\/127\.0\.0\.1:9/);
 
-  const both = await carbon(['sql', '--file', file, 'SELECT 1'], {});
+  const both = await carbon(['sql', '--file', 'q.sql', 'SELECT 1'], {});
   t.is(both.code, 1);
   t.regex(both.stderr, /give the statement as an argument or with --file, not both/);
 
