@@ -21,9 +21,7 @@ import type { TickDelivery } from '../../actors/commodity/protocol.ts';
 
 export type PartitionMsg =
   /** From the partition: the ticks of a fetched batch, by commodity, in offset order; no reply. Spawns actors on demand. */
-  | { readonly type: 'deliver'; readonly byCommodity: ReadonlyMap<string, readonly TickDelivery[]> }
-  /** From the chaos control: crash the commodity's actor (a random one when undefined); no reply. */
-  | { readonly type: 'crashCommodity'; readonly commodity: string | undefined };
+  { readonly type: 'deliver'; readonly byCommodity: ReadonlyMap<string, readonly TickDelivery[]> };
 
 /** Lifecycle of one assignment of a partition to this worker. */
 export type PartitionState =

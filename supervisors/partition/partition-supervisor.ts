@@ -93,30 +93,17 @@ export function spawnPartitionSupervisor(parent: ParentRef, name: string, ctx: P
     level: 'partition',
     policy: partitionSupervisorPolicy,
     initialState: () => new Map(),
-    handle: (children, msg, { self }) => {
-      switch (msg.type) {
-        case 'deliver':
-          for (const [commodity, ticks] of msg.byCommodity) {
-            let child = children.get(commodity);
-            if (!child) {
-              child = spawnCommodity(self, ctx, commodity);
-              children.set(commodity, child);
-            }
-            dispatchTo(child, { type: 'ticks', ticks });
-          }
-          return children;
-        case 'crashCommodity': {
-          const names = [...children.keys()];
-          const target = msg.commodity ?? names[Math.floor(Math.random() * names.length)];
-          const child = target === undefined ? undefined : children.get(target);
-          if (child) dispatchTo(child, { type: 'crash', reason: `chaos control crashed ${target}` });
-          return children;
+    // Its one message: a fetched batch's ticks, to each commodity's actor (spawned on the commodity's first tick).
+    handle: (children, { byCommodity }, { self }) => {
+      for (const [commodity, ticks] of byCommodity) {
+        let child = children.get(commodity);
+        if (!child) {
+          child = spawnCommodity(self, ctx, commodity);
+          children.set(commodity, child);
         }
-        default: {
-          const unknown: never = msg;
-          throw new Error(`partition supervisor got an unknown message ${JSON.stringify(unknown)}`);
-        }
+        dispatchTo(child, { type: 'ticks', ticks });
       }
+      return children;
     },
     // Restarted (its actors were stopped with it, their mailboxes gone): every unsettled tick again.
     replayAfterRestart: () => [{ type: 'deliver', byCommodity: ctx.unsettledByCommodity() }],

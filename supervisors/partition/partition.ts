@@ -196,10 +196,17 @@ export class Partition implements PartitionContext, TickOutcomes {
     if (actor !== undefined) dispatchTo(actor, { type: 'forecastersChanged' });
   }
 
-  /** Chaos control; false when the partition has no actor for it. */
+  /**
+   * Chaos control: the commodity's actor (a random one when undefined) crashes on its next message. False when no
+   * actor of this partition runs for it, so that a crash announced is a crash that happens.
+   */
   crashCommodity(commodity: string | undefined): boolean {
-    if (this.supervisor === undefined || (commodity !== undefined && !this.ledgers.has(commodity))) return false;
-    return dispatchTo(this.supervisor, { type: 'crashCommodity', commodity });
+    const supervisor = this.supervisor;
+    if (supervisor === undefined) return false;
+    const running = (commodity === undefined ? this.commodities() : [commodity]).filter((c) => liveChild(supervisor, c) !== undefined);
+    const target = running[Math.floor(Math.random() * running.length)];
+    const actor = target === undefined ? undefined : liveChild<CommodityMsg>(supervisor, target);
+    return actor !== undefined && dispatchTo(actor, { type: 'crash', reason: `chaos control crashed ${target}` });
   }
 
   /** Ends the assignment: `released` after a hand-off, `lost` when what was not committed is to be dropped. */
