@@ -19,11 +19,12 @@ export const tickRejectReasons = [
 export type RejectReason = (typeof tickRejectReasons)[number];
 
 /**
- * The times a tick may have: those both a JavaScript Date (up to +-8.64e15 ms) and a Postgres timestamptz (from
- * 4714-11-24 BC) hold. A time outside either cannot be shown, or stored: a row Postgres refuses would hold up its
- * whole batch of stored outputs for ever.
+ * The times a tick may have: those both a JavaScript Date (up to +-8.64e15 ms) and Postgres hold. Postgres's
+ * timestamps begin on 4714-11-24 BC, and the stored month of a tick (analytics.utc_month) on the first whole month,
+ * 4714-12-01 BC. A time outside cannot be shown, or stored: a row Postgres refuses would hold up its whole batch of
+ * stored outputs for ever.
  */
-export const MIN_TS_MS = Date.UTC(-4713, 10, 24);
+export const MIN_TS_MS = Date.UTC(-4713, 11, 1);
 export const MAX_TS_MS = 8.64e15;
 
 export type DecodeResult =
@@ -79,7 +80,7 @@ export function decodeTick(msg: IncomingMessage, maxBytes: number): DecodeResult
   // 0 is 1970-01-01, a date like any other (gold's 1970-01); a JSON tick without one was refused above.
   if (!Number.isSafeInteger(tick.tsMs)) return reject('missing_field', `tsMs must be an integer (UTC epoch milliseconds), got ${tick.tsMs}`);
   if (!(tick.tsMs >= MIN_TS_MS && tick.tsMs <= MAX_TS_MS)) {
-    return reject('out_of_range', `tsMs ${tick.tsMs} is outside ${MIN_TS_MS}..${MAX_TS_MS} (4714-11-24 BC to 275760-09-13, the times both a Date and Postgres hold)`);
+    return reject('out_of_range', `tsMs ${tick.tsMs} is outside ${MIN_TS_MS}..${MAX_TS_MS} (4714-12-01 BC to 275760-09-13, the times both a Date and Postgres hold)`);
   }
   if (!Number.isFinite(tick.price)) return reject('non_finite', `price is ${tick.price}`);
   // The features' sums and differences of prices stay finite only within this bound (window.ts).
