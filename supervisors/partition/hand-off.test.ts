@@ -20,7 +20,7 @@ const tick = (offset: number) => ({ offset, tick: { commodity: 'WTI', tsMs: offs
 function openPartition(system: SystemRef, inFlight: number): Partition {
   const p = new Partition(0, system, deps);
   p.open(writer);
-  for (let off = 0; off < inFlight; off++) p.inFlight.begin({ offset: off, fetchedAtMs: 0, delivery: tick(off), settled: undefined, crashes: 0 });
+  for (let off = 0; off < inFlight; off++) p.inFlight.begin({ offset: off, fetchedAtMs: 0, delivery: tick(off), fetched: { key: null, value: null }, settled: undefined, crashes: 0 });
   return p;
 }
 

@@ -3,7 +3,7 @@ import type { TickOutputs } from '../../actors/sinks/tick-outputs.ts';
 import { InFlightLog, type InFlightEntry, type Settled } from './in-flight-log.ts';
 
 const tick = (offset: number, commodity = 'WTI') => ({ offset, tick: { commodity, tsMs: offset, price: 1, unit: '', source: '' }, fetchedAtMs: 0 });
-const entry = (offset: number, commodity = 'WTI'): InFlightEntry => ({ offset, fetchedAtMs: 0, delivery: tick(offset, commodity), settled: undefined, crashes: 0 });
+const entry = (offset: number, commodity = 'WTI'): InFlightEntry => ({ offset, fetchedAtMs: 0, delivery: tick(offset, commodity), fetched: { key: null, value: null }, settled: undefined, crashes: 0 });
 const nothing: Settled = { kind: 'nothing' };
 const outputs = (tsMs: number): TickOutputs => ({ tick: { commodity: 'WTI', tsMs, price: 1, unit: '', source: '' }, features: { tsMs } as TickOutputs['features'], predictions: [], alert: undefined, shadowScores: [] });
 
@@ -43,7 +43,7 @@ test('a take holds at most maxEntries, and the extras (outputs tied to no offset
 
 test('a message refused at the gate is settled from the start; a message settles once', (t) => {
   const log = new InFlightLog();
-  log.begin({ offset: 1, fetchedAtMs: 0, delivery: undefined, settled: { kind: 'dead_letter', letter: { partition: 0, offset: 1, key: null, value: null, reason: 'bad_json', detail: '' } }, crashes: 0 });
+  log.begin({ offset: 1, fetchedAtMs: 0, delivery: undefined, fetched: { key: null, value: null }, settled: { kind: 'dead_letter', letter: { partition: 0, offset: 1, key: null, value: null, reason: 'bad_json', detail: '' } }, crashes: 0 });
   log.begin(entry(2));
   t.true(log.isSettled(1));
   t.false(log.isSettled(2));

@@ -21,6 +21,8 @@ export interface InFlightEntry {
   readonly fetchedAtMs: number;
   /** The decoded tick handed to its actor; undefined when the decode gate refused the message (settled at once). */
   readonly delivery: TickDelivery | undefined;
+  /** The message's bytes as fetched: a dead letter decided after delivery (a past tick, poison) carries them. */
+  readonly fetched: { readonly key: Buffer | null; readonly value: Buffer | null };
   settled: Settled | undefined;
   /** Crashes of its actor that this message caused so far, and the last one's error (for the DLQ record). */
   crashes: number;

@@ -14,7 +14,6 @@ import type { HistoryStore } from '../../actors/commodity/history-port.ts';
 import type { TickOutputs } from '../../actors/sinks/tick-outputs.ts';
 import type { IncomingRecord } from '../../connectors/kafka/price-consumer.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
 import { dispatchTo, liveChild, queryWithTimeout, stopActor, type ParentRef, type TypedRef } from '../typed-actors.ts';
 import type { DeadLetter } from './dead-letters.ts';
 import { InFlightLog, type InFlightEntry } from './in-flight-log.ts';
@@ -109,11 +108,11 @@ export class Partition implements PartitionContext, TickOutcomes {
       if (!decoded.ok) {
         this.log.warn('message_dead_lettered', { offset: r.offset, reason: decoded.reason, detail: decoded.detail });
         const letter: DeadLetter = { partition: this.partition, offset: r.offset, key: r.key, value: r.value, reason: decoded.reason, detail: decoded.detail };
-        this.inFlight.begin({ offset: r.offset, fetchedAtMs, delivery: undefined, settled: { kind: 'dead_letter', letter }, crashes: 0 });
+        this.inFlight.begin({ offset: r.offset, fetchedAtMs, delivery: undefined, fetched: r, settled: { kind: 'dead_letter', letter }, crashes: 0 });
         continue;
       }
       const delivery: TickDelivery = { offset: r.offset, tick: decoded.tick, fetchedAtMs };
-      this.inFlight.begin({ offset: r.offset, fetchedAtMs, delivery, settled: undefined, crashes: 0 });
+      this.inFlight.begin({ offset: r.offset, fetchedAtMs, delivery, fetched: { key: r.key, value: r.value }, settled: undefined, crashes: 0 });
       const list = byCommodity.get(decoded.tick.commodity);
       if (list) list.push(delivery);
       else byCommodity.set(decoded.tick.commodity, [delivery]);
@@ -169,13 +168,12 @@ export class Partition implements PartitionContext, TickOutcomes {
   }
 
   private settleAsDeadLetter(offset: number, reason: string, detail: string): void {
-    const delivery = this.inFlight.unsettledEntry(offset)?.delivery;
-    if (delivery === undefined) return;
+    const entry = this.inFlight.unsettledEntry(offset);
+    if (entry?.delivery === undefined) return;
     this.log.warn('message_dead_lettered', { offset, reason, detail });
-    const { tick } = delivery;
     this.inFlight.settle(offset, {
       kind: 'dead_letter',
-      letter: { partition: this.partition, offset, key: Buffer.from(tick.commodity), value: Buffer.from(PriceTick.encode(tick).finish()), reason, detail },
+      letter: { partition: this.partition, offset, key: entry.fetched.key, value: entry.fetched.value, reason, detail },
     });
   }
 

@@ -52,7 +52,7 @@ function recordingWriter(partition: number, log: Commit[], options: { fail?: () 
 
 function settled(p: Partition, from: number, to: number): void {
   for (let off = from; off < to; off++) {
-    p.inFlight.begin({ offset: off, fetchedAtMs: 0, delivery: { offset: off, tick: outputs(off).tick, fetchedAtMs: 0 }, settled: undefined, crashes: 0 });
+    p.inFlight.begin({ offset: off, fetchedAtMs: 0, delivery: { offset: off, tick: outputs(off).tick, fetchedAtMs: 0 }, fetched: { key: null, value: null }, settled: undefined, crashes: 0 });
     p.settle(off, { kind: 'outputs', outputs: outputs(off) });
   }
 }
@@ -148,9 +148,9 @@ test('a store down past its give-up time is fatal once, and nothing of that cycl
 });
 
 test('a take\'s messages: a prediction per horizon, the alerts, and the dead letters to the prices DLQ with their reason', (t) => {
-  const dead = { offset: 3, fetchedAtMs: 0, delivery: undefined, crashes: 0, settled: { kind: 'dead_letter' as const, letter: { partition: 2, offset: 3, key: Buffer.from('WTI'), value: Buffer.from('x'), reason: 'bad_json', detail: 'no' } } };
-  const ok = { offset: 4, fetchedAtMs: 0, delivery: undefined, crashes: 0, settled: { kind: 'outputs' as const, outputs: outputs(4) } };
-  const skipped = { offset: 5, fetchedAtMs: 0, delivery: undefined, crashes: 0, settled: { kind: 'nothing' as const } };
+  const dead = { offset: 3, fetchedAtMs: 0, delivery: undefined, fetched: { key: null, value: null }, crashes: 0, settled: { kind: 'dead_letter' as const, letter: { partition: 2, offset: 3, key: Buffer.from('WTI'), value: Buffer.from('x'), reason: 'bad_json', detail: 'no' } } };
+  const ok = { offset: 4, fetchedAtMs: 0, delivery: undefined, fetched: { key: null, value: null }, crashes: 0, settled: { kind: 'outputs' as const, outputs: outputs(4) } };
+  const skipped = { offset: 5, fetchedAtMs: 0, delivery: undefined, fetched: { key: null, value: null }, crashes: 0, settled: { kind: 'nothing' as const } };
   const messages = takeMessages({ entries: [dead, ok, skipped], extras: [outputs(9)], commitOffset: 6 }, topics, 1024);
   const byTopic = new Map(messages.map((m) => [m.topic, m.messages]));
   t.is(byTopic.get(topics.predictions)?.length, 2, 'the tick\'s and the extra\'s');
