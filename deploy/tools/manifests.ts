@@ -202,7 +202,7 @@ export function strictFieldProblems(objects: readonly K8sObject[]): string[] {
 // Cross-references
 
 interface Port { name?: string; containerPort: number }
-interface Probe { grpc?: { port: number; service?: string }; httpGet?: { port: number | string }; tcpSocket?: { port: number | string } }
+interface Probe { grpc?: { port: number; service?: string }; httpGet?: { port: number | string }; tcpSocket?: { port: number | string }; exec?: { command: string[] } }
 interface Container {
   name: string;
   command?: string[];
@@ -338,7 +338,8 @@ export function crossReferenceProblems(objects: readonly K8sObject[], secrets = 
       }
       const ports = c.ports ?? [];
       for (const [kind, probe] of [['readiness', c.readinessProbe], ['liveness', c.livenessProbe], ['startup', c.startupProbe]] as const) {
-        if (!probe) continue;
+        // A command probe names no port.
+        if (!probe || probe.exec) continue;
         const port = probe.grpc?.port ?? probe.httpGet?.port ?? probe.tcpSocket?.port;
         const known = typeof port === 'number' ? ports.some((p) => p.containerPort === port) : ports.some((p) => p.name === port);
         if (!known) problems.push(`${cw}: ${kind} probe port ${String(port)} is not a container port`);
