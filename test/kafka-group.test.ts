@@ -107,6 +107,19 @@ test('commits back to back, offsets alone between batches as a worker makes them
   t.is(offsets?.partitions.find((p) => p.partition === 0)?.offset, String(rounds));
 });
 
+test('a commit larger than the broker takes in one record batch (a backlog of 4 MB) lands whole, in order', async (t) => {
+  const { topics } = await freshTopics(t, 1);
+  const writers = transactionalWriters({ kafka: kafka(), groupId: uniqueName('backlog'), topic: topics.prices, transactionTimeoutMs: 30_000, log: quiet });
+  t.teardown(() => writers.close());
+  const writer = await writers.open(0);
+  const values = Array.from({ length: 4_000 }, (_, i) => `${i}:${'x'.repeat(1_000)}`);
+  await writer.commit([{ topic: topics.predictions, messages: values.map((v) => ({ key: 'WTI', value: Buffer.from(v) })) }], 4_000);
+  await writer.close();
+  const seen = await readTopic(topics.predictions);
+  t.is(seen.length, values.length);
+  t.true(seen.every((m, i) => m.value.toString() === values[i]), 'every message once, in order');
+});
+
 interface Member {
   readonly assignments: number[][];
   readonly memberIds: string[];

@@ -19,6 +19,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Partitioners, type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Logger } from '../../platform/logger.ts';
 import type { OutgoingMessage } from '../message-bus.ts';
+import { sendsOf } from './batch-chunks.ts';
 import { classifyCommitError, PartitionCommitError } from './commit-errors.ts';
 
 /**
@@ -146,7 +147,7 @@ function transactionalWriter(
       for (let attempt = 1; ; attempt++) {
         const txn = await producer.transaction();
         try {
-          if (topicMessages.length > 0) await txn.sendBatch({ topicMessages, acks: -1 });
+          for (const send of sendsOf(topicMessages)) await txn.sendBatch({ topicMessages: send, acks: -1 });
           if (offset !== undefined) await txn.sendOffsets(offsetsOf(partition, offset));
           await txn.commit();
           return;
@@ -198,7 +199,7 @@ export function plainWriters(opts: PlainWritersOptions): KafkaPartitionWriters {
         async commit(messages, offset) {
           try {
             const topicMessages = nonEmpty(messages);
-            if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1 });
+            for (const send of sendsOf(topicMessages)) await producer.sendBatch({ topicMessages: send, acks: -1 });
             if (offset !== undefined) await opts.commitOffset(partition, offset);
           } catch (err) {
             throw new PartitionCommitError(partition, err);
