@@ -44,4 +44,13 @@ test('sums written twice are the same rows; a restarted worker adds its own; rol
   t.deepEqual(commodities[0]?.bytesByHour, [{ hourMs: 100 * H, bytes: 900 }, { hourMs: 101 * H, bytes: 300 }]);
   t.deepEqual(await tenantUsage(sql, { fromMs: 101 * H, toMs: 102 * H, tenant: 'acme' }).then((r) => r.map((x) => x.calls)), [1]);
   t.deepEqual(await tenantUsage(sql, { ...window, tenant: 'other' }), []);
+
+  // The analysts' views add the workers up the same way.
+  const { rows: byHour } = await sql.query<{ calls: string; cpu_s: number }>(
+    "SELECT sum(calls) AS calls, sum(cpu_s) AS cpu_s FROM analytics.tenant_usage WHERE tenant = 'acme' AND code = 'OK'");
+  t.is(Number(byHour[0]?.calls), 3);
+  t.true(Math.abs((byHour[0]?.cpu_s ?? 0) - 80e-6) < 1e-12);
+  const { rows: stored } = await sql.query<{ ticks: string; rows_stored: string }>(
+    "SELECT sum(ticks) AS ticks, sum(rows_stored) AS rows_stored FROM analytics.commodity_usage WHERE commodity = 'WTI'");
+  t.deepEqual(stored.map((r) => [Number(r.ticks), Number(r.rows_stored)]), [[4, 12]]);
 });
