@@ -4,7 +4,10 @@
  */
 import type { Worker } from 'node:cluster';
 import client, { type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { logger } from '../../platform/logger.ts';
 import { registry } from '../../platform/metrics.ts';
+
+const log = logger.child({ component: 'metrics-aggregation' });
 
 type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
@@ -29,10 +32,20 @@ export function serveMetricsToPrimary(): void {
   process.on('message', (m: unknown) => {
     if (typeof m !== 'object' || m === null || (m as { type?: unknown }).type !== REQUEST) return;
     const { id } = m as MetricsRequest;
+    // The primary may be gone by the time the answer is ready (killed): the channel then fails with EPIPE, which
+    // without a callback is an uncaught 'error' on the process. The worker's 'disconnect' handler shuts it down.
+    const reply = (metrics: MetricsJson): void => {
+      process.send?.({ type: RESPONSE, id, metrics } satisfies MetricsResponse, undefined, {}, (err) => {
+        if (err) log.debug('metrics_reply_failed', { err });
+      });
+    };
     registry
       .getMetricsAsJSON()
-      .then((metrics) => process.send?.({ type: RESPONSE, id, metrics } satisfies MetricsResponse))
-      .catch(() => process.send?.({ type: RESPONSE, id, metrics: [] } satisfies MetricsResponse));
+      .then(reply)
+      .catch((err: unknown) => {
+        log.warn('metrics_collect_failed', { err });
+        reply([]);
+      });
   });
 }
 
