@@ -26,8 +26,12 @@ import { KAFKA_BROKERS } from './services.ts';
 const root = join(import.meta.dirname, '..');
 const dataDir = join(root, 'data');
 const PARTITIONS = 4;
-/** BRENT rows that `carbon ingest` publishes before training; the rest stream live after the promotion. */
-const BRENT_LIVE = 400;
+/**
+ * BRENT rows streamed live after the promotion (`carbon ingest` publishes the ones before). Enough that BRENT's
+ * partition, moved by the worker kill below, still sees a whole shift window (SHIFT_WINDOW, 500 ticks) on its new
+ * worker and exports its PSI: with 400 the PSI panel stayed empty whenever the kill came late on a loaded machine.
+ */
+const BRENT_LIVE = 1_000;
 
 interface CliResult {
   readonly code: number;
@@ -187,7 +191,7 @@ test('a real Prometheus scraping a running cluster and the Pushgateway gets data
   t.log(`${elapsed()}: BRENT champion ${trained.champion.family} v${trained.champion.version} trained and in service`);
 
   // BRENT streams live from here: each tick predicted, and each prediction realized by the next tick.
-  const brentFeed = backgroundFeed(publisher, brent.slice(-BRENT_LIVE), 1, 150);
+  const brentFeed = backgroundFeed(publisher, brent.slice(-BRENT_LIVE), 1, 50);
   t.teardown(() => brentFeed.stop());
   await eventually(async () => (await cluster.metric('carbon_live_hit_rate_ratio')) > 0 || (await cluster.metric('carbon_predictions_total')) > 5, {
     what: 'live BRENT predictions', timeoutMs: 30_000, intervalMs: 200,

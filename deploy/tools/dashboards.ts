@@ -280,7 +280,7 @@ export const dashboards: readonly DashboardSpec[] = [
       },
       {
         title: 'Distribution shift (PSI)',
-        description: 'Population stability index of the last 250 live ticks against the champion\'s training rows, per model input and for the outcomes (carbon_distribution_shift_psi); above 0.25 a retrain starts.',
+        description: 'Population stability index of the last 500 live ticks against the champion\'s training rows, per model input and for the outcomes (carbon_distribution_shift_psi); above 0.25 a retrain starts.',
         kind: 'timeseries',
         unit: 'none',
         fullWidth: true,
