@@ -4,7 +4,7 @@
  * provides its own implementation of the same interface.
  */
 import { Partitioners, type Kafka, type Message, type Producer, type ProducerConfig } from 'kafkajs';
-import { PriceTickEncoder } from '../../actors/ingest/price-tick-encoder.ts';
+import { PriceTickEncoder } from './price-tick-encoder.ts';
 import type { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
 import { partitionOf } from '../partitioner.ts';
 import { DlqWriter, type DlqRecord, type RowLocation } from './dlq.ts';
