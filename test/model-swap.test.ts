@@ -12,7 +12,7 @@ import { createLogger } from '../platform/logger.ts';
 import { startCluster, testEnvironment, tickPublisher } from './cluster-harness.ts';
 import { eventually } from './eventually.ts';
 import { assertStoredFeaturesMatch, seriesTicks, streamTicks, waitForRows } from './pipeline-expectations.ts';
-import { readDailyPrices } from '../actors/features/daily-price-csv.ts';
+import { readDailyPrices } from './daily-price-csv.ts';
 import { KAFKA_BROKERS } from './services.ts';
 import { readTopic } from './ingest-kafka-helpers.ts';
 import { Prediction } from '../proto/gen/carbon/v1/prediction.ts';
