@@ -35,7 +35,7 @@ import { trainCommodities } from '../actors/training/train-job.ts';
 import { createKafka } from '../connectors/kafka/client.ts';
 import { kafkaProducer } from '../connectors/kafka/kafka-producer.ts';
 import { connectKafkaTickPublisher } from '../connectors/kafka/tick-publisher.ts';
-import { sqlModelStore } from '../connectors/postgres/model-store.ts';
+import { sqlModelStore } from '../actors/model/model-store.ts';
 import { postgresStore } from '../connectors/postgres/sql-store.ts';
 import { createLogger } from '../platform/logger.ts';
 import type { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { OptionSpecs, OptionValues } from './_options.ts';
 import type { BenchResult } from './run.ts';
-import { friedman1, type RegressionData } from '../actors/model/forest/friedman-data.ts';
+import { friedman1, type RegressionData } from '../test/friedman-data.ts';
 import { trainForest } from '../actors/model/forest/train-forest.ts';
 import type { CompactForest } from '../actors/model/forest/compact-forest.ts';
 

@@ -1,7 +1,7 @@
 /**
  * A tenant's rate limit, as the authenticator asks it: may this call go now? The answer is a number when this
  * worker can tell alone (its local share of the tenant's quota), a Promise when it must first ask for more
- * (cluster-quota.ts asks Redis). Tenants are keyed by name, and a changed rate or burst applies from the next call.
+ * (quota-leases.ts asks Redis). Tenants are keyed by name, and a changed rate or burst applies from the next call.
  */
 import type { Tenant } from './tenants.ts';
 import { TokenBucket } from './token-bucket.ts';

@@ -8,7 +8,7 @@
 import { predictionOf } from '../actors/commodity/prediction-message.ts';
 import type { ForecasterLookup } from '../actors/commodity/protocol.ts';
 import { featureVectorOf } from '../actors/features/features-message.ts';
-import { partitionOf } from '../connectors/kafka/tick-publisher.ts';
+import { partitionOf } from '../connectors/partitioner.ts';
 import type { OnlineStore } from '../connectors/redis/online-store.ts';
 import type { Logger } from '../platform/logger.ts';
 import { degradedAnswers } from '../platform/metrics.ts';

@@ -21,7 +21,7 @@ export interface TenantRecord {
   readonly tokens: readonly { readonly sha256: string; /** UTC epoch ms; null: no expiry. */ readonly expiresAtMs: number | null }[];
 }
 
-/** Where tenants are stored (connectors/postgres/tenant-store.ts). */
+/** Where tenants are stored (tenant-store.ts, over Postgres or PGlite). */
 export interface TenantSource {
   load(): Promise<TenantRecord[]>;
   /** Calls `onChange` for each announced change (and after a lost announcement channel) until the stop. */

@@ -3,7 +3,6 @@
  * a ConfigError naming the variable, what was expected and what was given. Defaults live here and nowhere else.
  */
 import { cpus } from 'node:os';
-import { commodityActorPolicy, poisonMessageCrashes } from '../supervisors/policies.ts';
 import { logFormats, logLevels, type LogFormat, type LogLevel } from './logger.ts';
 import type { PriceSheet } from './price-sheet.ts';
 
@@ -17,6 +16,14 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * Crashes of one tick before the partition supervisor dead-letters it (CARBON_POISON_MAX_TRIES): the default and
+ * the most allowed. The most stays below the commodity actor's restart intensity (supervisors/policies.ts, checked
+ * by its test), so that a poison tick is dead-lettered while its actor can still restart itself and never
+ * escalates past it.
+ */
+export const poisonTries = { default: 3, max: 4 } as const;
 
 /** `'250ms'`, `'5s'`, `'2m'`, `'1h'` or a bare number of milliseconds. */
 export function parseDurationMs(raw: string): number | undefined {
@@ -236,8 +243,7 @@ export function loadConfig(env: Env = process.env): Config {
       windowSize: r.int('CARBON_WINDOW_SIZE', 50, 22, 10_000),
       zScoreThreshold: r.number('CARBON_ZSCORE_THRESHOLD', 4, 0.1),
       maxInFlightPerPartition: r.int('CARBON_MAX_IN_FLIGHT', 5_000, 10),
-      // Below the commodity actor's restart intensity, so that a poison tick never escalates past its actor.
-      poisonMaxTries: r.int('CARBON_POISON_MAX_TRIES', poisonMessageCrashes, 1, commodityActorPolicy.intensity - 1),
+      poisonMaxTries: r.int('CARBON_POISON_MAX_TRIES', poisonTries.default, 1, poisonTries.max),
       maxMessageBytes: r.sizeBytes('CARBON_MAX_MESSAGE_BYTES', 64 * 1024, 64),
       flushIntervalMs: r.durationMs('CARBON_FLUSH_INTERVAL', 20, 1),
       flushMaxRows: r.int('CARBON_FLUSH_MAX_ROWS', 2_000, 1),

@@ -2,10 +2,10 @@ import test from 'ava';
 import {
   commodityActorPolicy,
   partitionSupervisorPolicy,
-  poisonMessageCrashes,
   workerProcessPolicy,
   workerRootPolicy,
 } from './policies.ts';
+import { poisonTries } from '../platform/config.ts';
 import { recordRestart, validatePolicy, type RestartPolicy } from './restart-policy.ts';
 
 const levels: Array<[string, RestartPolicy]> = [
@@ -62,5 +62,6 @@ test('each level above the commodity actor allows fewer restarts over a longer p
 });
 
 test('a poison message is dead-lettered before the commodity actor runs out of restarts', (t) => {
-  t.true(poisonMessageCrashes < commodityActorPolicy.intensity);
+  t.true(poisonTries.default < commodityActorPolicy.intensity);
+  t.true(poisonTries.max < commodityActorPolicy.intensity);
 });

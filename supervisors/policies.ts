@@ -9,7 +9,8 @@ import { restartPolicy } from './restart-policy.ts';
  * A commodity actor restarting itself (fresh rolling window, rest of the mailbox kept). 5 restarts in 10 s with
  * delays 0, 1, 2, 4, 8 ms (+-20 %, never above 10 ms), so that every restart this level allows meets the 10 ms p99
  * recovery target; a crash loop is bounded by the intensity, not the backoff. The 6th crash within 10 s escalates
- * to the partition supervisor.
+ * to the partition supervisor. A tick that keeps crashing it is dead-lettered before that (poisonTries in
+ * platform/config.ts stays below this intensity).
  */
 export const commodityActorPolicy = restartPolicy({
   intensity: 5,
@@ -17,13 +18,6 @@ export const commodityActorPolicy = restartPolicy({
   backoff: { minMs: 1, maxMs: 10, jitter: 0.2 },
   onExhausted: 'escalate',
 });
-
-/**
- * Crashes of a single message before the partition supervisor stops retrying it and sends it to the DLQ. Kept
- * below `commodityActorPolicy.intensity`, so that a poison message is dead-lettered while the actor can still
- * restart itself, and never takes the partition down.
- */
-export const poisonMessageCrashes = 3;
 
 /**
  * A partition supervisor restarting a commodity actor that gave up (one_for_one: only that actor, mailbox kept),

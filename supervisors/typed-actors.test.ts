@@ -1,4 +1,5 @@
 import test from 'ava';
+import type { TypedRef } from '../actors/typed-ref.ts';
 import { createLogger } from '../platform/logger.ts';
 import { eventually } from '../test/eventually.ts';
 import { restartPolicy } from './restart-policy.ts';
@@ -14,7 +15,6 @@ import {
   stopActor,
   stopSystem,
   type SystemRef,
-  type TypedRef,
 } from './typed-actors.ts';
 
 /** A counter actor's protocol, as the actors built on this layer write theirs. */

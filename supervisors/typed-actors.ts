@@ -15,6 +15,7 @@
 import { performance } from 'node:perf_hooks';
 import { Nobody, dispatch, query, spawn, start as startNact, stop } from 'nact';
 import type { Ref } from 'nact';
+import type { AnyRef, TypedRef } from '../actors/typed-ref.ts';
 import { defaultRestartPolicy, type RestartPolicy } from './restart-policy.ts';
 import {
   ActorInitError,
@@ -28,16 +29,8 @@ import {
   type SupervisionLevel,
 } from './supervise.ts';
 
-declare const acceptsBrand: unique symbol;
 declare const systemBrand: unique symbol;
 
-/**
- * A ref to an actor that accepts `Msg`. The brand is a function of `Msg`, so refs are contravariant: a ref that
- * accepts `A | B` may be passed where a ref that accepts `A` is expected, never the other way round.
- */
-export type TypedRef<Msg> = Ref<Msg> & { readonly [acceptsBrand]: (msg: Msg) => void };
-/** Any actor ref, whatever it accepts (only for stopping it or spawning under it). */
-export type AnyRef = TypedRef<never>;
 /** The actor system, root of the tree. */
 export type SystemRef = Ref<never> & { readonly [systemBrand]: true };
 export type ParentRef = SystemRef | AnyRef;

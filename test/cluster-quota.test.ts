@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { leaseSize, RedisQuotas } from '../connectors/redis/quota-leases.ts';
+import { leaseSize, RedisQuotas } from '../gateway/quota-leases.ts';
 import { redisClient } from '../connectors/redis/online-store.ts';
 import type { Tenant } from '../gateway/tenants.ts';
 import { createLogger } from '../platform/logger.ts';

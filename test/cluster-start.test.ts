@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { partitionOf } from '../connectors/kafka/tick-publisher.ts';
+import { partitionOf } from '../connectors/partitioner.ts';
 import type { StatusInputs } from '../cli/commands/status-view.ts';
 import { startCluster, testEnvironment, tickPublisher } from './cluster-harness.ts';
 import { eventually } from './eventually.ts';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { readDailyPrices } from '../actors/features/daily-price-csv.ts';
+import { readDailyPrices } from './daily-price-csv.ts';
 import { createKafka } from '../connectors/kafka/client.ts';
 import { dlqOf } from '../connectors/kafka/topics.ts';
 import { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';

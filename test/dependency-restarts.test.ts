@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { readDailyPrices } from '../actors/features/daily-price-csv.ts';
+import { readDailyPrices } from './daily-price-csv.ts';
 import { Alert } from '../proto/gen/carbon/v1/alert.ts';
 import { startCluster, testEnvironment, tickPublisher, type RunningCluster, type TestEnvironment } from './cluster-harness.ts';
 import { readTopic } from './ingest-kafka-helpers.ts';

@@ -12,7 +12,7 @@ import { pastTickReasons } from '../actors/commodity/past-ticks.ts';
 import { MIN_TS_MS, tickRejectReasons } from '../actors/commodity/decode-tick.ts';
 import { modelUpdateRejectReasons } from '../actors/model/decode-model-update.ts';
 import { createKafka } from '../connectors/kafka/client.ts';
-import { partitionOf } from '../connectors/kafka/tick-publisher.ts';
+import { partitionOf } from '../connectors/partitioner.ts';
 import { dlqOf } from '../connectors/kafka/topics.ts';
 import { ModelUpdate, ModelUpdateAction } from '../proto/gen/carbon/v1/model_update.ts';
 import { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';

@@ -25,7 +25,7 @@ import { resolveTrainParams } from '../actors/training/train-params.ts';
 import { trainCommodities } from '../actors/training/train-job.ts';
 import { createKafka } from '../connectors/kafka/client.ts';
 import { kafkaProducer } from '../connectors/kafka/kafka-producer.ts';
-import { sqlModelStore } from '../connectors/postgres/model-store.ts';
+import { sqlModelStore } from '../actors/model/model-store.ts';
 import { postgresStore } from '../connectors/postgres/sql-store.ts';
 import { createLogger } from '../platform/logger.ts';
 import type { Prediction } from '../proto/gen/carbon/v1/prediction.ts';

@@ -10,7 +10,7 @@ import { ModelRegistry } from '../actors/model/registry.ts';
 import { ar1PriceSeries } from '../actors/training/synthetic-series.ts';
 import { createKafka } from '../connectors/kafka/client.ts';
 import { connectKafkaTickPublisher } from '../connectors/kafka/tick-publisher.ts';
-import { sqlModelStore } from '../connectors/postgres/model-store.ts';
+import { sqlModelStore } from '../actors/model/model-store.ts';
 import type { SqlStore } from '../connectors/postgres/sql-store.ts';
 import { redisClient, type OnlineStore } from '../connectors/redis/online-store.ts';
 import { redisOwnershipRegistry } from '../connectors/redis/ownership.ts';

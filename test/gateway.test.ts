@@ -11,7 +11,7 @@ import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { createRequire } from 'node:module';
 import { connect as connectHttp2 } from 'node:http2';
 import { dirname, join } from 'node:path';
-import { partitionOf } from '../connectors/kafka/tick-publisher.ts';
+import { partitionOf } from '../connectors/partitioner.ts';
 import { ServingPath, type PredictResponse, type StreamPredictionsResponse } from '../proto/gen/carbon/v1/prediction_service.ts';
 import { eventually } from './eventually.ts';
 import { MODELLED, PARTITIONS, TOKENS, UNMODELLED, bearer, call, client, gatewayWorld, type GatewayWorld } from './gateway-harness.ts';

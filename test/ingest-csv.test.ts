@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { CsvSource } from '../actors/ingest/sources/csv-source.ts';
 import { dlqOf } from '../connectors/kafka/topics.ts';
-import { partitionOf } from '../connectors/kafka/tick-publisher.ts';
+import { partitionOf } from '../connectors/partitioner.ts';
 import { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
 import { ingestInto, readTopic } from './ingest-kafka-helpers.ts';
 import { freshTopics } from './services.ts';

@@ -7,7 +7,8 @@ import test from 'ava';
 import { CsvSource } from '../actors/ingest/sources/csv-source.ts';
 import { SyntheticSource } from '../actors/ingest/sources/synthetic-source.ts';
 import { createKafka } from '../connectors/kafka/client.ts';
-import { partitionOf, tickProducerConfig } from '../connectors/kafka/tick-publisher.ts';
+import { tickProducerConfig } from '../connectors/kafka/tick-publisher.ts';
+import { partitionOf } from '../connectors/partitioner.ts';
 import { ingestInto, readTopic, type ReadMessage } from './ingest-kafka-helpers.ts';
 import { freshTopics, KAFKA_BROKERS } from './services.ts';
 

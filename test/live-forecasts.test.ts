@@ -14,8 +14,8 @@ import { modelUpdatePublisher } from '../actors/training/model-update-publisher.
 import { garchPriceSeries } from '../actors/training/synthetic-series.ts';
 import { resolveTrainParams } from '../actors/training/train-params.ts';
 import { trainCommodities } from '../actors/training/train-job.ts';
-import { partitionOf } from '../connectors/kafka/tick-publisher.ts';
-import { sqlModelStore } from '../connectors/postgres/model-store.ts';
+import { partitionOf } from '../connectors/partitioner.ts';
+import { sqlModelStore } from '../actors/model/model-store.ts';
 import { producerTickPublisher } from '../connectors/producer-tick-publisher.ts';
 import { loadGatewayConfig } from '../gateway/gateway-config.ts';
 import { loadConfig } from '../platform/config.ts';

@@ -9,7 +9,7 @@ import { fromTicks } from '../actors/features/window.ts';
 import { decodeForecaster, ModelRegistry, RegistryError, type ModelUpdatePublisher } from '../actors/model/registry.ts';
 import { garchPriceSeries } from '../actors/training/synthetic-series.ts';
 import { migrate } from '../connectors/postgres/migrate.ts';
-import { sqlModelStore } from '../connectors/postgres/model-store.ts';
+import { sqlModelStore } from '../actors/model/model-store.ts';
 import { postgresStore, type SqlStore } from '../connectors/postgres/sql-store.ts';
 import { ModelUpdateAction, type ModelUpdate } from '../proto/gen/carbon/v1/model_update.ts';
 import { tinyForecasterModel as tinyModel } from './forecaster-fixture.ts';

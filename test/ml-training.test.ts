@@ -17,7 +17,7 @@ import { resolveTrainParams } from '../actors/training/train-params.ts';
 import { buildTrainingSet } from '../actors/training/training-set.ts';
 import { NotEnoughRowsError } from '../actors/training/walk-forward.ts';
 import { migrate } from '../connectors/postgres/migrate.ts';
-import { sqlModelStore } from '../connectors/postgres/model-store.ts';
+import { sqlModelStore } from '../actors/model/model-store.ts';
 import { pgliteStore, postgresStore, type SqlStore } from '../connectors/postgres/sql-store.ts';
 import { ModelUpdateAction, type ModelUpdate } from '../proto/gen/carbon/v1/model_update.ts';
 import { freshDatabase } from './services.ts';

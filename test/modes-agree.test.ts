@@ -9,7 +9,7 @@ import { resolveTrainParams } from '../actors/training/train-params.ts';
 import { trainCommodities } from '../actors/training/train-job.ts';
 import { createKafka } from '../connectors/kafka/client.ts';
 import { kafkaProducer } from '../connectors/kafka/kafka-producer.ts';
-import { sqlModelStore } from '../connectors/postgres/model-store.ts';
+import { sqlModelStore } from '../actors/model/model-store.ts';
 import { postgresStore, type SqlQuery } from '../connectors/postgres/sql-store.ts';
 import { producerTickPublisher } from '../connectors/producer-tick-publisher.ts';
 import { loadConfig } from '../platform/config.ts';

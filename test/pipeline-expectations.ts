@@ -3,7 +3,7 @@
  * equal to the independent reference computation. Shared by the pipeline and recovery tests.
  */
 import type { ExecutionContext } from 'ava';
-import { readDailyPrices } from '../actors/features/daily-price-csv.ts';
+import { readDailyPrices } from './daily-price-csv.ts';
 import type { FeatureVector } from '../actors/features/compute-features.ts';
 import { FEATURE_COLUMNS } from '../actors/features/feature-columns.ts';
 import type { PricePoint } from '../actors/features/window.ts';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { readDailyPrices } from '../actors/features/daily-price-csv.ts';
+import { readDailyPrices } from './daily-price-csv.ts';
 import { startCluster, testEnvironment } from './cluster-harness.ts';
 import { REAL_SERIES, assertStoredFeaturesMatch, waitForRows } from './pipeline-expectations.ts';
 

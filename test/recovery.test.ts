@@ -1,5 +1,5 @@
 import test from 'ava';
-import { readDailyPrices } from '../actors/features/daily-price-csv.ts';
+import { readDailyPrices } from './daily-price-csv.ts';
 import { startCluster, testEnvironment, tickPublisher } from './cluster-harness.ts';
 import { eventually } from './eventually.ts';
 import { REAL_SERIES, assertStoredFeaturesMatch, interleavedRealTicks, streamTicks, waitForRows } from './pipeline-expectations.ts';

@@ -8,6 +8,7 @@ import { createLogger } from '../platform/logger.ts';
 import { actorCrashes, actorRestarts, actorsActive, escalations, recoverySeconds } from '../platform/metrics.ts';
 import { commodityActorPolicy, partitionSupervisorPolicy } from '../supervisors/policies.ts';
 import { restartPolicy, type RestartPolicy } from '../supervisors/restart-policy.ts';
+import type { TypedRef } from '../actors/typed-ref.ts';
 import type { CrashInfo, SupervisionDeps, SupervisionLevel, SupervisionMetrics } from '../supervisors/supervise.ts';
 import {
   dispatchTo,
@@ -18,7 +19,6 @@ import {
   stopSystem,
   type ParentRef,
   type SystemRef,
-  type TypedRef,
 } from '../supervisors/typed-actors.ts';
 import { eventually } from './eventually.ts';
 

@@ -7,7 +7,7 @@
  */
 import test from 'ava';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { tenantAdmin } from '../connectors/postgres/tenant-store.ts';
+import { tenantAdmin } from '../gateway/tenant-store.ts';
 import { postgresStore } from '../connectors/postgres/sql-store.ts';
 import { migrate } from '../connectors/postgres/migrate.ts';
 import { sha256Hex } from '../gateway/tenants.ts';

@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../platform/logger.ts';
-import type { TypedRef } from '../../supervisors/typed-actors.ts';
+import type { TypedRef } from '../typed-ref.ts';
 import {
   alertsTotal,
   distributionShift,

@@ -2,7 +2,7 @@
  * What a commodity actor reads to rebuild after a spawn or a worker restart: its last stored ticks before the
  * first tick to process, the tick count of the newest of them, and the challengers' stored scores; and, for a
  * replayed tick older than its window, the stored ticks from that time on. Implemented over Postgres or PGlite by
- * connectors/postgres/history-store.ts.
+ * history-store.ts.
  */
 import type { PricePoint } from '../features/window.ts';
 import type { ShadowScore } from './shadow-scoring.ts';

@@ -7,7 +7,7 @@ import type { FamilyName, Forecaster } from '../forecast/forecaster.ts';
 import type { Prediction } from '../../proto/gen/carbon/v1/prediction.ts';
 import type { HorizonState } from '../../proto/gen/carbon/v1/internal.ts';
 import type { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
-import type { TypedRef } from '../../supervisors/typed-actors.ts';
+import type { TypedRef } from '../typed-ref.ts';
 import type { TickOutputs } from '../sinks/tick-outputs.ts';
 
 /** What the gateway gets from the owner of a commodity. */

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { computeFeatures } from './compute-features.ts';
 import type { FeatureVector } from './compute-features.ts';
-import { readDailyPrices } from './daily-price-csv.ts';
+import { readDailyPrices } from '../../test/daily-price-csv.ts';
 import { randomSeries, seededRandom } from './random-series.ts';
 import { appendTick, emptyWindow, fromTicks, MAX_ABS_PRICE } from './window.ts';
 import type { PricePoint, TickWindow } from './window.ts';

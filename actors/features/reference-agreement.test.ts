@@ -6,7 +6,7 @@ import test from 'ava';
 import { referenceFeatures } from '../../test/reference-features.ts';
 import { computeFeatures } from './compute-features.ts';
 import type { FeatureVector } from './compute-features.ts';
-import { readDailyPrices } from './daily-price-csv.ts';
+import { readDailyPrices } from '../../test/daily-price-csv.ts';
 import { randomSeries, seededRandom } from './random-series.ts';
 import { appendTick, emptyWindow } from './window.ts';
 import type { PricePoint } from './window.ts';

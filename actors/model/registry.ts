@@ -3,7 +3,7 @@
  * per commodity and horizon one version is in service (the champion) and the other families' latest versions
  * forecast in the shadow. Promotions, rollbacks and shadow changes are recorded (service history, audit row) and
  * announced on `model-updates`. Storage and announcement sit behind two ports, so the embedded mode and the
- * cluster differ only at the edges (connectors/postgres/model-store.ts implements ModelStore over SQL).
+ * cluster differ only at the edges (model-store.ts implements ModelStore over SqlStore).
  */
 import { ModelUpdate, ModelUpdateAction } from '../../proto/gen/carbon/v1/model_update.ts';
 import { Forecaster } from '../forecast/forecaster.ts';

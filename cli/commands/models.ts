@@ -9,7 +9,7 @@ import { ModelRegistry, RegistryError, type ChangeOutcome, type ModelSummary } f
 import { readForecasterSpec } from '../../actors/model/forecaster-spec.ts';
 import { formatEvaluation, textTable } from '../../actors/training/metrics-text.ts';
 import type { StoredMetrics } from '../../actors/training/train-job.ts';
-import { sqlModelStore } from '../../connectors/postgres/model-store.ts';
+import { sqlModelStore } from '../../actors/model/model-store.ts';
 import type { SqlStore } from '../../connectors/postgres/sql-store.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { fail, openPublisher, operatorName, parseCommodityId } from './train.ts';

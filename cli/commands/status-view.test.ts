@@ -1,5 +1,5 @@
 import test from 'ava';
-import { partitionOf } from '../../connectors/kafka/tick-publisher.ts';
+import { partitionOf } from '../../connectors/partitioner.ts';
 import { formatAge, pidOfWorkerId, renderStatus, type StatusInputs } from './status-view.ts';
 
 const now = Date.UTC(2026, 11, 2, 12, 0, 0);

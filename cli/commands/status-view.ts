@@ -3,7 +3,7 @@
  * restarts), Redis (who owns which partition), Kafka (the group's lag), Postgres (commodities and champions).
  * Pure: the command gathers, this lays out.
  */
-import { partitionOf } from '../../connectors/kafka/tick-publisher.ts';
+import { partitionOf } from '../../connectors/partitioner.ts';
 import type { PartitionLag } from '../../connectors/kafka/group-lag.ts';
 import type { ChampionInService } from '../../connectors/postgres/service-view.ts';
 import type { PartitionOwner } from '../../connectors/redis/ownership.ts';

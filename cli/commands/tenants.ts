@@ -6,7 +6,7 @@
  * Exit status: 0 done, 2 bad option or configuration, 3 refused (no such tenant, name taken).
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { tenantAdmin, TenantError, type TenantAdmin, type TenantSummary } from '../../connectors/postgres/tenant-store.ts';
+import { tenantAdmin, TenantError, type TenantAdmin, type TenantSummary } from '../../gateway/tenant-store.ts';
 import { newToken, sha256Hex, TENANT_NAME_PATTERN } from '../../gateway/tenants.ts';
 import { loadConfig, parseDurationMs } from '../../platform/config.ts';
 import { openPlatformDatabase } from './database.ts';

@@ -24,7 +24,7 @@ import { kafkaFromConfig, prepareTopics } from '../../connectors/kafka/client.ts
 import { kafkaProducer } from '../../connectors/kafka/kafka-producer.ts';
 import { topicNames } from '../../connectors/kafka/topics.ts';
 import type { MessageProducer } from '../../connectors/message-bus.ts';
-import { sqlModelStore } from '../../connectors/postgres/model-store.ts';
+import { sqlModelStore } from '../../actors/model/model-store.ts';
 import { ConfigError, loadConfig, type Config } from '../../platform/config.ts';
 import { openPlatformDatabase } from './database.ts';
 import { logger } from '../../platform/logger.ts';

@@ -1,10 +1,19 @@
 /**
  * Every worker hears every promotion and rollback: a consumer of `model-updates` in a group of its own (so that
  * each worker gets all updates), from the latest offset (a worker that starts later reads the registry itself).
- * Each record goes to `handle` as it came (model-update-gate.ts decides what it is).
+ * Each record goes to `handle` as it came (actors/model/model-update-gate.ts decides what it is).
  */
 import type { Kafka } from 'kafkajs';
-import type { ModelUpdateRecord } from '../model-update-gate.ts';
+
+/** A record of `model-updates` as a bus delivers it. */
+export interface ModelUpdateRecord {
+  readonly value: Buffer | null;
+  readonly key: Buffer | string | null;
+  /** Undefined on the in-process bus, which fans its records out without one. */
+  readonly partition: number | undefined;
+  readonly offset: string;
+  readonly contentType: string | undefined;
+}
 
 export interface ModelUpdatesConsumer {
   stop(): Promise<void>;

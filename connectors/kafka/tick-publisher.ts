@@ -3,9 +3,10 @@
  * implementation here publishes PriceTick protobuf to `commodity-prices` and rejects to its DLQ. The embedded mode
  * provides its own implementation of the same interface.
  */
-import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer, type ProducerConfig } from 'kafkajs';
-import { PriceTickEncoder } from '../../actors/ingest/price-tick-encoder.ts';
+import { Partitioners, type Kafka, type Message, type Producer, type ProducerConfig } from 'kafkajs';
+import { PriceTickEncoder } from './price-tick-encoder.ts';
 import type { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
+import { partitionOf } from '../partitioner.ts';
 import { DlqWriter, type DlqRecord, type RowLocation } from './dlq.ts';
 import { contentTypes } from './topics.ts';
 
@@ -70,7 +71,7 @@ export class PublishError extends Error {
  * produce requests of an idempotent producer per broker anyway (a broker lock around each sequence number range).
  * Throughput therefore comes from large batches, prepared while the previous one is on the wire.
  * The partitioner is kafkajs's DefaultPartitioner (murmur2 of the key, as the Java client): do not change it,
- * the gateway computes the owner of a commodity with partitionOf() below, the same function.
+ * the gateway computes the owner of a commodity with partitionOf() (connectors/partitioner.ts), the same function.
  */
 export const tickProducerConfig: ProducerConfig = {
   idempotent: true,
@@ -81,24 +82,6 @@ export const tickProducerConfig: ProducerConfig = {
 
 /** Messages per produce request. */
 export const DEFAULT_TICK_BATCH_SIZE = 5_000;
-
-const partitioner = Partitioners.DefaultPartitioner();
-const metadataByCount = new Map<number, PartitionMetadata[]>();
-
-/**
- * The partition of `commodity` among `partitionCount` partitions, exactly as the producer places its ticks:
- * this calls kafkajs's DefaultPartitioner itself (toPositive(murmur2(key)) % count, Java-compatible).
- * Frozen: changing the partitioner or the key remaps every commodity to another owner under live state.
- */
-export function partitionOf(commodity: string, partitionCount: number): number {
-  if (!Number.isInteger(partitionCount) || partitionCount < 1) throw new RangeError(`partitionCount must be a positive integer, got ${partitionCount}`);
-  let metadata = metadataByCount.get(partitionCount);
-  if (metadata === undefined) {
-    metadata = Array.from({ length: partitionCount }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0] }));
-    metadataByCount.set(partitionCount, metadata);
-  }
-  return partitioner({ topic: '', partitionMetadata: metadata, message: { key: commodity, value: null } });
-}
 
 const protobufHeaders = Object.freeze({ 'content-type': contentTypes.protobuf });
 

@@ -12,8 +12,8 @@ import { modelUpdatePublisher } from '../../actors/training/model-update-publish
 import { resolveTrainParams } from '../../actors/training/train-params.ts';
 import { trainCommodities, type TrainOutcome } from '../../actors/training/train-job.ts';
 import { outcomeTable } from '../../actors/training/train-summary.ts';
-import { partitionOf } from '../../connectors/kafka/tick-publisher.ts';
-import { sqlModelStore } from '../../connectors/postgres/model-store.ts';
+import { partitionOf } from '../../connectors/partitioner.ts';
+import { sqlModelStore } from '../../actors/model/model-store.ts';
 import { producerTickPublisher } from '../../connectors/producer-tick-publisher.ts';
 import type { Config } from '../../platform/config.ts';
 import type { Logger } from '../../platform/logger.ts';

@@ -13,7 +13,8 @@ import type { Logger } from '../../platform/logger.ts';
 import { usageMeter } from '../../platform/usage-meter.ts';
 import { commodityActorPolicy, partitionSupervisorPolicy } from '../policies.ts';
 import type { CrashInfo } from '../supervise.ts';
-import { dispatchTo, spawnTyped, type DroppedMessage, type ParentRef, type TypedRef } from '../typed-actors.ts';
+import type { TypedRef } from '../../actors/typed-ref.ts';
+import { dispatchTo, spawnTyped, type DroppedMessage, type ParentRef } from '../typed-actors.ts';
 import type { PartitionDeps } from './partition.ts';
 import type { PartitionMsg } from './partition-protocol.ts';
 

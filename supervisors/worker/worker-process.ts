@@ -6,7 +6,7 @@
  * actor tree, or a store that stays down, exits with EXIT_ESCALATED for the primary to restart it.
  */
 import cluster from 'node:cluster';
-import { partitionOf } from '../../connectors/kafka/tick-publisher.ts';
+import { partitionOf } from '../../connectors/partitioner.ts';
 import type { Config } from '../../platform/config.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { collectProcessMetrics } from '../../platform/metrics.ts';

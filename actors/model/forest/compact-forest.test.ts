@@ -1,6 +1,6 @@
 import test from 'ava';
 import { CompactForest, CorruptForestError } from './compact-forest.ts';
-import { friedman1 } from './friedman-data.ts';
+import { friedman1 } from '../../../test/friedman-data.ts';
 import { trainForest } from './train-forest.ts';
 
 const nFeatures = 6;

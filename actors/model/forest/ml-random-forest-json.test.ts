@@ -1,6 +1,6 @@
 import test from 'ava';
 import { RandomForestRegression } from 'ml-random-forest';
-import { friedman1 } from './friedman-data.ts';
+import { friedman1 } from '../../../test/friedman-data.ts';
 import { trainForest } from './train-forest.ts';
 
 type RegressionModel = Parameters<typeof RandomForestRegression.load>[0];

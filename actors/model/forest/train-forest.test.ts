@@ -1,6 +1,6 @@
 import test from 'ava';
 import { RandomForestRegression } from 'ml-random-forest';
-import { friedman1 } from './friedman-data.ts';
+import { friedman1 } from '../../../test/friedman-data.ts';
 import { ForestOptionsError } from './forest-options.ts';
 import { trainForest } from './train-forest.ts';
 import { threshold } from './tree-builder.ts';

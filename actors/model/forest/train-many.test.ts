@@ -1,5 +1,5 @@
 import test from 'ava';
-import { friedman1 } from './friedman-data.ts';
+import { friedman1 } from '../../../test/friedman-data.ts';
 import { trainForest } from './train-forest.ts';
 import { TrainJobError, trainMany, type TrainProgress } from './train-many.ts';
 

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { PriceTick } from '../../proto/gen/carbon/v1/price_tick.ts';
-import { createRandom } from './sources/synthetic-source.ts';
-import { PriceTickEncoder } from './price-tick-encoder.ts';
+import { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
+import { createRandom } from '../actors/ingest/sources/synthetic-source.ts';
+import { PriceTickEncoder } from '../connectors/kafka/price-tick-encoder.ts';
 
 test('encodes byte for byte like the generated encoder, defaults and negative times included', (t) => {
   const encoder = new PriceTickEncoder();

@@ -4,21 +4,13 @@
  * (decode-model-update.ts) and is not applied. The topic is read by every worker, so each refuses a bad record
  * once: the DLQ holds one record per worker that read it, each naming its worker in x-dlq-origin.
  */
-import { decodeModelUpdate } from '../actors/model/decode-model-update.ts';
-import type { Logger } from '../platform/logger.ts';
-import { dlqTotal } from '../platform/metrics.ts';
-import type { ModelUpdate } from '../proto/gen/carbon/v1/model_update.ts';
-import { dlqMessage } from './kafka/dlq.ts';
-import type { MessageProducer } from './message-bus.ts';
-
-export interface ModelUpdateRecord {
-  readonly value: Buffer | null;
-  readonly key: Buffer | string | null;
-  /** Undefined on the in-process bus, which fans its records out without one. */
-  readonly partition: number | undefined;
-  readonly offset: string;
-  readonly contentType: string | undefined;
-}
+import { dlqMessage } from '../../connectors/kafka/dlq.ts';
+import type { ModelUpdateRecord } from '../../connectors/kafka/model-updates-consumer.ts';
+import type { MessageProducer } from '../../connectors/message-bus.ts';
+import type { Logger } from '../../platform/logger.ts';
+import { dlqTotal } from '../../platform/metrics.ts';
+import type { ModelUpdate } from '../../proto/gen/carbon/v1/model_update.ts';
+import { decodeModelUpdate } from './decode-model-update.ts';
 
 export interface ModelUpdateGateOptions {
   readonly producer: MessageProducer;

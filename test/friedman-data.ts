@@ -4,7 +4,7 @@
  *   10 sin(pi x0 x1) + 20 (x2 - 0.5)^2 + 10 x3 + 5 x4 + noise,
  * the other features pure noise. For tests and benchmarks of the forest trainer; seeded, so reproducible.
  */
-import { createRandom } from './random.ts';
+import { createRandom } from '../actors/model/forest/random.ts';
 
 export interface RegressionData {
   /** Row-major, rows x features. */

@@ -14,8 +14,8 @@ import {
   type PromoteBy,
   type ServicePeriod,
   type StoredModel,
-} from '../../actors/model/registry.ts';
-import type { SqlQuery, SqlStore } from './sql-store.ts';
+} from './registry.ts';
+import type { SqlQuery, SqlStore } from '../../connectors/postgres/sql-store.ts';
 
 interface SummaryRow {
   version: number;

@@ -12,10 +12,10 @@
  * carbon_quota_leases_total{outcome="failed"}.
  */
 import type { Redis } from 'ioredis';
-import { LocalQuotas, type QuotaPort } from '../../gateway/quota.ts';
-import type { Tenant } from '../../gateway/tenants.ts';
-import type { Logger } from '../../platform/logger.ts';
-import { quotaLeases } from '../../platform/metrics.ts';
+import { LocalQuotas, type QuotaPort } from './quota.ts';
+import type { Tenant } from './tenants.ts';
+import type { Logger } from '../platform/logger.ts';
+import { quotaLeases } from '../platform/metrics.ts';
 
 /** How long a lease's tokens may be spent. */
 const LEASE_MS = 250;

@@ -3,8 +3,8 @@
  * runs in one transaction with its audit row (who, why, what) and a NOTIFY on `carbon_tenants`, which Postgres
  * delivers to the listening workers when the transaction commits: a change is applied by all of them or by none.
  */
-import type { TenantRecord, TenantSource } from '../../gateway/tenant-directory.ts';
-import type { SqlQuery, SqlStore } from './sql-store.ts';
+import type { TenantRecord, TenantSource } from './tenant-directory.ts';
+import type { SqlQuery, SqlStore } from '../connectors/postgres/sql-store.ts';
 
 export const TENANTS_CHANNEL = 'carbon_tenants';
 

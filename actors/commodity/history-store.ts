@@ -3,9 +3,9 @@
  * count of the newest stored feature row among them), the stored ticks from a time on, and the challengers'
  * stored shadow scores.
  */
-import type { HistoryStore } from '../../actors/commodity/history-port.ts';
-import type { ShadowScore } from '../../actors/commodity/shadow-scoring.ts';
-import type { SqlQuery } from './sql-store.ts';
+import type { HistoryStore } from './history-port.ts';
+import type { ShadowScore } from './shadow-scoring.ts';
+import type { SqlQuery } from '../../connectors/postgres/sql-store.ts';
 
 export function sqlHistoryStore(db: SqlQuery): HistoryStore {
   return {
