@@ -122,3 +122,10 @@ test('the duplicate tracker agrees with a plain set on shuffled input', (t) => {
     reference.add(key);
   }
 });
+
+test('a price of -0 is the tick 0, as it reads back from the wire (found by fuzzing: -0 was published as +0)', (t) => {
+  for (const price of ['-0', '-0.0', -0]) {
+    const v = validateRow(row({ price }), validationContext({ nowMs }));
+    t.true(v.ok && Object.is(v.tick.price, 0), String(price));
+  }
+});

@@ -251,5 +251,6 @@ export function validateRow(row: RawRow, ctx: ValidationContext): RowVerdict {
   if (!ctx.seen.add(commodity, tsMs)) {
     return reject('duplicate', `${commodity} at ${new Date(tsMs).toISOString()} was already read in this run`, row.date, commodity);
   }
-  return { ok: true, tick: { commodity, tsMs, price, unit: unitOf(commodity, row, ctx), source: row.origin } };
+  // -0 is 0: protobuf leaves a zero double off the wire, so a -0 would be read back as +0, another number to Object.is.
+  return { ok: true, tick: { commodity, tsMs, price: price === 0 ? 0 : price, unit: unitOf(commodity, row, ctx), source: row.origin } };
 }
