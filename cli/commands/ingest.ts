@@ -216,7 +216,7 @@ async function ingest(makeSource: () => RowSource, options: CommonOptions & { un
       source,
       publisher,
       batchSize: options.batchSize,
-      validation: validationContext({ nowMs: Date.now(), unit: options.unit, fromMs: options.from, toMs: options.to }),
+      validation: validationContext({ nowMs: Date.now(), clock: Date.now, unit: options.unit, fromMs: options.from, toMs: options.to }),
       onBatch: (rows) => bar.add(rows),
     });
     await publisher?.close();
@@ -271,6 +271,8 @@ x-dlq-column) and what was refused (x-dlq-reason, x-dlq-value, x-dlq-detail); th
 ${EXAMPLES_PER_REASON} of each reason, and a table whose lines disagree with its header once, with the counts.
 Reasons:
 ${rejectReasonLines()}
+Ticks leave in produce requests of --batch-size, or after ${DEFAULT_MAX_BATCH_DELAY_MS} ms when fewer came: a slow source
+(a paced or live synthetic feed, a trickling HTTP body) publishes as it goes.
 Re-running the same ingest publishes identical messages (same keys, values and timestamps), so downstream
 upserts dedupe them.
 Needs KAFKA_BROKERS unless --dry-run. With CARBON_PUSHGATEWAY_URL set, a finished run pushes its row counts
