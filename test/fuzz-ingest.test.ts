@@ -43,14 +43,18 @@ interface Outcome {
   readonly ticks: PriceTick[];
   readonly reasons: string[];
   readonly sourceError: string | undefined;
+  /** Line (or element) numbers that gave a row. */
+  readonly lineNos: Set<number>;
 }
 
 /** Reads every row, validates it and checks the verdict; throws on anything but a SourceError naming `where`. */
 async function decide(rows: AsyncIterable<RawRow>, ctx: ValidationContext, where: string): Promise<Outcome> {
   const ticks: PriceTick[] = [];
   const reasons: string[] = [];
+  const lineNos = new Set<number>();
   try {
     for await (const row of rows) {
+      lineNos.add(row.lineNo);
       const verdict = validateRow(row, ctx);
       if (verdict.ok) {
         const { tick } = verdict;
@@ -74,10 +78,10 @@ async function decide(rows: AsyncIterable<RawRow>, ctx: ValidationContext, where
       }
     }
   } catch (err) {
-    if (err instanceof SourceError && err.message.includes(where)) return { ticks, reasons, sourceError: err.message };
+    if (err instanceof SourceError && err.message.includes(where)) return { ticks, reasons, sourceError: err.message, lineNos };
     throw err;
   }
-  return { ticks, reasons, sourceError: undefined };
+  return { ticks, reasons, sourceError: undefined, lineNos };
 }
 
 /** The bytes in chunks cut at the given places (a stream hands them over as it likes). */
@@ -146,15 +150,25 @@ function csvBytes(c: CsvCase): Buffer {
   return c.garbage === undefined ? Buffer.from(text) : Buffer.concat([Buffer.from(text), Buffer.from(c.garbage)]);
 }
 
-test('arbitrary CSV through the CSV parser and validation, in process: every row a well-formed tick or a documented reject', async (t) => {
+test('arbitrary CSV through the CSV parser and validation, in process: every row a well-formed tick or a documented reject, no line lost', async (t) => {
   const runs = fuzzRuns();
   t.timeout(fuzzTimeoutMs(runs, 5, 60_000));
   const tally = { ticks: 0, rejects: 0, refusedFiles: 0 };
   await fc.assert(fc.asyncProperty(csvCase(header), fc.array(fc.nat(), { maxLength: 4 }), fc.constantFrom(undefined, 'WTI'), async (c, cuts, commodity) => {
     const where = '/fuzz/case.csv';
+    const bytes = csvBytes(c);
+    const absent = { absent: 0 };
     // Small limits, so that cut lines and oversized rows are common.
-    const rows = csvTableRows(splitLines(chunked(csvBytes(c), cuts), 120), { origin: 'csv:case.csv', where, commodity, fileName: 'case.csv' }, { absent: 0 });
+    const rows = csvTableRows(splitLines(chunked(bytes, cuts), 120), { origin: 'csv:case.csv', where, commodity, fileName: 'case.csv' }, absent);
     const outcome = await decide(rows, validationContext({ nowMs: Date.now(), maxRowBytes: 96 }), where);
+    if (outcome.sourceError === undefined) {
+      // Nothing lost: every line after the header that holds something gave a row, but for a wide table's empty cells.
+      const lines = bytes.toString('utf8').split('\n');
+      const headerAt = lines.findIndex((l, i) => (i === 0 ? l.replace(/^\uFEFF/, '') : l).trim() !== '');
+      lines.forEach((l, i) => {
+        if (i > headerAt && l.trim() !== '' && !outcome.lineNos.has(i + 1) && absent.absent === 0) throw new Error(`line ${i + 1} ${JSON.stringify(l)} gave no row`);
+      });
+    }
     tally.ticks += outcome.ticks.length;
     tally.rejects += outcome.reasons.length;
     if (outcome.sourceError) tally.refusedFiles++;
