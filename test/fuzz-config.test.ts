@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
 import { COMMODITY_ID_PATTERN } from '../actors/ingest/commodity-id.ts';
-import { variablesReadBy } from '../deploy/tools/env-variables.ts';
+import { configReaders, readerKindsOf, variablesReadBy } from '../deploy/tools/env-variables.ts';
 import { loadGatewayConfig } from '../gateway/gateway-config.ts';
 import { parseTenants, TENANT_NAME_PATTERN } from '../gateway/tenants.ts';
 import { ConfigError, loadConfig, MAX_TIMER_MS } from '../platform/config.ts';
@@ -21,15 +21,12 @@ import { runCarbon } from './carbon-cli.ts';
 import { fuzzParameters, fuzzRuns, fuzzTimeoutMs } from './fuzz-options.ts';
 
 const root = join(import.meta.dirname, '..');
-const readerCall = /\.(string|optionalString|int|number|durationMs|sizeBytes|bool|list|url)\(\s*'([A-Z][A-Z0-9_]*)'/g;
-
-/** Every variable the config readers read, with the kind of value its reader expects (from their source). */
+/** Every variable the config readers read, with the EnvReader method that reads it (from their source). */
 function settings(): ReadonlyMap<string, string> {
   const kinds = new Map<string, string>();
-  for (const file of ['platform/config.ts', 'gateway/gateway-config.ts']) {
+  for (const file of configReaders) {
     const source = readFileSync(join(root, file), 'utf8');
-    // A variable read twice (`optionalString` to see whether it is set, then its own reader) has the other kind.
-    for (const m of source.matchAll(readerCall)) if (!kinds.has(m[2] as string) || kinds.get(m[2] as string) === 'optionalString') kinds.set(m[2] as string, m[1] as string);
+    for (const [name, kind] of readerKindsOf(source)) kinds.set(name, kind);
     for (const name of variablesReadBy(source)) if (!kinds.has(name)) kinds.set(name, 'string');
   }
   // Set by the primary for each worker it forks, never by an operator.
@@ -119,6 +116,7 @@ function improperRefusal(err: unknown, env: Record<string, string>): string | un
 
 test('every configuration variable, fuzzed in process: taken and usable, or refused naming a variable set', (t) => {
   const runs = fuzzRuns();
+  t.timeout(fuzzTimeoutMs(runs, 5, 30_000));
   let refused = 0;
   fc.assert(fc.property(environment, (env) => {
     const err = verdict(env);
@@ -161,6 +159,7 @@ const tenantsFile = fc.oneof(
 
 test('tenants files, fuzzed in process: taken with well-formed, distinct tenants, or refused naming the file variable', (t) => {
   const runs = fuzzRuns();
+  t.timeout(fuzzTimeoutMs(runs, 5, 30_000));
   let taken = 0;
   fc.assert(fc.property(tenantsFile, (text) => {
     let records;
