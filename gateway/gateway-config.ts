@@ -99,7 +99,9 @@ export function loadGatewayConfig(config: Config, env: Env = process.env, slot =
   const caPath = r.optionalString('CARBON_TLS_CA');
   const plaintextAllowed = r.bool('CARBON_GRPC_PLAINTEXT', false);
   if ((certPath === undefined) !== (keyPath === undefined)) {
-    throw new ConfigError(certPath === undefined ? 'CARBON_TLS_CERT' : 'CARBON_TLS_KEY', 'to be set together with its pair (certificate and key files)', '');
+    // Named both ways: the one set is what the operator wrote, the one missing is what to add.
+    const [missing, given] = certPath === undefined ? ['CARBON_TLS_CERT', 'CARBON_TLS_KEY'] : ['CARBON_TLS_KEY', 'CARBON_TLS_CERT'];
+    throw new ConfigError(missing, `a certificate and its key together, as ${given} is set`, '');
   }
   if (caPath !== undefined && certPath === undefined) {
     throw new ConfigError('CARBON_TLS_CA', 'to be used with CARBON_TLS_CERT and CARBON_TLS_KEY (mutual TLS needs server TLS)', caPath);
@@ -142,7 +144,7 @@ export function loadGatewayConfig(config: Config, env: Env = process.env, slot =
     tenantsRefreshMs: config.tenants.refreshMs,
     anonymousRatePerSecond: r.number('CARBON_GRPC_ANONYMOUS_RATE', 100_000, 1),
     anonymousBurst: r.number('CARBON_GRPC_ANONYMOUS_BURST', 100_000, 1),
-    maxStalenessMs: r.durationMs('CARBON_MAX_STALENESS', 26 * 3_600_000, 1),
+    maxStalenessMs: r.durationMs('CARBON_MAX_STALENESS', 26 * 3_600_000, 1, Number.MAX_SAFE_INTEGER),
     maxRequestBytes: r.sizeBytes('CARBON_GRPC_MAX_REQUEST_BYTES', 16 * 1024, 64),
     defaultDeadlineMs: r.durationMs('CARBON_GRPC_DEFAULT_DEADLINE', 2_000, 1),
     ownerTimeoutMs: r.durationMs('CARBON_GRPC_OWNER_TIMEOUT', 250, 1),

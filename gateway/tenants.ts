@@ -63,7 +63,11 @@ export function parseTenants(text: string, source = 'CARBON_TOKENS_FILE'): Tenan
     throw new ConfigError(source, `a tenants file (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'})`, text.slice(0, 200));
   }
   const owner = new Map<string, string>();
-  return parsed.data.tenants.map((t) => {
+  const names = new Set<string>();
+  return parsed.data.tenants.map((t, i) => {
+    // A second entry of a name would be another tenant's tokens and limits, silently merged or dropped on import.
+    if (names.has(t.name)) throw new ConfigError(source, 'each tenant name once', `tenants.${i}.name: ${t.name}`);
+    names.add(t.name);
     for (const h of t.tokenSha256) {
       const other = owner.get(h);
       if (other) throw new ConfigError(source, 'each token hash to belong to one tenant', `${h} in ${other} and ${t.name}`);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { clusterServices, ConfigError, loadConfig, parseDurationMs, parseSizeBytes } from './config.ts';
+import { clusterServices, ConfigError, loadConfig, MAX_TIMER_MS, parseDurationMs, parseSizeBytes } from './config.ts';
 
 test('defaults apply when nothing is set, and the result is frozen', (t) => {
   const c = loadConfig({});
@@ -60,4 +60,27 @@ test('cluster mode needs Kafka, Postgres and Redis: the first one unset is named
   const err = t.throws(() => clusterServices(loadConfig({ KAFKA_BROKERS: all.KAFKA_BROKERS })), { instanceOf: ConfigError });
   t.is(err?.variable, 'DATABASE_URL');
   t.regex(err?.message ?? '', /^DATABASE_URL is not set: cluster mode needs it \(e\.g\. postgres:.*\); REDIS_URL is not set either/);
+});
+
+test('a duration that arms a timer must fit in one (found by fuzzing: 900h made Node fire the timer after 1 ms)', (t) => {
+  const err = t.throws(() => loadConfig({ CARBON_FLUSH_INTERVAL: '900h' }), { instanceOf: ConfigError, message: /^CARBON_FLUSH_INTERVAL: expected a duration in \[1ms, 2147483647ms\]/ });
+  t.is(err?.variable, 'CARBON_FLUSH_INTERVAL');
+  t.is(loadConfig({ CARBON_SHUTDOWN_TIMEOUT: `${MAX_TIMER_MS}ms` }).cluster.shutdownTimeoutMs, MAX_TIMER_MS);
+  t.is(loadConfig({ CARBON_RETRAIN_COOLDOWN: '900h' }).models.retrainCooldownMs, 900 * 3_600_000, 'a duration compared with clocks may be longer');
+});
+
+test('durations and sizes past what a number holds exactly are no durations or sizes (found by fuzzing: 20000000000mb was taken)', (t) => {
+  t.is(parseDurationMs(`${'9'.repeat(30)}h`), undefined);
+  t.is(parseSizeBytes('20000000000mb'), undefined);
+  t.is(parseSizeBytes('8388607gb'), 8_388_607 * 1024 ** 3);
+  t.is(parseSizeBytes('8388608gb'), undefined, '2^53 is past the exact integers');
+  t.throws(() => loadConfig({ CARBON_MAX_MESSAGE_BYTES: '20000000000mb' }), { instanceOf: ConfigError, message: /^CARBON_MAX_MESSAGE_BYTES: / });
+  t.throws(() => loadConfig({ CARBON_RETRAIN_COOLDOWN: `${'9'.repeat(30)}h` }), { instanceOf: ConfigError, message: /^CARBON_RETRAIN_COOLDOWN: / });
+});
+
+test('a broker\'s port is 1 to 65535 (found by fuzzing: host:65536 was taken)', (t) => {
+  for (const brokers of ['host:65536', 'host:99999', 'host:0', '127.0.0.1:9092,host:70000']) {
+    t.throws(() => loadConfig({ KAFKA_BROKERS: brokers }), { instanceOf: ConfigError, message: /^KAFKA_BROKERS: / }, brokers);
+  }
+  t.deepEqual(loadConfig({ KAFKA_BROKERS: 'host:1,host:65535' }).kafkaBrokers, ['host:1', 'host:65535']);
 });

@@ -25,12 +25,17 @@ type Env = Record<string, string | undefined>;
  */
 export const poisonTries = { default: 3, max: 4 } as const;
 
+/** The longest delay a Node timer keeps (2^31 - 1 ms, about 24.8 days): past it, Node fires the timer after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** `'250ms'`, `'5s'`, `'2m'`, `'1h'` or a bare number of milliseconds. */
 export function parseDurationMs(raw: string): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(raw);
   if (!m) return undefined;
   const factor = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
-  return Math.round(Number(m[1]) * factor);
+  const ms = Math.round(Number(m[1]) * factor);
+  // Thirty digits are a number, but not a duration that any clock or timer can hold.
+  return Number.isSafeInteger(ms) ? ms : undefined;
 }
 
 /** `'512'`, `'64kb'`, `'1mb'` (binary multiples). */
@@ -38,7 +43,8 @@ export function parseSizeBytes(raw: string): number | undefined {
   const m = /^\s*(\d+)\s*(b|kb|mb|gb)?\s*$/i.exec(raw);
   if (!m) return undefined;
   const factor = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b' | 'kb' | 'mb' | 'gb'];
-  return Number(m[1]) * factor;
+  const bytes = Number(m[1]) * factor;
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
 }
 
 /** Readers of one variable each: absent or empty gives the default, anything else must parse. */
@@ -77,11 +83,12 @@ export class EnvReader {
     return n;
   }
 
-  durationMs(name: string, fallbackMs: number, minMs = 0): number {
+  /** A duration that arms a timer unless `maxMs` says otherwise (a time compared with clocks may be longer). */
+  durationMs(name: string, fallbackMs: number, minMs = 0, maxMs = MAX_TIMER_MS): number {
     const v = this.raw(name);
     if (v === undefined) return fallbackMs;
     const ms = parseDurationMs(v);
-    if (ms === undefined || ms < minMs) throw new ConfigError(name, `a duration >= ${minMs}ms such as "250ms", "5s" or "2m"`, v);
+    if (ms === undefined || ms < minMs || ms > maxMs) throw new ConfigError(name, `a duration in [${minMs}ms, ${maxMs}ms] such as "250ms", "5s" or "2m"`, v);
     return ms;
   }
 
@@ -124,7 +131,8 @@ export class EnvReader {
   }
 }
 
-const hostPort = /^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/;
+/** A host and a port 1-65535. */
+const hostPort = /^[A-Za-z0-9.\-[\]:]+:([1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5])$/;
 
 export interface Config {
   /** Real Kafka brokers; undefined means the in-process bus of the embedded mode. */
@@ -262,12 +270,12 @@ export function loadConfig(env: Env = process.env): Config {
       internalPortBase: r.int('CARBON_GRPC_INTERNAL_PORT_BASE', 50100, 0, 65_535),
     },
     tenants: {
-      rotationOverlapMs: r.durationMs('CARBON_TOKEN_ROTATION_OVERLAP', 24 * 3_600_000, 0),
+      rotationOverlapMs: r.durationMs('CARBON_TOKEN_ROTATION_OVERLAP', 24 * 3_600_000, 0, Number.MAX_SAFE_INTEGER),
       refreshMs: r.durationMs('CARBON_TENANTS_REFRESH', 30_000, 1_000),
     },
     models: {
       horizons: [...new Set(r.list('CARBON_HORIZONS', ['1', '5', '20'], /^([1-9]\d?|[12]\d\d|3[0-5]\d|36[0-5])$/, 'horizons in ticks, 1 to 365').map(Number))].sort((a, b) => a - b),
-      retrainCooldownMs: r.durationMs('CARBON_RETRAIN_COOLDOWN', 24 * 3_600_000, 0),
+      retrainCooldownMs: r.durationMs('CARBON_RETRAIN_COOLDOWN', 24 * 3_600_000, 0, Number.MAX_SAFE_INTEGER),
       autoPromote: r.bool('CARBON_AUTO_PROMOTE', true),
     },
     usage: {

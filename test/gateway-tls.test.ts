@@ -168,7 +168,8 @@ test.serial('the health-only port speaks plaintext grpc.health.v1 while the publ
 
 test('a configuration of half a key pair, or of a CA without server TLS, is refused at start naming the variable', (t) => {
   const config = loadConfig(baseEnv);
-  t.throws(() => loadGatewayConfig(config, { ...baseEnv, CARBON_TLS_CERT: pki.serverCert }), { message: /^CARBON_TLS_KEY: / });
+  t.throws(() => loadGatewayConfig(config, { ...baseEnv, CARBON_TLS_CERT: pki.serverCert }), { message: /^CARBON_TLS_KEY: .*CARBON_TLS_CERT is set/ });
+  t.throws(() => loadGatewayConfig(config, { ...baseEnv, CARBON_TLS_KEY: pki.serverKey }), { message: /^CARBON_TLS_CERT: .*CARBON_TLS_KEY is set/ }, 'the variable set is named too');
   t.throws(() => loadGatewayConfig(config, { ...baseEnv, CARBON_TLS_CA: pki.caCert }), { message: /^CARBON_TLS_CA: / });
   t.throws(() => loadGatewayConfig(config, { ...baseEnv, CARBON_TLS_CERT: join(pki.dir, 'missing.crt'), CARBON_TLS_KEY: pki.serverKey }), { message: /^CARBON_TLS_CERT: expected a readable PEM file/ });
   t.throws(() => loadGatewayConfig(config, { ...baseEnv, CARBON_GRPC_HEALTH_PORT: '70000' }), { message: /^CARBON_GRPC_HEALTH_PORT: / });

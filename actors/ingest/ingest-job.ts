@@ -43,13 +43,27 @@ export interface IngestJobOptions {
   readonly validation: ValidationContext;
   /** Rows handed to the publisher at once; default 5,000. */
   readonly batchSize?: number;
+  /**
+   * Longest a row waits in a batch that is not full: then the batch is handed over and sent (flushed) anyway, so
+   * that a slow source (a paced live feed) publishes as it goes rather than once per full batch. Default 250 ms.
+   */
+  readonly maxBatchDelayMs?: number;
   /** Called after every batch with the rows handled in it. */
   readonly onBatch?: (rows: number, totals: IngestProgress) => void;
+}
+
+export const DEFAULT_MAX_BATCH_DELAY_MS = 250;
+
+interface Batch {
+  readonly ticks: PriceTick[];
+  readonly rejects: RejectedRow[];
+  readonly rows: number;
 }
 
 export async function runIngest(options: IngestJobOptions): Promise<IngestSummary> {
   const { source, publisher, validation: ctx } = options;
   const batchSize = options.batchSize ?? 5_000;
+  const maxBatchDelayMs = options.maxBatchDelayMs ?? DEFAULT_MAX_BATCH_DELAY_MS;
   const startedMs = performance.now();
   const rejected = Object.fromEntries(rejectReasons.map((r) => [r, 0])) as Record<RejectReason, number>;
   let ticks: PriceTick[] = [];
@@ -62,67 +76,109 @@ export async function runIngest(options: IngestJobOptions): Promise<IngestSummar
   const reporter = new RejectReporter();
 
   const totals = (): IngestProgress => ({ rows, published: accepted, rejected: rejectedTotal, filtered });
-  const handOver = async (): Promise<void> => {
-    if (ticks.length > 0) {
-      if (publisher) await publisher.publish(ticks);
-      ingestTotal.inc({ outcome: 'published' }, ticks.length);
-      ticks = [];
-    }
-    if (rejects.length > 0) {
-      if (publisher) await publisher.reject(rejects);
-      ingestTotal.inc({ outcome: 'rejected' }, rejects.length);
-      rejects = [];
-    }
-    options.onBatch?.(rowsInBatch, totals());
+  const takeBatch = (): Batch => {
+    const batch = { ticks, rejects, rows: rowsInBatch };
+    ticks = [];
+    rejects = [];
     rowsInBatch = 0;
+    return batch;
+  };
+  const deliver = async (batch: Batch, flush: boolean): Promise<void> => {
+    if (batch.ticks.length > 0) {
+      if (publisher) await publisher.publish(batch.ticks);
+      ingestTotal.inc({ outcome: 'published' }, batch.ticks.length);
+    }
+    if (batch.rejects.length > 0) {
+      if (publisher) await publisher.reject(batch.rejects);
+      ingestTotal.inc({ outcome: 'rejected' }, batch.rejects.length);
+    }
+    if (flush && publisher) await publisher.flush();
+    options.onBatch?.(batch.rows, totals());
+  };
+
+  // Deliveries run one after the other, whether a full batch or the timer started them: the publisher sees
+  // batches in row order and never two calls at once. The first failure stops the run.
+  let deliveries: Promise<void> = Promise.resolve();
+  let failure: { readonly err: unknown } | undefined;
+  const enqueue = (batch: Batch, flush: boolean): Promise<void> => {
+    deliveries = deliveries.then(async () => {
+      if (failure) return;
+      try {
+        await deliver(batch, flush);
+      } catch (err) {
+        failure = { err };
+      }
+    });
+    return deliveries;
+  };
+  const throwIfFailed = (): void => {
+    if (failure) throw failure.err;
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const stopTimer = (): void => {
+    clearTimeout(timer);
+    timer = undefined;
   };
 
   const iterator = source[Symbol.asyncIterator]();
-  for (;;) {
-    let next: IteratorResult<RawRow>;
-    try {
-      next = await iterator.next();
-    } catch (err) {
-      if (err instanceof SourceError) throw err;
-      throw new SourceError(`${source.description}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    }
-    if (next.done) break;
-    const row = next.value;
-    rows++;
-    rowsInBatch++;
-    reporter.read(row);
-    const verdict = validateRow(row, ctx);
-    if (verdict.ok) {
-      ticks.push(verdict.tick);
-      accepted++;
-    } else if (verdict.filtered) {
-      filtered++;
-    } else {
-      rejected[verdict.reason]++;
-      rejectedTotal++;
-      reporter.rejected(row, verdict.reason, verdict.value, verdict.detail);
-      rejects.push({
-        raw: row.raw,
-        rawSizeBytes: row.rawSizeBytes,
-        reason: verdict.reason,
-        detail: verdict.detail,
-        commodity: verdict.commodity,
-        origin: `${row.origin} line ${row.lineNo}${row.column === undefined ? '' : ` column ${JSON.stringify(row.column)}`}`,
-        location: { file: row.file, line: row.lineNo, column: row.column },
-        value: verdict.value,
-        contentType: row.rawType ?? 'text/csv',
-      });
-    }
-    if (rowsInBatch >= batchSize) {
+  try {
+    for (;;) {
+      let next: IteratorResult<RawRow>;
       try {
-        await handOver();
+        next = await iterator.next();
       } catch (err) {
-        await closeQuietly(iterator, source.description);
-        throw err;
+        if (err instanceof SourceError) throw err;
+        throw new SourceError(`${source.description}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+      throwIfFailed();
+      if (next.done) break;
+      const row = next.value;
+      rows++;
+      rowsInBatch++;
+      reporter.read(row);
+      const verdict = validateRow(row, ctx);
+      if (verdict.ok) {
+        ticks.push(verdict.tick);
+        accepted++;
+      } else if (verdict.filtered) {
+        filtered++;
+      } else {
+        rejected[verdict.reason]++;
+        rejectedTotal++;
+        reporter.rejected(row, verdict.reason, verdict.value, verdict.detail);
+        rejects.push({
+          raw: row.raw,
+          rawSizeBytes: row.rawSizeBytes,
+          reason: verdict.reason,
+          detail: verdict.detail,
+          commodity: verdict.commodity,
+          origin: `${row.origin} line ${row.lineNo}${row.column === undefined ? '' : ` column ${JSON.stringify(row.column)}`}`,
+          location: { file: row.file, line: row.lineNo, column: row.column },
+          value: verdict.value,
+          contentType: row.rawType ?? 'text/csv',
+        });
+      }
+      if (rowsInBatch >= batchSize) {
+        stopTimer();
+        await enqueue(takeBatch(), false);
+        throwIfFailed();
+      } else if (timer === undefined) {
+        // One timer per batch, not per row: a fast source fills its batches long before it fires.
+        timer = setTimeout(() => {
+          timer = undefined;
+          if (rowsInBatch > 0) void enqueue(takeBatch(), true);
+        }, maxBatchDelayMs);
       }
     }
+  } catch (err) {
+    stopTimer();
+    await deliveries;
+    await closeQuietly(iterator, source.description);
+    throw err;
   }
-  await handOver();
+  stopTimer();
+  await enqueue(takeBatch(), false);
+  throwIfFailed();
   if (filtered > 0) ingestTotal.inc({ outcome: 'filtered' }, filtered);
   if (publisher) await publisher.flush();
   const { examples, tableMismatches } = reporter.report();

@@ -122,3 +122,21 @@ test('the duplicate tracker agrees with a plain set on shuffled input', (t) => {
     reference.add(key);
   }
 });
+
+test('a price of -0 is the tick 0, as it reads back from the wire (found by fuzzing: -0 was published as +0)', (t) => {
+  for (const price of ['-0', '-0.0', -0]) {
+    const v = validateRow(row({ price }), validationContext({ nowMs }));
+    t.true(v.ok && Object.is(v.tick.price, 0), String(price));
+  }
+});
+
+test('a run given the clock takes ticks that are ahead of its start but not of now (a live feed running for days)', (t) => {
+  const startMs = Date.UTC(2025, 0, 1);
+  let clockMs = startMs;
+  const ctx = validationContext({ nowMs: startMs, clock: () => clockMs });
+  const threeDaysOn = row({ date: '2025-01-04' });
+  clockMs = startMs + 3 * 86_400_000;
+  t.true(validateRow(threeDaysOn, ctx).ok);
+  t.is(reasonOf(validateRow(row({ date: '2025-01-06' }), ctx)), 'future_timestamp', 'more than a day ahead of the clock still is');
+  t.is(reasonOf(validateRow(threeDaysOn, validationContext({ nowMs: startMs }))), 'future_timestamp', 'without the clock, nowMs decides');
+});

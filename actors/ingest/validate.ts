@@ -66,6 +66,11 @@ export const defaultUnits: Readonly<Record<string, string>> = {
 export interface ValidationContext {
   /** Wall clock of the run, injected (tests use a fixed one). */
   readonly nowMs: number;
+  /**
+   * The clock itself, for runs that outlast maxFutureMs (a live feed): a time ahead of nowMs by more than that is
+   * checked again against it before it is refused. Undefined: nowMs only.
+   */
+  readonly clock?: (() => number) | undefined;
   readonly maxFutureMs: number;
   readonly maxRowBytes: number;
   /** Unit for every tick (--unit); else the row's own unit, else defaultUnits, else empty. */
@@ -245,11 +250,12 @@ export function validateRow(row: RawRow, ctx: ValidationContext): RowVerdict {
   if (!Number.isFinite(price)) {
     return reject('non_finite_price', `price ${JSON.stringify(String(row.price).slice(0, VALUE_CHARS))} is not a finite number`, row.price, commodity);
   }
-  if (tsMs - ctx.nowMs > ctx.maxFutureMs) {
+  if (tsMs - ctx.nowMs > ctx.maxFutureMs && (ctx.clock === undefined || tsMs - ctx.clock() > ctx.maxFutureMs)) {
     return reject('future_timestamp', `timestamp ${new Date(tsMs).toISOString()} is more than ${ctx.maxFutureMs} ms ahead of now`, row.date, commodity);
   }
   if (!ctx.seen.add(commodity, tsMs)) {
     return reject('duplicate', `${commodity} at ${new Date(tsMs).toISOString()} was already read in this run`, row.date, commodity);
   }
-  return { ok: true, tick: { commodity, tsMs, price, unit: unitOf(commodity, row, ctx), source: row.origin } };
+  // -0 is 0: protobuf leaves a zero double off the wire, so a -0 would be read back as +0, another number to Object.is.
+  return { ok: true, tick: { commodity, tsMs, price: price === 0 ? 0 : price, unit: unitOf(commodity, row, ctx), source: row.origin } };
 }

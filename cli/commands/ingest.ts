@@ -7,7 +7,7 @@
  * failed, 4 when Kafka failed.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { runIngest, type IngestSummary } from '../../actors/ingest/ingest-job.ts';
+import { DEFAULT_MAX_BATCH_DELAY_MS, runIngest, type IngestSummary } from '../../actors/ingest/ingest-job.ts';
 import { isValidCommodityId, normalizeGivenId } from '../../actors/ingest/commodity-id.ts';
 import { SourceError, type RowSource } from '../../actors/ingest/raw-row.ts';
 import { CsvSource } from '../../actors/ingest/sources/csv-source.ts';
@@ -86,8 +86,9 @@ function parseCommodity(value: string): string {
   return id;
 }
 
-function parseStart(value: string): number {
-  if (value.trim() === 'now') return Date.now();
+/** "now" is kept as such: the run starts a live feed at the moment it starts, on the wall clock. */
+function parseStart(value: string): number | 'now' {
+  if (value.trim() === 'now') return 'now';
   const ms = parseDateMs(value);
   if (ms === undefined) throw new InvalidArgumentError('expected "now", YYYY-MM-DD or an ISO time with a zone');
   return ms;
@@ -98,7 +99,7 @@ function withCommonOptions(cmd: Command): Command {
     .option('--from <date>', 'only ticks at or after this day (YYYY-MM-DD, UTC); earlier rows are counted as filtered', parseDay)
     .option('--to <date>', 'only ticks up to the end of this day (YYYY-MM-DD, UTC); later rows are counted as filtered', parseDayEnd)
     .option('--dry-run', 'validate and count, publish nothing (no Kafka needed)')
-    .option('--batch-size <n>', 'ticks per produce request', parsePositiveInt, DEFAULT_TICK_BATCH_SIZE)
+    .option('--batch-size <n>', `ticks per produce request; a batch not full after ${DEFAULT_MAX_BATCH_DELAY_MS} ms is sent anyway`, parsePositiveInt, DEFAULT_TICK_BATCH_SIZE)
     .option('--json', 'print the summary as one JSON line on stdout')
     .addOption(
       new Option('--wait [seconds]', 'then wait until the workers (CARBON_CONSUMER_GROUP) have processed everything published, at most this long')
@@ -215,7 +216,7 @@ async function ingest(makeSource: () => RowSource, options: CommonOptions & { un
       source,
       publisher,
       batchSize: options.batchSize,
-      validation: validationContext({ nowMs: Date.now(), unit: options.unit, fromMs: options.from, toMs: options.to }),
+      validation: validationContext({ nowMs: Date.now(), clock: Date.now, unit: options.unit, fromMs: options.from, toMs: options.to }),
       onBatch: (rows) => bar.add(rows),
     });
     await publisher?.close();
@@ -270,6 +271,8 @@ x-dlq-column) and what was refused (x-dlq-reason, x-dlq-value, x-dlq-detail); th
 ${EXAMPLES_PER_REASON} of each reason, and a table whose lines disagree with its header once, with the counts.
 Reasons:
 ${rejectReasonLines()}
+Ticks leave in produce requests of --batch-size, or after ${DEFAULT_MAX_BATCH_DELAY_MS} ms when fewer came: a slow source
+(a paced or live synthetic feed, a trickling HTTP body) publishes as it goes.
 Re-running the same ingest publishes identical messages (same keys, values and timestamps), so downstream
 upserts dedupe them.
 Needs KAFKA_BROKERS unless --dry-run. With CARBON_PUSHGATEWAY_URL set, a finished run pushes its row counts
@@ -328,25 +331,30 @@ Examples:
       .option('--seed <n>', 'seed: the same seed and options give the same ticks', parseNonNegativeInt, 42)
       .option('--commodities <n>', 'number of commodities, named SYN_001, SYN_002, ...', parsePositiveInt, 10)
       .option('--ticks <n>', 'ticks in total, over all commodities', parsePositiveInt, 100_000)
-      .option('--rate <ticks/s>', 'pace the ticks at this rate (default: as fast as possible)', parsePositiveNumber)
-      .addOption(new Option('--start <date>', 'time of the first tick: YYYY-MM-DD, an ISO time, or "now" for a live demo').argParser(parseStart).default(Date.UTC(1990, 0, 1), '1990-01-01'))
+      .option('--rate <ticks/s>', 'pace the ticks at this rate, published as they come (default: as fast as possible)', parsePositiveNumber)
+      .addOption(new Option('--start <date>', 'time of the first tick: YYYY-MM-DD, an ISO time, or "now" for a live feed on the wall clock').argParser(parseStart).default(Date.UTC(1990, 0, 1), '1990-01-01'))
       .addOption(new Option('--interval <duration>', 'time between two ticks of a commodity (e.g. 1d, 1h, 1m, 500ms)').argParser(parseDuration).default(86_400_000, '1d'))
       .addHelpText('after', `
 Ticks must not be more than a day ahead of the clock (they would be rejected as future_timestamp): with the
 defaults (10 commodities from 1990-01-01, one a day) 100,000 ticks end around 2017; use a shorter --interval
 for more ticks.
+Ticks leave in batches of --batch-size, or every ${DEFAULT_MAX_BATCH_DELAY_MS} ms when fewer came, so a paced run (--rate)
+publishes as it goes. With --start now each tick is stamped when it is read, on the --interval grid, and never
+ahead of the clock: a commodity gets at most one tick per interval, so the rate is at most
+commodities / interval (10 commodities at 1s: 10 ticks/s).
 
 Examples:
   carbon ingest synthetic --seed 7 --commodities 50 --ticks 1000000 --interval 1m --start 2024-01-01
-  carbon ingest synthetic --start now --interval 1s --rate 10 --ticks 36000   # a live demo, one hour`),
-  ).action(async (opts: CommonOptions & { seed: number; commodities: number; ticks: number; rate?: number; start: number; interval: number }) => {
+  carbon ingest synthetic --start now --interval 1s --rate 10 --ticks 36000   # a live feed, 10 ticks/s for an hour`),
+  ).action(async (opts: CommonOptions & { seed: number; commodities: number; ticks: number; rate?: number; start: number | 'now'; interval: number }) => {
     await ingest(() => new SyntheticSource({
       seed: opts.seed,
       commodities: opts.commodities,
       ticks: opts.ticks,
       ratePerS: opts.rate,
-      startMs: opts.start,
+      startMs: opts.start === 'now' ? Date.now() : opts.start,
       intervalMs: opts.interval,
+      live: opts.start === 'now',
     }), opts);
   });
 }

@@ -10,6 +10,7 @@ import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadGatewayConfig } from '../../gateway/gateway-config.ts';
+import { loadTenantsFile } from '../../gateway/tenants.ts';
 import { clusterServices, loadConfig } from '../../platform/config.ts';
 import { logger } from '../../platform/logger.ts';
 
@@ -84,7 +85,9 @@ Example:
       if (cluster.isPrimary) {
         // Everything a worker reads is checked here, before one is forked: a ConfigError exits 2 naming the variable.
         const services = clusterServices(config);
-        loadGatewayConfig(config);
+        // The tenants file too: a bad one would otherwise stop each worker only once it had reached the database.
+        const { tokensFile } = loadGatewayConfig(config);
+        if (tokensFile !== undefined) loadTenantsFile(tokensFile);
         const log = logger.child({ role: 'primary' });
         log.info('starting', { mode: 'cluster', workers: config.cluster.workers });
         const { runClusterPrimary } = await import('../../supervisors/cluster/cluster-primary.ts');

@@ -21,12 +21,26 @@ export const readElsewhere: ReadonlyMap<string, string> = new Map([
   ['CARBON_PUSHGATEWAY_URL', 'cli/commands/train.ts'],
 ]);
 
-const readerCall = /\.(?:string|optionalString|int|number|durationMs|sizeBytes|bool|list|url)\(\s*'([A-Z][A-Z0-9_]*)'/g;
+const readerCall = /\.(string|optionalString|int|number|durationMs|sizeBytes|bool|list|url)\(\s*'([A-Z][A-Z0-9_]*)'/g;
 const envProperty = /\benv\.([A-Z][A-Z0-9_]*)\b/g;
 
 /** Variable names read by `source` (the text of a config reader module). */
 export function variablesReadBy(source: string): string[] {
-  return [...new Set([...source.matchAll(readerCall), ...source.matchAll(envProperty)].map((m) => m[1] as string))].sort();
+  return [...new Set([...[...source.matchAll(readerCall)].map((m) => m[2] as string), ...[...source.matchAll(envProperty)].map((m) => m[1] as string)])].sort();
+}
+
+/**
+ * The EnvReader method that reads each variable of `source` (`durationMs`, `int`, ...), for the configuration fuzz.
+ * A variable first asked for with `optionalString` (is it set?) and then read by its own reader has that reader.
+ */
+export function readerKindsOf(source: string): Map<string, string> {
+  const kinds = new Map<string, string>();
+  for (const m of source.matchAll(readerCall)) {
+    const kind = m[1] as string;
+    const name = m[2] as string;
+    if (!kinds.has(name) || kinds.get(name) === 'optionalString') kinds.set(name, kind);
+  }
+  return kinds;
 }
 
 /** Every variable the code reads, by name; throws when an allow-listed file does not mention its variable. */

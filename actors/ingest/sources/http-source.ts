@@ -6,10 +6,9 @@
  */
 import { basename } from 'node:path';
 import { logger } from '../../../platform/logger.ts';
-import { fileNameToId } from '../commodity-id.ts';
 import { SourceError, type RawRow, type RowSource } from '../raw-row.ts';
 import { csvTableRows, type AbsentCounter } from './csv-table.ts';
-import { jsonArrayElements } from './json-elements.ts';
+import { jsonArrayRows } from './json-rows.ts';
 import { splitLines } from './lines.ts';
 
 export type HttpFormat = 'csv' | 'json';
@@ -187,10 +186,7 @@ export class HttpSource implements RowSource {
         yield* csvTableRows(splitLines(source, keep), { origin, where, commodity: this.options.commodity, fileName }, this.counter);
         return;
       }
-      const fromUrl = fileName === undefined ? undefined : fileNameToId(fileName);
-      for await (const element of jsonArrayElements(source, keep, where)) {
-        yield jsonRow(element.text, element.truncated ? element.sizeChars : undefined, { file: where, lineNo: element.index, origin }, this.options.commodity ?? undefined, fromUrl);
-      }
+      yield* jsonArrayRows(source, { origin, where, commodity: this.options.commodity, fileName, keepChars: keep });
     } catch (err) {
       if (err instanceof SourceError) throw err;
       const reason = idle.timedOut ? `timed out after ${this.options.timeoutMs} ms without data` : describeFetchError(err).message;
@@ -199,27 +195,4 @@ export class HttpSource implements RowSource {
       idle.stop();
     }
   }
-}
-
-/** One JSON element as a raw row: `date` or `ts` (epoch ms or date text), `price`, optional `commodity`. */
-function jsonRow(text: string, truncatedSize: number | undefined, at: Pick<RawRow, 'file' | 'lineNo' | 'origin'>, option: string | undefined, fromUrl: string | undefined): RawRow {
-  const base = { raw: text, ...at, rawType: 'application/json' as const };
-  if (truncatedSize !== undefined) return { ...base, commodityHint: option ?? fromUrl, date: '', price: '', rawSizeBytes: truncatedSize };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    value = undefined;
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    // Not an object: no date can be read from it.
-    return { ...base, commodityHint: option ?? fromUrl, date: '', price: '' };
-  }
-  const o = value as Record<string, unknown>;
-  const dateValue = o.date ?? o.ts;
-  const date = typeof dateValue === 'number' || typeof dateValue === 'string' ? dateValue : '';
-  const price = typeof o.price === 'number' ? o.price : typeof o.price === 'string' ? o.price : o.price === undefined || o.price === null ? '' : String(o.price);
-  const given = typeof o.commodity === 'string' && o.commodity.trim() !== '' ? o.commodity : undefined;
-  const unit = typeof o.unit === 'string' ? o.unit : undefined;
-  return { ...base, commodityHint: option ?? given ?? fromUrl, date, price, unit };
 }

@@ -69,3 +69,31 @@ test('bad options are refused with the option named', (t) => {
   t.throws(() => [...syntheticTicks({ ...base, intervalMs: 0 })], { message: /intervalMs/ });
   t.throws(() => new SyntheticSource({ ...base, ratePerS: -1 }), { message: /rate/ });
 });
+
+test('a live source stamps each row on the wall clock: on the interval grid, never ahead, one per commodity and interval', async (t) => {
+  const startMs = Date.now();
+  const intervalMs = 40;
+  const source = new SyntheticSource({ ...base, startMs, intervalMs, commodities: 3, ticks: 30, live: true });
+  const last = new Map<string, number>();
+  let rows = 0;
+  for await (const row of source) {
+    const readMs = Date.now();
+    const tsMs = row.date as number;
+    t.true(tsMs <= readMs, `row ${row.lineNo} at ${tsMs} read at ${readMs}`);
+    t.is((tsMs - startMs) % intervalMs, 0);
+    const previous = last.get(row.commodityHint ?? '');
+    if (previous !== undefined) t.true(tsMs >= previous + intervalMs);
+    last.set(row.commodityHint ?? '', tsMs);
+    rows++;
+  }
+  t.is(rows, 30);
+});
+
+test('a live source is paced by the clock even without a rate: 10 steps of 3 commodities take at least 9 intervals', async (t) => {
+  const startMs = Date.now();
+  const source = new SyntheticSource({ ...base, startMs, intervalMs: 30, commodities: 3, ticks: 30, gapProbability: 0, live: true });
+  let lastTsMs = startMs;
+  for await (const row of source) lastTsMs = row.date as number;
+  t.true(lastTsMs - startMs >= 9 * 30);
+  t.true(Date.now() >= lastTsMs);
+});

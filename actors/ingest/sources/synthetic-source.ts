@@ -202,10 +202,20 @@ class SyntheticRow implements RawRow {
 export interface SyntheticSourceOptions extends SyntheticOptions {
   /** Ticks per second; undefined for as fast as possible. */
   readonly ratePerS?: number | undefined;
+  /**
+   * Tick times on the wall clock (a live feed): each tick is stamped when it is read, rounded down to the step
+   * grid from startMs, and at least one interval after its commodity's previous tick; it is never ahead of the
+   * clock (the source waits instead), so a commodity gets at most one tick per interval.
+   */
+  readonly live?: boolean | undefined;
 }
 
 /** How often a paced source checks the clock: about every 10 ms worth of ticks. */
 const PACING_CHECKS_PER_S = 100;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 export class SyntheticSource implements RowSource {
   readonly description: string;
@@ -214,7 +224,7 @@ export class SyntheticSource implements RowSource {
   constructor(private readonly options: SyntheticSourceOptions) {
     validate(options);
     if (options.ratePerS !== undefined && !(options.ratePerS > 0)) throw new RangeError(`synthetic: rate must be > 0 ticks/s, got ${options.ratePerS}`);
-    this.description = `synthetic seed=${options.seed} commodities=${options.commodities} ticks=${options.ticks}`;
+    this.description = `synthetic seed=${options.seed} commodities=${options.commodities} ticks=${options.ticks}${options.live ? ' live' : ''}`;
     this.expectedRows = options.ticks;
   }
 
@@ -224,29 +234,43 @@ export class SyntheticSource implements RowSource {
 
   /**
    * A plain iterator rather than an async generator: rows need no I/O, so each `next()` is an already resolved
-   * promise (a million rows a run), except when pacing makes it wait.
+   * promise (a million rows a run), except when pacing or the wall clock makes it wait.
    */
   [Symbol.asyncIterator](): AsyncIterator<RawRow> {
     const stream = new SyntheticTickStream(this.options);
-    const rate = this.options.ratePerS;
+    const { ratePerS: rate, live, startMs, intervalMs } = this.options;
     const every = rate === undefined ? Number.POSITIVE_INFINITY : Math.max(1, Math.round(rate / PACING_CHECKS_PER_S));
     const startedMs = performance.now();
+    const lastTsMs = new Map<string, number>();
     let n = 0;
     const done: IteratorResult<RawRow> = { done: true, value: undefined };
-    const take = (): IteratorResult<RawRow> => {
-      const tick = stream.next();
-      if (tick === undefined) return done;
+    const row = (tick: PriceTick): IteratorResult<RawRow> => {
       n++;
       return { done: false, value: new SyntheticRow(tick, n) };
     };
+    const take = (): IteratorResult<RawRow> => {
+      const tick = stream.next();
+      return tick === undefined ? done : row(tick);
+    };
+    // The step the clock is in, but never the commodity's previous one again; waits until the clock is there.
+    const takeLive = async (): Promise<IteratorResult<RawRow>> => {
+      const tick = stream.next();
+      if (tick === undefined) return done;
+      const clockStepMs = startMs + Math.floor((Date.now() - startMs) / intervalMs) * intervalMs;
+      const tsMs = Math.max(clockStepMs, (lastTsMs.get(tick.commodity) ?? Number.NEGATIVE_INFINITY) + intervalMs);
+      for (let aheadMs = tsMs - Date.now(); aheadMs > 0; aheadMs = tsMs - Date.now()) await sleep(aheadMs);
+      lastTsMs.set(tick.commodity, tsMs);
+      return row({ ...tick, tsMs });
+    };
+    const next = live ? takeLive : (): Promise<IteratorResult<RawRow>> => Promise.resolve(take());
     return {
       next: (): Promise<IteratorResult<RawRow>> => {
         if (rate !== undefined && n % every === 0) {
           // Due times come from the start, not from the previous tick, so that pacing does not drift.
           const aheadMs = startedMs + (n * 1000) / rate - performance.now();
-          if (aheadMs > 1) return new Promise((resolve) => setTimeout(() => resolve(take()), aheadMs));
+          if (aheadMs > 1) return sleep(aheadMs).then(next);
         }
-        return Promise.resolve(take());
+        return next();
       },
       return: (): Promise<IteratorResult<RawRow>> => Promise.resolve(done),
     };
