@@ -28,6 +28,7 @@ import type { OptionSpecs, OptionValues } from './_options.ts';
 import type { BenchResult } from './run.ts';
 import { BENCH_HORIZON, championsInService, trainChampions } from './_champions.ts';
 import { BROKERS, benchEnvironment, percentile, progress, rssMb, startBenchCluster, type BenchCluster, type BenchEnvironment } from './_cluster.ts';
+import { cpuShares } from './_cpu-profile.ts';
 import { peerJar, startPeer } from './_kstreams-peer.ts';
 
 export const summary = 'The whole pipeline with a model in service for every commodity and every sink on: capacity (closed loop), latency at 80 % of it (open loop), memory, with and without Kafka transactions, against a bare kafkajs consumer and a Kafka Streams peer on the same ticks.';
@@ -42,6 +43,7 @@ export const options = {
   latency: { default: 20, help: 'seconds of the open loop' },
   load: { default: 0.8, help: 'share of the measured capacity offered in the open loop', min: 0.01 },
   peer: { default: 1, help: '0 leaves out the Kafka Streams peer', min: 0, integer: true },
+  profile: { default: 0, help: '1: CPU profiles of the workers with transactions (node --cpu-prof), summarised by part', min: 0, integer: true },
 } as const satisfies OptionSpecs;
 
 /** The platform's flush settings (CARBON_FLUSH_MAX_ROWS, CARBON_FLUSH_INTERVAL defaults), given to the peer too. */
@@ -337,7 +339,11 @@ export default async function pipelineBench(o: OptionValues<typeof options>): Pr
   let cluster: BenchCluster | undefined;
   try {
     // 1. History and champions.
-    cluster = await startBenchCluster(env, workers, { CARBON_HORIZONS: String(BENCH_HORIZON) });
+    const profileDir = `/tmp/${env.name}-profiles`;
+    cluster = await startBenchCluster(env, workers, {
+      CARBON_HORIZONS: String(BENCH_HORIZON),
+      ...(o.profile === 1 ? { CARBON_WORKER_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
+    });
     rss.watch(await cluster.workerPids());
     const history = take(o.history * commodities);
     await closedLoop(env, publisher, { ...clusterSink('history (no models yet)', cluster), predicted: false }, history);
@@ -353,6 +359,11 @@ export default async function pipelineBench(o: OptionValues<typeof options>): Pr
     const rate = o.load * ticksPerS;
     const latencies = await openLoop(env, publisher, clusterSink('platform open loop', cluster), take(Math.round(rate * o.latency)), rate);
     await cluster.stop();
+    if (o.profile === 1) {
+      // The whole life of the workers (history and training included): where a tick's time goes, roughly.
+      const top = cpuShares(profileDir).slice(0, 15).map((p) => `${p.part} ${(100 * p.share).toFixed(1)} %`);
+      progress(`worker CPU by part (self time, ${profileDir}): ${top.join(', ')}`);
+    }
 
     // 4. Without transactions.
     cluster = await readyCluster(env, workers, { CARBON_KAFKA_TRANSACTIONS: 'false' }, rss, publisher, take(o.warmup), names.length, 'no transactions');
