@@ -94,7 +94,7 @@ interface Sink {
   check(): void;
 }
 
-/** The last tick of each commodity in `ticks`: once each is durable, so is every earlier one (each commodity is processed in order). */
+/** The last tick of each commodity in `ticks`: until each is durable, the phase is not (a cheap test to poll first). */
 function lastPerCommodity(ticks: readonly PriceTick[]): { commodities: string[]; tsMs: number[] } {
   const last = new Map<string, number>();
   for (const t of ticks) last.set(t.commodity, t.tsMs);
@@ -115,11 +115,22 @@ async function phaseDurable(env: BenchEnvironment, sink: Sink, ticks: readonly P
     if (Date.now() > deadline) throw new Error(`${sink.name}: ${rows[0]?.n} of ${keys.commodities.length} commodities durable through the phase after ${timeoutMs / 1000} s`);
     await sleep(100);
   }
+  // A partition flushes up to CARBON_FLUSH_CONCURRENCY batches at once, so a commodity's last tick can be durable
+  // before its earlier ones: the phase is done when every one of its rows is.
   const from = (ticks[0] as PriceTick).tsMs;
   const to = (ticks[ticks.length - 1] as PriceTick).tsMs;
-  const { rows } = await env.db.query<{ n: string; ms: string }>(
-    `SELECT count(*) AS n, extract(epoch from max(stored_at)) * 1000 AS ms FROM ${sink.featuresTable} WHERE ts_ms BETWEEN $1 AND $2`, [from, to]);
-  if (Number(rows[0]?.n) !== ticks.length) throw new Error(`${sink.name}: ${rows[0]?.n} feature rows for the ${ticks.length} ticks of the phase`);
+  let lastMs: number;
+  for (;;) {
+    sink.check();
+    const { rows } = await env.db.query<{ n: string; ms: string }>(
+      `SELECT count(*) AS n, extract(epoch from max(stored_at)) * 1000 AS ms FROM ${sink.featuresTable} WHERE ts_ms BETWEEN $1 AND $2`, [from, to]);
+    if (Number(rows[0]?.n) === ticks.length) {
+      lastMs = Number(rows[0]?.ms);
+      break;
+    }
+    if (Date.now() > deadline) throw new Error(`${sink.name}: ${rows[0]?.n} feature rows for the ${ticks.length} ticks of the phase after ${timeoutMs / 1000} s`);
+    await sleep(100);
+  }
   if (sink.predicted) {
     for (;;) {
       // Ticks predicted, not rows: a challenger promoted mid-stream gives the ticks of its flush a second version.
@@ -130,7 +141,7 @@ async function phaseDurable(env: BenchEnvironment, sink: Sink, ticks: readonly P
       await sleep(100);
     }
   }
-  return Number(rows[0]?.ms);
+  return lastMs;
 }
 
 /** Publishes the ticks as fast as the publisher goes and returns ticks/s from the first publish to the last row durable. */
