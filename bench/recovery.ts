@@ -18,6 +18,11 @@
  *   it durable.
  *   The record holds the max over the kills; the median, and the time the metrics first showed
  *   carbon_ticks_processed_total{partition} moving (per scrape, coarser) are extra fields.
+ * - kafka_lost / kafka_duplicated: with a champion in service for every commodity (trained on `history` ticks per
+ *   commodity before the stream), `ml-predictions` and `commodity-alerts` read to their end as a read_committed
+ *   subscriber: predictions in the `predictions` table missing from the topic, and alerts the reference features
+ *   call for (|z| > 4) missing from it, are lost; a message seen more than once is duplicated. Primary keys hide
+ *   doubles in the tables; the topics do not. predictions_missing: stream ticks with no prediction row at all.
  * - lost / duplicated: expected unique ticks (everything published) against the stored ticks and features rows;
  *   every stored features row is also compared with the independent reference (test/reference-features.ts).
  *   Re-processing: the features rows written again by a later transaction than their tick's (xmin). Not
@@ -30,11 +35,15 @@ import { AssignerProtocol, type Admin } from 'kafkajs';
 import { syntheticCommodityIds, syntheticTicks } from '../actors/ingest/sources/synthetic-source.ts';
 import type { FeatureVector } from '../actors/features/compute-features.ts';
 import { createKafka } from '../connectors/kafka/client.ts';
-import { connectKafkaTickPublisher } from '../connectors/kafka/tick-publisher.ts';
+import { connectKafkaTickPublisher, type KafkaTickPublisher } from '../connectors/kafka/tick-publisher.ts';
 import { partitionOf } from '../connectors/partitioner.ts';
 import { sqlHistoryStore } from '../actors/commodity/history-store.ts';
 import { PriceTick } from '../proto/gen/carbon/v1/price_tick.ts';
+import { Alert } from '../proto/gen/carbon/v1/alert.ts';
+import { Prediction } from '../proto/gen/carbon/v1/prediction.ts';
+import { readTopic } from '../test/ingest-kafka-helpers.ts';
 import { referenceFeatures } from '../test/reference-features.ts';
+import { BENCH_HORIZON, championsInService, trainChampions } from './_champions.ts';
 import type { OptionSpecs, OptionValues } from './_options.ts';
 import type { BenchResult } from './run.ts';
 import { freePort } from '../test/free-port.ts';
@@ -246,6 +255,95 @@ function sameValue(a: number | null, b: number | undefined): boolean {
 }
 
 /** Every expected tick against the stored ticks and features rows, and every features row against the reference. */
+/** SentTick.sentAtS of the history ticks, published before the stream's clock starts. */
+const HISTORY_SENT_AT_S = -1;
+/** The platform's default CARBON_ZSCORE_THRESHOLD, which the cluster runs with here. */
+const ZSCORE_THRESHOLD = 4;
+
+/** `count` ticks of history, durable, then a champion in service for every commodity, trained on them. */
+async function championsOnHistory(
+  env: BenchEnvironment, cluster: BenchCluster, publisher: KafkaTickPublisher, ticks: Iterator<PriceTick>, count: number,
+  commodities: readonly string[], record: (batch: readonly PriceTick[], sentAtS: number) => void,
+): Promise<void> {
+  for (let sent = 0; sent < count; ) {
+    const batch: PriceTick[] = [];
+    for (let next = ticks.next(); ; next = ticks.next()) {
+      if (next.done) throw new Error('the synthetic stream ran out in the history');
+      batch.push(next.value);
+      if (batch.length >= 2_000 || sent + batch.length >= count) break;
+    }
+    await publisher.publish(batch);
+    record(batch, HISTORY_SENT_AT_S);
+    sent += batch.length;
+  }
+  await publisher.flush();
+  for (const deadline = Date.now() + 10 * 60_000; ; await sleep(500)) {
+    const { rows } = await env.db.query<{ n: string }>('SELECT count(*) AS n FROM features');
+    if (Number(rows[0]?.n) >= count) break;
+    if (Date.now() > deadline) throw new Error(`only ${rows[0]?.n} of ${count} history rows stored after 10 minutes`);
+  }
+  progress(`history: ${count} ticks stored; training a champion for each of ${commodities.length} commodities`);
+  await trainChampions(env, commodities);
+  await championsInService(cluster, commodities.length);
+}
+
+interface KafkaOutputCheck {
+  readonly predictionsRead: number;
+  readonly predictionsLost: number;
+  readonly predictionsDuplicated: number;
+  readonly alertsRead: number;
+  readonly alertsLost: number;
+  readonly alertsDuplicated: number;
+  /** Stream ticks without any prediction row. */
+  readonly ticksUnpredicted: number;
+}
+
+/** Messages of `expected` missing from the topic, and how many were read more than once. */
+function reconcile(published: readonly string[], expected: ReadonlySet<string>): { missing: string[]; lost: number; duplicated: number } {
+  const seen = new Set(published);
+  const missing = [...expected].filter((k) => !seen.has(k));
+  return { missing, lost: missing.length, duplicated: published.length - seen.size };
+}
+
+/** Where the missing messages' ticks sit: per input partition, how many and when their ticks were published. */
+function whereMissing(missing: readonly string[], series: ReadonlyMap<string, SentTick[]>, partitionCount: number): string {
+  const sentAt = new Map<string, number>([...series].flatMap(([commodity, list]) => list.map((t) => [`${commodity}@${t.tsMs}`, t.sentAtS] as const)));
+  const byPartition = new Map<number, number[]>();
+  for (const key of missing) {
+    const [commodity = '', tsMs = ''] = key.split('@');
+    const p = partitionOf(commodity, partitionCount);
+    byPartition.set(p, [...(byPartition.get(p) ?? []), sentAt.get(`${commodity}@${tsMs}`) ?? Number.NaN]);
+  }
+  return [...byPartition].sort((a, b) => a[0] - b[0])
+    .map(([p, at]) => `p${p}: ${at.length} (ticks sent ${Math.min(...at).toFixed(1)}-${Math.max(...at).toFixed(1)} s)`).join(', ');
+}
+
+/** ml-predictions and commodity-alerts as a read_committed subscriber sees them, against what they must hold. */
+async function checkKafkaOutputs(env: BenchEnvironment, series: ReadonlyMap<string, SentTick[]>, partitionCount: number): Promise<KafkaOutputCheck> {
+  const { rows } = await env.db.query<{ commodity: string; tick_ts_ms: string; model_version: string; horizon_ticks: number }>(
+    'SELECT commodity, tick_ts_ms, model_version, horizon_ticks FROM predictions');
+  const stored = new Set(rows.map((r) => `${r.commodity}@${r.tick_ts_ms}@${r.model_version}@${r.horizon_ticks}`));
+  const predictedTicks = new Set(rows.map((r) => `${r.commodity}@${r.tick_ts_ms}`));
+  // kafkajs consumers read committed unless told readUncommitted: aborted and open transactions are not seen.
+  const predictions = (await readTopic(env.topics.predictions, 180_000, BROKERS)).map((m) => {
+    const p = Prediction.decode(m.value);
+    return `${p.commodity}@${p.tickTsMs}@${p.modelVersion}@${p.horizonTicks}`;
+  });
+  const expectedAlerts = new Set([...series].flatMap(([commodity, list]) => referenceFeatures(list, WINDOW_SIZE)
+    .filter((f) => f.zScore !== undefined && Math.abs(f.zScore) > ZSCORE_THRESHOLD).map((f) => `${commodity}@${f.tsMs}`)));
+  const alerts = (await readTopic(env.topics.alerts, 120_000, BROKERS)).map((m) => {
+    const a = Alert.decode(m.value);
+    return `${a.commodity}@${a.tsMs}`;
+  });
+  const p = reconcile(predictions, stored);
+  const a = reconcile(alerts, expectedAlerts);
+  const ticksUnpredicted = [...series].reduce((n, [commodity, list]) => n + list.filter((t) => t.sentAtS !== HISTORY_SENT_AT_S && !predictedTicks.has(`${commodity}@${t.tsMs}`)).length, 0);
+  if (p.lost > 0) progress(`predictions missing from ml-predictions by input partition: ${whereMissing(p.missing, series, partitionCount)}`);
+  if (a.lost > 0) progress(`alerts missing from commodity-alerts by input partition: ${whereMissing(a.missing, series, partitionCount)}`);
+  progress(`ml-predictions: ${predictions.length} read, ${p.lost} of ${stored.size} stored missing, ${p.duplicated} duplicated; commodity-alerts: ${alerts.length} read, ${a.lost} of ${expectedAlerts.size} expected missing, ${a.duplicated} duplicated; stream ticks without a prediction: ${ticksUnpredicted}`);
+  return { predictionsRead: predictions.length, predictionsLost: p.lost, predictionsDuplicated: p.duplicated, alertsRead: alerts.length, alertsLost: a.lost, alertsDuplicated: a.duplicated, ticksUnpredicted };
+}
+
 async function checkStored(env: BenchEnvironment, series: ReadonlyMap<string, SentTick[]>): Promise<StoredCheck> {
   const c: StoredCheck = { lostTicks: 0, lostFeatures: 0, extraTicks: 0, extraFeatures: 0, tickPriceMismatches: 0, featureMismatches: 0, featureRowsCompared: 0, firstMismatches: [], missing: [] };
   const note = (what: string): void => {
@@ -410,6 +508,7 @@ export const options = {
   // platform's own in any 60 s, so that the bench alone does not exhaust it.
   'kill-spacing-s': { default: 16, help: 'time between two kills, s' },
   'start-ms': { help: 'time of the first tick, epoch ms (default: the series ends about now)', integer: true },
+  history: { default: 300, help: 'ticks per commodity before the stream, to train a champion for each on (0: no models, no Kafka outputs checked)', min: 0, integer: true },
 } as const satisfies OptionSpecs;
 
 export default async function recoveryBench(o: OptionValues<typeof options>): Promise<BenchResult> {
@@ -427,6 +526,7 @@ export default async function recoveryBench(o: OptionValues<typeof options>): Pr
   try {
     cluster = await startBenchCluster(env, WORKERS, {
       CARBON_CHAOS: 'true',
+      CARBON_HORIZONS: String(BENCH_HORIZON),
       CARBON_KAFKA_SESSION_TIMEOUT: SESSION_TIMEOUT,
       CARBON_KAFKA_HEARTBEAT_INTERVAL: HEARTBEAT_INTERVAL,
       // The workers serve gRPC; the default ports (50051, 50100 + slot) collide with any other cluster on the
@@ -453,6 +553,21 @@ export default async function recoveryBench(o: OptionValues<typeof options>): Pr
     publisher = await connectKafkaTickPublisher(createKafka(BROKERS, 'carbon-bench-publisher'), {
       topic: env.topics.prices, maxMessageBytes: 64 * 1024, batchSize: 2_000,
     });
+    // The series, history first: the stream goes on from where the history ends.
+    const series = new Map<string, SentTick[]>();
+    const record = (batch: readonly PriceTick[], sentAtS: number): void => {
+      for (const t of batch) {
+        let s = series.get(t.commodity);
+        if (s === undefined) series.set(t.commodity, (s = []));
+        s.push({ tsMs: t.tsMs, price: t.price, sentAtS });
+      }
+    };
+    const historyTicks = o.history * commodities;
+    const maxTicks = historyTicks + Math.round(rate * durationS * 4);
+    const firstTickMs = startMs ?? Date.now() - Math.ceil(maxTicks / commodities / 0.9) * TICK_INTERVAL_MS;
+    const ticks = syntheticTicks({ seed: 254, commodities, ticks: maxTicks, startMs: firstTickMs, intervalMs: TICK_INTERVAL_MS });
+    if (historyTicks > 0) await championsOnHistory(env, cluster, publisher, ticks, historyTicks, syntheticCommodityIds(commodities), record);
+
     const started = performance.now();
     const elapsedS = (): number => (performance.now() - started) / 1000;
 
@@ -578,11 +693,7 @@ export default async function recoveryBench(o: OptionValues<typeof options>): Pr
     })();
 
     // The stream: paced slices, until the planned duration has passed and every kill was taken over.
-    const series = new Map<string, SentTick[]>();
     const slice = Math.max(1, Math.round(rate / 20));
-    const maxTicks = Math.round(rate * durationS * 4);
-    const firstTickMs = startMs ?? Date.now() - Math.ceil(maxTicks / commodities / 0.9) * TICK_INTERVAL_MS;
-    const ticks = syntheticTicks({ seed: 254, commodities, ticks: maxTicks, startMs: firstTickMs, intervalMs: TICK_INTERVAL_MS });
     let sent = 0;
     let lastReport = performance.now();
     const streaming = (async () => {
@@ -596,12 +707,7 @@ export default async function recoveryBench(o: OptionValues<typeof options>): Pr
         }
         await publisher?.publish(batch);
         await publisher?.flush();
-        const sentAtS = elapsedS();
-        for (const t of batch) {
-          let s = series.get(t.commodity);
-          if (s === undefined) series.set(t.commodity, (s = []));
-          s.push({ tsMs: t.tsMs, price: t.price, sentAtS });
-        }
+        record(batch, elapsedS());
         sent += batch.length;
         const lastKill = ledger.takeovers[ledger.takeovers.length - 1];
         const lastTakeoverDone = lastKill !== undefined && lastKill.progressedAfterMs.size === lastKill.partitions.length;
@@ -625,7 +731,7 @@ export default async function recoveryBench(o: OptionValues<typeof options>): Pr
     let movedAt = performance.now();
     for (;;) {
       const { rows } = await env.db.query<{ t: string; f: string }>('SELECT (SELECT count(*) FROM ticks) AS t, (SELECT count(*) FROM features) AS f');
-      const n = Math.min(Number(rows[0]?.t ?? 0), Number(rows[0]?.f ?? 0));
+      const n = Math.min(Number(rows[0]?.t ?? 0), Number(rows[0]?.f ?? 0)) - historyTicks;
       if (n >= sent) break;
       if (n !== stored) {
         stored = n;
@@ -674,6 +780,7 @@ export default async function recoveryBench(o: OptionValues<typeof options>): Pr
     progress(`  away from the kills: ${bucketText(steady)}`);
 
     const check = await checkStored(env, series);
+    const outputs = historyTicks > 0 ? await checkKafkaOutputs(env, series, partitions) : undefined;
     const takeoverDurableS: number[] = [];
     const takeoverProcessedS: number[] = [];
     for (const [i, kill] of ledger.takeovers.entries()) {
@@ -711,6 +818,15 @@ export default async function recoveryBench(o: OptionValues<typeof options>): Pr
       worker_takeover_s: round(Math.max(...takeoverDurableS), 2),
       lost: Math.max(check.lostTicks, check.lostFeatures),
       duplicated: check.extraTicks + check.extraFeatures,
+      kafka_lost: outputs === undefined ? null : outputs.predictionsLost + outputs.alertsLost,
+      kafka_duplicated: outputs === undefined ? null : outputs.predictionsDuplicated + outputs.alertsDuplicated,
+      kafka_predictions_lost: outputs?.predictionsLost ?? null,
+      kafka_predictions_duplicated: outputs?.predictionsDuplicated ?? null,
+      kafka_predictions_read: outputs?.predictionsRead ?? null,
+      kafka_alerts_lost: outputs?.alertsLost ?? null,
+      kafka_alerts_duplicated: outputs?.alertsDuplicated ?? null,
+      kafka_alerts_read: outputs?.alertsRead ?? null,
+      predictions_missing: outputs?.ticksUnpredicted ?? null,
       actor_restart_p50_ms: round(p50S * 1000, 3),
       actor_restart_p99_bucket_ms: `(${p99Lower * 1000}, ${(p99Bucket?.le ?? Number.NaN) * 1000}]`,
       actor_restarts_within_10ms_ratio: recoveryCount === 0 ? null : round(within10ms / recoveryCount, 4),
@@ -733,6 +849,7 @@ export default async function recoveryBench(o: OptionValues<typeof options>): Pr
       session_timeout: SESSION_TIMEOUT,
       heartbeat_interval: HEARTBEAT_INTERVAL,
       ticks: sent,
+      history_ticks: historyTicks,
       commodities,
       partitions,
       rate,
