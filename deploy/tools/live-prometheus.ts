@@ -121,12 +121,15 @@ export async function startPushgateway(timeoutMs = 30_000): Promise<RunningServe
 
 /**
  * Debian's prometheus on a free port with a throwaway TSDB, scraping `targets` every 2 s and evaluating the alert
- * rules of deploy/prometheus/rules.yml; the configuration passes `promtool check config` first.
+ * rules of deploy/prometheus/rules.yml, or `rulesText` instead when given (a variant derived from it); the
+ * configuration and the rules pass `promtool check config` first.
  */
-export async function startPrometheus(targets: ScrapeTargets, timeoutMs = 60_000): Promise<RunningServer> {
+export async function startPrometheus(targets: ScrapeTargets, options: { timeoutMs?: number; rulesText?: string } = {}): Promise<RunningServer> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'carbon-prometheus-'));
-  copyFileSync(rulesPath, join(dir, 'rules.yml'));
+  if (options.rulesText === undefined) copyFileSync(rulesPath, join(dir, 'rules.yml'));
+  else writeFileSync(join(dir, 'rules.yml'), options.rulesText);
   const configFile = join(dir, 'prometheus.yml');
   writeFileSync(configFile, prometheusConfig(targets, 'rules.yml'));
   const checked = runTool('promtool', ['check', 'config', configFile]);
