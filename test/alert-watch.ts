@@ -76,3 +76,11 @@ export async function alertsRecorded(prometheusUrl: string, sinceS: number): Pro
   if (answer.error !== undefined) throw new Error(`ALERTS: ${answer.error}`);
   return answer.series.map((s) => `${s.labels.alertname} ${s.labels.alertstate} ${JSON.stringify(s.labels)}`);
 }
+
+/**
+ * How often the alert tests' Prometheus scrapes and evaluates, and its scrape timeout: above the 2 s that the
+ * cluster primary's /metrics waits for a slow worker (metrics-aggregation.ts), as the deployed timeout (10 s,
+ * deploy/k8s/base/service-monitor.yaml) is. At 2 s, a worker slow to answer on a loaded node fails the scrape, and
+ * up == 0 puts CarbonWorkerDown into pending on a healthy cluster.
+ */
+export const ALERT_TEST_INTERVAL_S = 5;
