@@ -152,8 +152,8 @@ test('escalations, dead letters, an unanswering metrics endpoint and dying worke
   log('worker down firing');
 
   // Workers that keep dying, last: they disturb the rest (rebalances, scrapes that wait for a starting worker).
-  // An exit reason's series appears with its first restart (which the rule counts only where Prometheus has 15 minutes of the pod), so three more restarts
-  // follow once it is scraped.
+  // An exit reason's series appears with its first restart (which the rule counts only where Prometheus has 15
+  // minutes of the pod), so three more restarts follow once it is scraped.
   await killWorker(cluster);
   await scraped(prometheus, 'carbon_worker_restarts_total');
   for (let i = 0; i < 3; i++) await killWorker(cluster);
