@@ -1,8 +1,9 @@
 /**
  * The real monitoring tools around a running cluster, for the live check (check-live.ts) and its test
  * (test/monitoring-live.test.ts): Debian's `prometheus` scraping the cluster's /metrics and a Pushgateway every 2 s
- * with deploy/prometheus/rules.yml loaded, the `prometheus-pushgateway` that the batch jobs push to, and
- * `promtool check metrics`. Each server runs on 127.0.0.1 with a throwaway directory and is stopped by its handle.
+ * (the alert tests: 5 s) with deploy/prometheus/rules.yml loaded, the `prometheus-pushgateway` that the batch jobs
+ * push to, and `promtool check metrics`. Each server runs on 127.0.0.1 with a throwaway directory and is stopped by
+ * its handle.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,7 +34,7 @@ export const scrapeIntervalS = 2;
  * carbon-pushgateway, whose samples keep the job label they were pushed with (honor_labels), as the ServiceMonitor
  * of deploy/k8s does.
  */
-export function prometheusConfig(targets: ScrapeTargets, rulesFile: string): string {
+export function prometheusConfig(targets: ScrapeTargets, rulesFile: string, intervalS = scrapeIntervalS): string {
   const metrics = new URL(targets.metricsUrl);
   const jobs = [
     `  - job_name: carbon-metrics\n    metrics_path: ${metrics.pathname}\n    static_configs:\n      - targets: ['${metrics.host}']\n`,
@@ -43,8 +44,9 @@ export function prometheusConfig(targets: ScrapeTargets, rulesFile: string): str
   }
   return [
     'global:',
-    `  scrape_interval: ${scrapeIntervalS}s`,
-    `  evaluation_interval: ${scrapeIntervalS}s`,
+    `  scrape_interval: ${intervalS}s`,
+    `  scrape_timeout: ${intervalS}s`,
+    `  evaluation_interval: ${intervalS}s`,
     'rule_files:',
     `  - ${rulesFile}`,
     'scrape_configs:',
@@ -120,15 +122,19 @@ export async function startPushgateway(timeoutMs = 30_000): Promise<RunningServe
 }
 
 /**
- * Debian's prometheus on a free port with a throwaway TSDB, scraping `targets` every 2 s and evaluating the alert
- * rules of deploy/prometheus/rules.yml; the configuration passes `promtool check config` first.
+ * Debian's prometheus on a free port with a throwaway TSDB, scraping `targets` and evaluating the alert rules of
+ * deploy/prometheus/rules.yml, or `rulesText` instead when given (a variant derived from it), every 2 s or
+ * `intervalS` (the scrape timeout is the interval); the configuration and the rules pass `promtool check config`
+ * first.
  */
-export async function startPrometheus(targets: ScrapeTargets, timeoutMs = 60_000): Promise<RunningServer> {
+export async function startPrometheus(targets: ScrapeTargets, options: { timeoutMs?: number; rulesText?: string; intervalS?: number } = {}): Promise<RunningServer> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'carbon-prometheus-'));
-  copyFileSync(rulesPath, join(dir, 'rules.yml'));
+  if (options.rulesText === undefined) copyFileSync(rulesPath, join(dir, 'rules.yml'));
+  else writeFileSync(join(dir, 'rules.yml'), options.rulesText);
   const configFile = join(dir, 'prometheus.yml');
-  writeFileSync(configFile, prometheusConfig(targets, 'rules.yml'));
+  writeFileSync(configFile, prometheusConfig(targets, 'rules.yml', options.intervalS));
   const checked = runTool('promtool', ['check', 'config', configFile]);
   if (checked.status !== 0) throw new Error(`promtool check config: ${checked.output}`);
   const url = `http://127.0.0.1:${port}`;
