@@ -13,7 +13,7 @@ import { modelUpdatePublisher } from '../actors/training/model-update-publisher.
 import { createKafka } from '../connectors/kafka/client.ts';
 import { kafkaProducer } from '../connectors/kafka/kafka-producer.ts';
 import type { KafkaTickPublisher } from '../connectors/kafka/tick-publisher.ts';
-import { sqlModelStore } from '../connectors/postgres/model-store.ts';
+import { sqlModelStore } from '../actors/model/model-store.ts';
 import { postgresStore } from '../connectors/postgres/sql-store.ts';
 import { startPrometheus } from '../deploy/tools/live-prometheus.ts';
 import { awaitRuleEvaluations, describeRuleResult, instantQuery } from '../deploy/tools/live-queries.ts';
