@@ -20,7 +20,9 @@ function npmStart(env: Record<string, string>): Started {
   let out = '';
   child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': npm may exit on Ctrl-C before the platform it started has written its last lines to the
+  // pipes they share; 'close' comes once every holder of them has closed them.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   return { child, output: () => out, exited };
 }
 
